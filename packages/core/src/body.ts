@@ -1,0 +1,166 @@
+import type { Readable } from 'node:stream';
+import { TwoFaError } from './errors.js';
+import type { BodySource, HeaderMap } from './types.js';
+
+/**
+ * Request parameters from one source (body or query): every value of a name, as strings, or the
+ * JSON value itself for JSON bodies. Reading a name checks it was given once.
+ */
+export interface ParamSource {
+  /** `undefined` when absent; `[]`-like repeats and non-strings are reported as `invalid`. */
+  get(name: string): ParamValue;
+}
+
+export type ParamValue =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'string'; readonly value: string }
+  | { readonly kind: 'number'; readonly value: number }
+  | { readonly kind: 'boolean'; readonly value: boolean }
+  | { readonly kind: 'invalid' };
+
+const ABSENT: ParamValue = { kind: 'absent' };
+const INVALID: ParamValue = { kind: 'invalid' };
+
+/** Parameters from a query string or a form body: a name given twice is invalid. */
+export function formParams(raw: string): ParamSource {
+  const params = new URLSearchParams(raw);
+  return {
+    get(name) {
+      const all = params.getAll(name);
+      if (all.length === 0) return ABSENT;
+      if (all.length > 1) return INVALID;
+      return { kind: 'string', value: all[0] as string };
+    },
+  };
+}
+
+/** Parameters from a JSON object (or an object the host's parser produced). */
+export function objectParams(obj: Readonly<Record<string, unknown>>): ParamSource {
+  return {
+    get(name) {
+      if (!Object.hasOwn(obj, name)) return ABSENT;
+      const v = obj[name];
+      if (v === undefined) return ABSENT;
+      if (typeof v === 'string') return { kind: 'string', value: v };
+      if (typeof v === 'number') return Number.isFinite(v) ? { kind: 'number', value: v } : INVALID;
+      if (typeof v === 'boolean') return { kind: 'boolean', value: v };
+      return INVALID;
+    },
+  };
+}
+
+export const EMPTY_PARAMS: ParamSource = { get: () => ABSENT };
+
+function headerValue(headers: HeaderMap, name: string): string | undefined {
+  const v = headers[name];
+  return typeof v === 'string' ? v : v?.[0];
+}
+
+/** `{ type, charset }` of a Content-Type header value, lower case; undefined when absent. */
+export function mediaType(headers: HeaderMap): { type: string; charset: string | undefined } | undefined {
+  const raw = headerValue(headers, 'content-type');
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const [type = '', ...rest] = raw.split(';');
+  let charset: string | undefined;
+  for (const part of rest) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim().toLowerCase() === 'charset') {
+      charset = part
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"|"$/g, '')
+        .toLowerCase();
+    }
+  }
+  return { type: type.trim().toLowerCase(), charset };
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+const JSON_TYPE = 'application/json';
+const UTF8 = new Set(['utf-8', 'utf8', 'us-ascii']);
+
+/**
+ * Reads a body stream into a Buffer, refusing past `limit` bytes (413) as soon as the declared
+ * length or the bytes received exceed it. A stream that errors or is aborted is a 400.
+ */
+export function readStream(stream: Readable, headers: HeaderMap, limit: number): Promise<Buffer> {
+  const declared = Number(headerValue(headers, 'content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    stream.resume();
+    return Promise.reject(new TwoFaError('PAYLOAD_TOO_LARGE'));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (err: TwoFaError | null, buf?: Buffer) => {
+      if (done) return;
+      done = true;
+      stream.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+      if (err) {
+        stream.resume(); // drain what is left so the connection can be reused
+        reject(err);
+      } else resolve(buf as Buffer);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += b.length;
+      if (size > limit) finish(new TwoFaError('PAYLOAD_TOO_LARGE'));
+      else chunks.push(b);
+    };
+    const onEnd = () => finish(null, Buffer.concat(chunks, size));
+    const onError = (cause: unknown) => finish(new TwoFaError('MALFORMED_BODY', { cause }));
+    const onAborted = () => finish(new TwoFaError('MALFORMED_BODY'));
+    stream.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+    if (stream.readableEnded) finish(null, Buffer.alloc(0));
+  });
+}
+
+/** Parses raw body bytes by Content-Type: form or JSON object; anything else non-empty is 415. */
+export function parseRawBody(raw: Buffer, headers: HeaderMap): ParamSource {
+  if (raw.length === 0) return EMPTY_PARAMS;
+  const media = mediaType(headers);
+  if (media === undefined || (media.type !== FORM && media.type !== JSON_TYPE)) {
+    throw new TwoFaError('UNSUPPORTED_MEDIA_TYPE');
+  }
+  if (media.charset !== undefined && !UTF8.has(media.charset)) throw new TwoFaError('UNSUPPORTED_MEDIA_TYPE');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch (cause) {
+    throw new TwoFaError('MALFORMED_BODY', { cause });
+  }
+  if (media.type === FORM) return formParams(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new TwoFaError('MALFORMED_BODY', { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TwoFaError('MALFORMED_BODY');
+  }
+  return objectParams(value as Record<string, unknown>);
+}
+
+/** The body's parameters, whatever form the adapter handed it over in. */
+export async function bodyParams(body: BodySource, headers: HeaderMap, limit: number): Promise<ParamSource> {
+  switch (body.kind) {
+    case 'none':
+      return EMPTY_PARAMS;
+    case 'stream':
+      return parseRawBody(await readStream(body.stream, headers, limit), headers);
+    case 'parsed':
+      return parsedParams(body.value, headers);
+  }
+}
+
+/** A body the host's own parser produced: an object, a string, a Buffer, or nothing. */
+function parsedParams(value: unknown, headers: HeaderMap): ParamSource {
+  if (value === undefined || value === null) return EMPTY_PARAMS;
+  if (Buffer.isBuffer(value)) return parseRawBody(value, headers);
+  if (typeof value === 'string') return parseRawBody(Buffer.from(value), headers);
+  if (typeof value !== 'object' || Array.isArray(value)) throw new TwoFaError('MALFORMED_BODY');
+  return objectParams(value as Record<string, unknown>);
+}

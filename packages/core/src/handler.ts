@@ -1,0 +1,239 @@
+import { bodyParams, EMPTY_PARAMS, formParams } from './body.js';
+import { CONTENT_TYPE, envelope, errorEnvelope } from './envelope.js';
+import { TwoFaError } from './errors.js';
+import type { TwoFaEvent, TwoFaEventType } from './events.js';
+import { presentedKey } from './keys.js';
+import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
+import { readParams } from './params.js';
+import { windowsFor } from './plans.js';
+import { policyHeader, rateLimitHeaders, secondsCeil } from './ratelimit.js';
+import { ROUTES } from './routes/index.js';
+import type { RouteDef } from './routes/types.js';
+import type { ConsumeResult, WindowSpec } from './stores/types.js';
+import type { Identity, TwoFaRequest, TwoFaResponse } from './types.js';
+
+/** A configured surface: the route table and the one entry point adapters call. */
+export interface TwoFa {
+  readonly config: ResolvedConfig;
+  readonly routes: readonly RouteDef[];
+  /** Answers one request. Never throws: an unexpected error becomes the masked 500 envelope. */
+  handle(request: TwoFaRequest): Promise<TwoFaResponse>;
+  /** Envelope for an error a host-side body parser raised before the request reached us. */
+  hostParserError(error: unknown): TwoFaResponse;
+  /** Closes the store when the core created it. */
+  close(): Promise<void>;
+}
+
+/** The limits that apply to one identity, with the policy header computed once per plan. */
+interface Limits {
+  readonly windows: readonly WindowSpec[];
+  readonly policy: string;
+}
+
+const HEAD_AS_GET = new Map([['HEAD', 'GET']]);
+
+export function createTwoFa(options: TwoFaOptions): TwoFa {
+  const config = resolveOptions(options);
+  const routes = ROUTES;
+  const byPath = new Map(routes.map((r) => [r.path, r]));
+  const planLimits = new Map<string, Limits | undefined>();
+
+  function limitsFor(identity: Identity): Limits | undefined {
+    if (identity.limits === undefined) {
+      if (!planLimits.has(identity.plan)) planLimits.set(identity.plan, makeLimits(identity));
+      return planLimits.get(identity.plan);
+    }
+    return makeLimits(identity);
+  }
+  function makeLimits(identity: Identity): Limits | undefined {
+    const windows = windowsFor(config.plans, identity);
+    return windows === undefined ? undefined : { windows, policy: policyHeader(windows) };
+  }
+
+  function emit(
+    type: TwoFaEventType,
+    route: RouteDef | undefined,
+    status: number,
+    identity: Identity | null,
+    started: number,
+    extra: { error?: unknown; valid?: boolean } = {},
+  ): void {
+    const listener = config.onEvent;
+    if (listener === undefined) return;
+    const event: TwoFaEvent = {
+      type,
+      route: route?.id ?? null,
+      status,
+      identityId: identity?.id ?? null,
+      durationMs: performance.now() - started,
+      ...extra,
+    };
+    try {
+      listener(event);
+    } catch {
+      // A listener's failure must not change the response.
+    }
+  }
+
+  async function resolveIdentity(apiKey: string): Promise<Identity | null> {
+    let result: ReturnType<typeof config.resolveKey>;
+    try {
+      result = config.resolveKey(apiKey);
+    } catch (cause) {
+      throw new TwoFaError('INTERNAL', { cause });
+    }
+    if (result instanceof Promise || (typeof result === 'object' && result !== null && 'then' in result)) {
+      result = await withTimeout(Promise.resolve(result), config.keyLookupTimeoutMs);
+    }
+    if (result === null || result === undefined) return null;
+    if (
+      typeof result !== 'object' ||
+      typeof result.id !== 'string' ||
+      result.id === '' ||
+      typeof result.plan !== 'string'
+    ) {
+      throw new TwoFaError('INTERNAL', {
+        cause: new TypeError('resolveKey returned something that is not an identity'),
+      });
+    }
+    return result;
+  }
+
+  async function handle(request: TwoFaRequest): Promise<TwoFaResponse> {
+    const started = performance.now();
+    let route: RouteDef | undefined;
+    let identity: Identity | null = null;
+    let rateHeaders: Record<string, string> = {};
+    try {
+      route = byPath.get(request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path);
+      if (route === undefined) throw new TwoFaError('NOT_FOUND');
+      const method = HEAD_AS_GET.get(request.method) ?? request.method;
+      if (!(route.methods as readonly string[]).includes(method)) {
+        throw new TwoFaError('METHOD_NOT_ALLOWED', { headers: { allow: allowHeader(route) } });
+      }
+      const query = new URLSearchParams(request.rawQuery);
+
+      let limit: ConsumeResult | undefined;
+      if (route.auth) {
+        const apiKey = presentedKey(request.headers, query, config.allowQueryKey);
+        identity = apiKey === undefined ? null : await resolveIdentity(apiKey);
+        if (identity === null) throw new TwoFaError('UNAUTHORIZED');
+        const limits = limitsFor(identity);
+        if (limits === undefined) {
+          throw new TwoFaError('INTERNAL', { cause: new Error(`identity ${identity.id} has an unknown plan`) });
+        }
+        if (limits.windows.length > 0 && route.quota !== 'none') {
+          limit =
+            route.quota === 'consume'
+              ? await config.store.consume(identity.id, limits.windows)
+              : await config.store.peek(identity.id, limits.windows);
+          rateHeaders = rateLimitHeaders(limits.policy, limit);
+          if (route.quota === 'consume' && !limit.allowed) {
+            const retryAfter = secondsCeil(limit.retryAfterMs);
+            throw new TwoFaError('RATE_LIMITED', {
+              data: { retry_after: retryAfter },
+              headers: { 'retry-after': String(retryAfter) },
+            });
+          }
+        }
+      }
+
+      const body =
+        request.method === 'GET' || request.method === 'HEAD'
+          ? EMPTY_PARAMS
+          : await bodyParams(request.body, request.headers, config.bodyLimit);
+      const values = readParams(
+        route.params,
+        body,
+        request.rawQuery === '' ? EMPTY_PARAMS : formParams(request.rawQuery),
+      );
+      const outcome = await route.handle({
+        request,
+        identity,
+        values,
+        limit,
+        nowMs: config.clock(),
+        config,
+      });
+      emit(outcome.event, route, 200, identity, started, outcome.eventFields);
+      if (outcome.document !== undefined) {
+        return {
+          status: 200,
+          headers: { ...rateHeaders, 'content-type': CONTENT_TYPE },
+          body: JSON.stringify(outcome.document),
+        };
+      }
+      return envelope(200, route.success.message, outcome.data, rateHeaders);
+    } catch (error) {
+      if (error instanceof TwoFaError && error.kind !== 'INTERNAL') {
+        emit(eventFor(error), route, error.status, identity, started, error.kind === 'UNAVAILABLE' ? { error } : {});
+        return envelope(error.status, error.message, error.data, { ...rateHeaders, ...error.headers });
+      }
+      emit('error', route, 500, identity, started, { error });
+      return errorEnvelope('INTERNAL', null, rateHeaders);
+    }
+  }
+
+  return {
+    config,
+    routes,
+    handle,
+    hostParserError: (error) => errorEnvelope(hostParserErrorKind(error)),
+    async close() {
+      if (config.ownsStore) await config.store.close?.();
+    },
+  };
+}
+
+function eventFor(error: TwoFaError): TwoFaEventType {
+  switch (error.kind) {
+    case 'RATE_LIMITED':
+    case 'TOO_MANY_AUTH_FAILURES':
+      return 'rate_limited';
+    case 'UNAUTHORIZED':
+      return 'unauthorized';
+    case 'UNAVAILABLE':
+      return 'error';
+    default:
+      return 'rejected';
+  }
+}
+
+function allowHeader(route: RouteDef): string {
+  const methods = new Set<string>(route.methods);
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].join(', ');
+}
+
+/** Maps the errors of body-parser / co-body / Fastify's parsers to our kinds by their status. */
+function hostParserErrorKind(error: unknown) {
+  const status =
+    typeof error === 'object' && error !== null
+      ? Number(
+          (error as { status?: unknown; statusCode?: unknown }).status ??
+            (error as { statusCode?: unknown }).statusCode,
+        )
+      : NaN;
+  if (status === 413) return 'PAYLOAD_TOO_LARGE' as const;
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE' as const;
+  if (status === 400) return 'MALFORMED_BODY' as const;
+  return 'INTERNAL' as const;
+}
+
+/** Resolves like `promise`, or rejects with UNAVAILABLE (503) after `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TwoFaError('UNAVAILABLE')), ms);
+  });
+  return Promise.race([promise, timeout]).then(
+    (v) => {
+      clearTimeout(timer);
+      return v;
+    },
+    (cause: unknown) => {
+      clearTimeout(timer);
+      throw cause instanceof TwoFaError ? cause : new TwoFaError('INTERNAL', { cause });
+    },
+  );
+}

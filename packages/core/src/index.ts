@@ -1,0 +1,32 @@
+export { bodyParams, mediaType, parseRawBody, readStream } from './body.js';
+export { CONTENT_TYPE, type Envelope, envelope, errorEnvelope } from './envelope.js';
+export { ERROR_KINDS, type ErrorKind, TwoFaConfigError, TwoFaError } from './errors.js';
+export type { TwoFaEvent, TwoFaEventType } from './events.js';
+export { createTwoFa, type TwoFa } from './handler.js';
+export { hashKey, MAX_API_KEY_LENGTH, parseKeyList, type StaticKeyTable, staticKeys } from './keys.js';
+export {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_PREFIX,
+  normalisePrefix,
+  type ResolvedConfig,
+  type TwoFaOptions,
+} from './options.js';
+export type { ParamDef } from './params.js';
+export { checkPlan, DEFAULT_PLANS, type PlanTable, resolvePlans, WINDOWS } from './plans.js';
+export { policyHeader, rateLimitHeader } from './ratelimit.js';
+export { ROUTES } from './routes/index.js';
+export type { JsonSchema, RouteContext, RouteDef, RouteMethod, RouteOutcome } from './routes/types.js';
+export { decodeSecret, encodeBase32, MAX_SECRET_CHARS, MAX_SECRET_INPUT_LENGTH } from './secret.js';
+export { DEFAULT_MAX_IDENTITIES, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './stores/types.js';
+export {
+  ALGORITHMS,
+  hotp,
+  TOTP_BOUNDS,
+  type TotpAlgorithm,
+  type TotpEngine,
+  type TotpParams,
+  totpAt,
+  verifyTotp,
+} from './totp.js';
+export type { BodySource, HeaderMap, Identity, PlanLimits, ResolveKey, TwoFaRequest, TwoFaResponse } from './types.js';

@@ -1,0 +1,106 @@
+import { TwoFaConfigError } from './errors.js';
+import type { TwoFaEvent } from './events.js';
+import { type PlanTable, resolvePlans } from './plans.js';
+import { MAX_SECRET_CHARS } from './secret.js';
+import { MemoryStore } from './stores/memory.js';
+import type { LimiterStore } from './stores/types.js';
+import type { TotpEngine } from './totp.js';
+import type { PlanLimits, ResolveKey } from './types.js';
+
+/** Everything a host can configure. Each field documents its default. */
+export interface TwoFaOptions {
+  /** Required. The host's key store: API key → identity, or null/undefined for an unknown key. */
+  resolveKey: ResolveKey;
+  /** Where the surface is mounted. Default `/api/2fa`. */
+  prefix?: string;
+  /**
+   * Plans by name, merged over the defaults (`free`, `pro`, `ultra`): a name given here replaces
+   * the default of that name, a new name adds a plan. `null` or an absent window is unlimited.
+   */
+  plans?: Record<string, Partial<PlanLimits>>;
+  /** Use `plans` alone instead of merging it over the defaults. Default false. */
+  replacePlans?: boolean;
+  /** The limiter backend. Default a `MemoryStore` (100,000 identities, the `clock` below). */
+  store?: LimiterStore;
+  /** Accept the key in the `api_key` query parameter as well as `X-API-Key`. Default true. */
+  allowQueryKey?: boolean;
+  /** Largest request body in bytes; larger is a 413. Default 16384. */
+  bodyLimit?: number;
+  /** Most Base32 characters in a secret (after removing spaces, hyphens, padding). Default 256. */
+  maxSecretLength?: number;
+  /** Time allowed to `resolveKey` before the request gets a 503. Default 3000 ms. */
+  keyLookupTimeoutMs?: number;
+  /** The clock in Unix milliseconds, for TOTP and the default memory store. Default `Date.now`. */
+  clock?: () => number;
+  /** `node` (default): node:crypto with otplib's truncation; `otplib`: otplib's generateSync. */
+  totpEngine?: TotpEngine;
+  /** Called with each outcome (never the secret, code or key). Errors thrown by it are ignored. */
+  onEvent?: (event: TwoFaEvent) => void;
+}
+
+/** Options with every default applied, validated once at construction. */
+export interface ResolvedConfig {
+  readonly resolveKey: ResolveKey;
+  readonly prefix: string;
+  readonly plans: PlanTable;
+  readonly store: LimiterStore;
+  /** True when the store was created here (so `close()` closes it). */
+  readonly ownsStore: boolean;
+  readonly allowQueryKey: boolean;
+  readonly bodyLimit: number;
+  readonly maxSecretLength: number;
+  readonly keyLookupTimeoutMs: number;
+  readonly clock: () => number;
+  readonly totpEngine: TotpEngine;
+  readonly onEvent: ((event: TwoFaEvent) => void) | undefined;
+}
+
+export const DEFAULT_PREFIX = '/api/2fa';
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+export const DEFAULT_KEY_LOOKUP_TIMEOUT_MS = 3000;
+
+function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new TwoFaConfigError(`${name} must be an integer from 1 to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Normalises a mount prefix: leading slash, no trailing slash, `/` allowed as the root. */
+export function normalisePrefix(prefix: string): string {
+  if (typeof prefix !== 'string' || !prefix.startsWith('/') || /[?#\s]/.test(prefix)) {
+    throw new TwoFaConfigError(`prefix must be a path starting with "/", got ${JSON.stringify(prefix)}`);
+  }
+  const trimmed = prefix.replace(/\/+$/, '');
+  return trimmed;
+}
+
+export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
+  if (typeof options !== 'object' || options === null) throw new TwoFaConfigError('options are required');
+  if (typeof options.resolveKey !== 'function') {
+    throw new TwoFaConfigError('resolveKey is required: a function from API key to { id, plan } or null');
+  }
+  const clock = options.clock ?? Date.now;
+  if (typeof clock !== 'function') throw new TwoFaConfigError('clock must be a function returning Unix ms');
+  const engine = options.totpEngine ?? 'node';
+  if (engine !== 'node' && engine !== 'otplib') throw new TwoFaConfigError('totpEngine must be "node" or "otplib"');
+  const store = options.store ?? new MemoryStore({ clock });
+  if (typeof store.consume !== 'function' || typeof store.peek !== 'function') {
+    throw new TwoFaConfigError('store must implement consume() and peek()');
+  }
+  return Object.freeze({
+    resolveKey: options.resolveKey,
+    prefix: normalisePrefix(options.prefix ?? DEFAULT_PREFIX),
+    plans: resolvePlans(options.plans, options.replacePlans ?? false),
+    store,
+    ownsStore: options.store === undefined,
+    allowQueryKey: options.allowQueryKey ?? true,
+    bodyLimit: positiveInt('bodyLimit', options.bodyLimit, DEFAULT_BODY_LIMIT, 1024 * 1024 * 1024),
+    maxSecretLength: positiveInt('maxSecretLength', options.maxSecretLength, MAX_SECRET_CHARS, 1024),
+    keyLookupTimeoutMs: positiveInt('keyLookupTimeoutMs', options.keyLookupTimeoutMs, DEFAULT_KEY_LOOKUP_TIMEOUT_MS),
+    clock,
+    totpEngine: engine,
+    onEvent: options.onEvent,
+  });
+}

@@ -1,0 +1,88 @@
+import { TwoFaError } from '../errors.js';
+import { totpParams } from '../otp-input.js';
+import type { ParamDef } from '../params.js';
+import { MAX_SECRET_INPUT_LENGTH } from '../secret.js';
+import { ALGORITHMS, TOTP_BOUNDS, totpAt } from '../totp.js';
+import type { RouteDef } from './types.js';
+
+export const SECRET_PARAM: ParamDef = {
+  name: 'secret',
+  kind: 'string',
+  required: true,
+  maxLength: MAX_SECRET_INPUT_LENGTH,
+  error: 'INVALID_SECRET',
+  example: 'JBSWY3DPEHPK3PXP',
+  description:
+    'Base32 secret (case-insensitive; spaces, hyphens and "=" padding ignored), or an otpauth://totp/ URI whose secret, digits, period and algorithm apply.',
+};
+
+export const TOTP_OPTION_PARAMS: readonly ParamDef[] = [
+  {
+    name: 'digits',
+    kind: 'integer',
+    minimum: TOTP_BOUNDS.digits.min,
+    maximum: TOTP_BOUNDS.digits.max,
+    default: TOTP_BOUNDS.digits.default,
+    error: 'INVALID_PARAMETER',
+    description: 'Code length.',
+  },
+  {
+    name: 'period',
+    kind: 'integer',
+    minimum: TOTP_BOUNDS.period.min,
+    maximum: TOTP_BOUNDS.period.max,
+    default: TOTP_BOUNDS.period.default,
+    error: 'INVALID_PARAMETER',
+    description: 'Time step in seconds.',
+  },
+  {
+    name: 'algorithm',
+    kind: 'enum',
+    values: ALGORITHMS,
+    default: 'SHA1',
+    caseInsensitive: true,
+    error: 'INVALID_PARAMETER',
+    description: 'HMAC algorithm.',
+  },
+];
+
+export const generateRoute: RouteDef = {
+  id: 'generate',
+  path: '/generate',
+  methods: ['POST', 'GET'],
+  summary: 'Generate the current TOTP code',
+  description: 'Returns the TOTP code valid now for the given secret. Counts against the quota.',
+  auth: true,
+  quota: 'consume',
+  params: [SECRET_PARAM, ...TOTP_OPTION_PARAMS],
+  success: {
+    message: 'Code generated successfully',
+    data: {
+      type: 'object',
+      required: ['code', 'remaining_time', 'timestamp', 'valid_until'],
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', pattern: '^[0-9]{6,8}$', description: 'The TOTP code (leading zeros kept).' },
+        remaining_time: { type: 'integer', minimum: 1, description: 'Seconds until this code expires.' },
+        timestamp: { type: 'integer', description: 'Server Unix time in seconds.' },
+        valid_until: { type: 'integer', description: 'Unix time (seconds) when this code expires.' },
+      },
+    },
+  },
+  errors: ['INVALID_SECRET', 'INVALID_PARAMETER', 'MALFORMED_BODY', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'],
+  handle({ values, nowMs, config }) {
+    const params = totpParams(values, config.maxSecretLength);
+    const timestamp = Math.floor(nowMs / 1000);
+    if (timestamp < 0) throw new TwoFaError('INTERNAL');
+    const remaining = params.period - (timestamp % params.period);
+    return {
+      event: 'generated',
+      data: {
+        code: totpAt(params, timestamp, config.totpEngine),
+        remaining_time: remaining,
+        timestamp,
+        valid_until: timestamp + remaining,
+      },
+    };
+  },
+};

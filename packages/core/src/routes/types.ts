@@ -1,0 +1,60 @@
+import type { ErrorKind } from '../errors.js';
+import type { TwoFaEventType } from '../events.js';
+import type { ResolvedConfig } from '../options.js';
+import type { ParamDef, ParamValues } from '../params.js';
+import type { ConsumeResult } from '../stores/types.js';
+import type { Identity, TwoFaRequest } from '../types.js';
+
+/** A JSON Schema object (draft 2020-12, as OpenAPI 3.1 uses). */
+export type JsonSchema = { readonly [key: string]: unknown };
+
+export type RouteMethod = 'GET' | 'POST';
+
+/** What a route's handler sees. */
+export interface RouteContext {
+  readonly request: TwoFaRequest;
+  /** The caller (routes with `auth: true` only; null otherwise). */
+  readonly identity: Identity | null;
+  /** The declared parameters, validated. */
+  readonly values: ParamValues;
+  /** The limiter's answer for this request (consume or peek), when the identity has limits. */
+  readonly limit: ConsumeResult | undefined;
+  /** The time of the request, Unix ms, from the configured clock. */
+  readonly nowMs: number;
+  readonly config: ResolvedConfig;
+}
+
+/** A handler's successful outcome: the envelope's `data`, and the event to report. */
+export interface RouteOutcome {
+  readonly data: Record<string, unknown> | null;
+  readonly event: TwoFaEventType;
+  /** Extra fields for the event (never secrets or codes). */
+  readonly eventFields?: { readonly valid?: boolean };
+  /**
+   * A response body that is not an envelope (only the OpenAPI document uses this). Sent as
+   * `application/json; charset=utf-8` with status 200.
+   */
+  readonly document?: unknown;
+}
+
+/** One entry of the route table: everything the core and the adapters know about a route. */
+export interface RouteDef {
+  /** Stable id used in events and OpenAPI operationIds. */
+  readonly id: string;
+  /** Path below the prefix, e.g. `/generate`. */
+  readonly path: string;
+  readonly methods: readonly RouteMethod[];
+  readonly summary: string;
+  readonly description: string;
+  /** Needs an API key. */
+  readonly auth: boolean;
+  /** `consume`: counts against the quota; `peek`: reports it without counting; `none`. */
+  readonly quota: 'consume' | 'peek' | 'none';
+  /** Parameters, read from the body (POST) or the query string; the body wins. */
+  readonly params: readonly ParamDef[];
+  /** The success message and the schema of `data`. */
+  readonly success: { readonly message: string; readonly data: JsonSchema };
+  /** Error kinds the route can answer with, besides the ones every route can (404/405/500). */
+  readonly errors: readonly ErrorKind[];
+  handle(ctx: RouteContext): RouteOutcome | Promise<RouteOutcome>;
+}
