@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { TwoFaConfigError } from './errors.js';
+import { parseKeyList, staticKeys } from './keys.js';
+import { checkPlan, type PlanTable, resolvePlans } from './plans.js';
+import type { PlanLimits, ResolveKey } from './types.js';
+
+/** Environment the example servers read (SPEC, "Example servers"). */
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/** A key the server made for this run because `TWOFA_API_KEYS` was not set. */
+export interface DemoKey {
+  readonly key: string;
+  readonly plan: string;
+}
+
+export interface EnvConfig {
+  /** `PORT`, default 3000 (0 = any free port). */
+  readonly port: number;
+  /** `HOST`, default `127.0.0.1`. */
+  readonly host: string;
+  /** A static key table from `TWOFA_API_KEYS`, or from the demo keys. */
+  readonly resolveKey: ResolveKey;
+  /** `TWOFA_PLANS` as validated plans (to pass as the `plans` option), or undefined. */
+  readonly plans: Record<string, PlanLimits> | undefined;
+  /** The plan table the server will use: the defaults with `TWOFA_PLANS` merged over them. */
+  readonly planTable: PlanTable;
+  /** Keys made for this run, one per plan, only when `TWOFA_API_KEYS` was unset or empty. */
+  readonly demoKeys: readonly DemoKey[] | undefined;
+  /** `REDIS_URL`, or undefined for the in-memory limiter. */
+  readonly redisUrl: string | undefined;
+}
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** Plan names usable in `TWOFA_API_KEYS` (no `,` or `:`), and never an object's own machinery. */
+const PLAN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+function readPort(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return DEFAULT_PORT;
+  const port = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || port > 65_535) {
+    throw new TwoFaConfigError(`PORT must be an integer from 0 to 65535, got ${JSON.stringify(text)}`);
+  }
+  return port;
+}
+
+function readPlans(text: string | undefined): Record<string, PlanLimits> | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new TwoFaConfigError(`TWOFA_PLANS is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new TwoFaConfigError('TWOFA_PLANS must be a JSON object like {"name":{"minute":5,"hour":100,"day":null}}');
+  }
+  const plans: Record<string, PlanLimits> = {};
+  for (const [name, plan] of Object.entries(parsed)) {
+    if (!PLAN_NAME.test(name) || RESERVED_NAMES.has(name)) {
+      throw new TwoFaConfigError(`TWOFA_PLANS: plan name ${JSON.stringify(name)} must be 1-64 of A-Z a-z 0-9 _ . -`);
+    }
+    plans[name] = checkPlan(name, plan);
+  }
+  return plans;
+}
+
+function readRedisUrl(text: string | undefined): string | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new TwoFaConfigError('REDIS_URL must be a URL like redis://127.0.0.1:6379');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new TwoFaConfigError('REDIS_URL must start with redis:// or rediss://');
+  }
+  return text.trim();
+}
+
+/** One random key per plan, e.g. `demo_free_3q2…` (128 random bits). */
+function makeDemoKeys(planTable: PlanTable): DemoKey[] {
+  return Object.keys(planTable).map((plan) => ({
+    plan,
+    key: `demo_${plan}_${randomBytes(16).toString('base64url')}`,
+  }));
+}
+
+/**
+ * Reads the example servers' environment: `PORT`, `HOST`, `TWOFA_API_KEYS` (`k1:free,k2:pro`),
+ * `TWOFA_PLANS` (a JSON object adding or replacing plans; `null` = unlimited) and `REDIS_URL`.
+ * Without keys, makes one demo key per plan. Anything invalid — a bad port, JSON, plan, or a key
+ * naming a plan that does not exist — throws a `TwoFaConfigError` saying what to fix; the message
+ * never contains a key.
+ */
+export function configFromEnv(env: EnvSource = process.env): EnvConfig {
+  const port = readPort(env.PORT);
+  const host = env.HOST?.trim() || DEFAULT_HOST;
+  const plans = readPlans(env.TWOFA_PLANS);
+  const planTable = resolvePlans(plans);
+  const redisUrl = readRedisUrl(env.REDIS_URL);
+
+  const given = env.TWOFA_API_KEYS?.trim() ? parseKeyList(env.TWOFA_API_KEYS) : undefined;
+  const demoKeys = given === undefined || given.size === 0 ? makeDemoKeys(planTable) : undefined;
+  const table = given !== undefined && given.size > 0 ? given : new Map(demoKeys?.map((d) => [d.key, d.plan]));
+  let n = 0;
+  for (const plan of table.values()) {
+    n++;
+    if (!Object.hasOwn(planTable, plan)) {
+      throw new TwoFaConfigError(
+        `TWOFA_API_KEYS entry ${n} names the unknown plan ${JSON.stringify(plan)} (plans: ${Object.keys(planTable).join(', ')})`,
+      );
+    }
+  }
+  return Object.freeze({ port, host, resolveKey: staticKeys(table), plans, planTable, demoKeys, redisUrl });
+}
+
+/** `http://host:port`, with an IPv6 host in brackets. */
+export function listenUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** The start-up lines of an example server: where it listens and, once, the demo keys. */
+export function startupMessage(
+  framework: string,
+  host: string,
+  port: number,
+  demoKeys: readonly DemoKey[] | undefined,
+): string {
+  const url = listenUrl(host, port);
+  const lines = [`twofa-kit ${framework} example listening on ${url}`];
+  if (demoKeys !== undefined) {
+    lines.push('Demo API keys for this run (set TWOFA_API_KEYS=key:plan,... to use your own):');
+    for (const { plan, key } of demoKeys) lines.push(`  ${plan.padEnd(8)} ${key}`);
+    lines.push(`Try: curl -X POST -H "X-API-Key: <key>" -d "secret=JBSWY3DPEHPK3PXP" ${url}/api/2fa/generate`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,123 @@
+import { configFromEnv, listenUrl, startupMessage, TwoFaConfigError } from '@twofa-kit/core';
+import { describe, expect, it } from 'vitest';
+
+describe('configFromEnv', () => {
+  it('defaults to 127.0.0.1:3000, the default plans, memory limits and one demo key per plan', async () => {
+    const config = configFromEnv({});
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.plans).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.demoKeys?.map((d) => d.plan)).toEqual(['free', 'pro', 'ultra']);
+    for (const { key, plan } of config.demoKeys ?? []) {
+      expect(key).toMatch(new RegExp(`^demo_${plan}_[A-Za-z0-9_-]{22}$`));
+      expect(await config.resolveKey(key)).toMatchObject({ plan });
+    }
+  });
+
+  it('makes different demo keys on every start', () => {
+    const a = configFromEnv({}).demoKeys?.map((d) => d.key);
+    const b = configFromEnv({}).demoKeys?.map((d) => d.key);
+    expect(a).toHaveLength(3);
+    expect(new Set([...(a ?? []), ...(b ?? [])]).size).toBe(6);
+  });
+
+  it('reads PORT and HOST', () => {
+    expect(configFromEnv({ PORT: '8080', HOST: '0.0.0.0' })).toMatchObject({ port: 8080, host: '0.0.0.0' });
+    expect(configFromEnv({ PORT: '0' }).port).toBe(0);
+    expect(configFromEnv({ PORT: '', HOST: ' ' })).toMatchObject({ port: 3000, host: '127.0.0.1' });
+  });
+
+  it.each(['abc', '-1', '65536', '3.5', '1e3'])('rejects PORT=%s', (PORT) => {
+    expect(() => configFromEnv({ PORT })).toThrow(/PORT must be an integer from 0 to 65535/);
+  });
+
+  it('uses TWOFA_API_KEYS and makes no demo keys', async () => {
+    const config = configFromEnv({ TWOFA_API_KEYS: 'k1:free, k2:pro ,k3:ultra' });
+    expect(config.demoKeys).toBeUndefined();
+    expect(await config.resolveKey('k1')).toMatchObject({ plan: 'free' });
+    expect(await config.resolveKey('k2')).toMatchObject({ plan: 'pro' });
+    expect(await config.resolveKey('k3')).toMatchObject({ plan: 'ultra' });
+    expect(await config.resolveKey('k4')).toBeNull();
+    // The identity id is derived from a hash, never the key itself.
+    expect((await config.resolveKey('k1'))?.id).not.toContain('k1');
+  });
+
+  it('treats an empty TWOFA_API_KEYS as unset', () => {
+    expect(configFromEnv({ TWOFA_API_KEYS: '  ' }).demoKeys).toHaveLength(3);
+  });
+
+  it('rejects a key naming an unknown plan, without echoing the key', () => {
+    const run = () => configFromEnv({ TWOFA_API_KEYS: 'secretkey1:free,secretkey2:gold' });
+    expect(run).toThrow(TwoFaConfigError);
+    expect(run).toThrow(/entry 2 names the unknown plan "gold" \(plans: free, pro, ultra\)/);
+    expect(() => run()).not.toThrow(/secretkey/);
+  });
+
+  it('rejects a malformed key list', () => {
+    expect(() => configFromEnv({ TWOFA_API_KEYS: 'k1' })).toThrow(/key:plan/);
+    expect(() => configFromEnv({ TWOFA_API_KEYS: 'k1:' })).toThrow(/key:plan/);
+  });
+
+  it('adds and replaces plans from TWOFA_PLANS (null = unlimited, absent = unlimited)', async () => {
+    const config = configFromEnv({
+      TWOFA_PLANS: '{"bench":{"minute":1000000000,"hour":null,"day":null},"free":{"minute":2}}',
+      TWOFA_API_KEYS: 'kb:bench,kf:free',
+    });
+    expect(config.plans).toEqual({
+      bench: { minute: 1_000_000_000, hour: null, day: null },
+      free: { minute: 2, hour: null, day: null },
+    });
+    expect(Object.keys(config.planTable)).toEqual(['free', 'pro', 'ultra', 'bench']);
+    expect(config.planTable.pro).toEqual({ minute: 30, hour: 1000, day: 10000 });
+    expect(await config.resolveKey('kb')).toMatchObject({ plan: 'bench' });
+  });
+
+  it('makes a demo key for an added plan too', () => {
+    const config = configFromEnv({ TWOFA_PLANS: '{"bench":{"minute":null}}' });
+    expect(config.demoKeys?.map((d) => d.plan)).toEqual(['free', 'pro', 'ultra', 'bench']);
+  });
+
+  it.each([
+    ['{not json', /TWOFA_PLANS is not valid JSON/],
+    ['[1]', /TWOFA_PLANS must be a JSON object/],
+    ['null', /TWOFA_PLANS must be a JSON object/],
+    ['{"x":5}', /plan "x" must be an object/],
+    ['{"x":{"minute":0}}', /plans\.x\.minute must be a positive integer or null/],
+    ['{"x":{"minute":1.5}}', /plans\.x\.minute must be a positive integer or null/],
+    ['{"x":{"minute":"5"}}', /plans\.x\.minute must be a positive integer or null/],
+    ['{"x":{"second":5}}', /unknown window "second"/],
+    ['{"a:b":{"minute":5}}', /plan name "a:b"/],
+    ['{"__proto__":{"minute":5}}', /plan name "__proto__"/],
+    ['{"":{"minute":5}}', /plan name ""/],
+  ])('rejects TWOFA_PLANS=%s', (TWOFA_PLANS, message) => {
+    expect(() => configFromEnv({ TWOFA_PLANS })).toThrow(message);
+  });
+
+  it('reads REDIS_URL and rejects what is not a redis URL', () => {
+    expect(configFromEnv({ REDIS_URL: 'redis://127.0.0.1:6390/0' }).redisUrl).toBe('redis://127.0.0.1:6390/0');
+    expect(configFromEnv({ REDIS_URL: 'rediss://h:6380' }).redisUrl).toBe('rediss://h:6380');
+    expect(configFromEnv({ REDIS_URL: '' }).redisUrl).toBeUndefined();
+    expect(() => configFromEnv({ REDIS_URL: 'http://x' })).toThrow(/redis:\/\//);
+    expect(() => configFromEnv({ REDIS_URL: 'nope' })).toThrow(/REDIS_URL must be a URL/);
+  });
+});
+
+describe('startupMessage', () => {
+  it('names the framework and address, and lists demo keys when there are some', () => {
+    const text = startupMessage('koa', '127.0.0.1', 3000, [
+      { plan: 'free', key: 'demo_free_a' },
+      { plan: 'pro', key: 'demo_pro_b' },
+    ]);
+    expect(text.split('\n')[0]).toBe('twofa-kit koa example listening on http://127.0.0.1:3000');
+    expect(text).toMatch(/free +demo_free_a/);
+    expect(text).toMatch(/pro +demo_pro_b/);
+  });
+
+  it('is one line without demo keys', () => {
+    expect(startupMessage('express', '::1', 80, undefined)).toBe(
+      'twofa-kit express example listening on http://[::1]:80',
+    );
+    expect(listenUrl('localhost', 1)).toBe('http://localhost:1');
+  });
+});
