@@ -1,0 +1,60 @@
+/** Markdown tables of the results (printed by run.mjs, pasted into BENCHMARKS.md by report.mjs). */
+
+const n0 = (x) => Math.round(x).toLocaleString('en-US');
+const ratio = (x) => (x === null || x === undefined ? '—' : x.toFixed(2));
+
+export function httpTable(http) {
+  const lines = [
+    `${http.connections} connections, ${http.rounds} alternating rounds × ${http.durationS} s per row (after a ${http.warmupS} s warm-up); medians over rounds; ratio = median of per-round (row ÷ its framework's bare route).`,
+    '',
+    '| row | req/s | p50 ms | p99 ms | ratio to bare | target | non-2xx |',
+    '|---|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const r of http.rows) {
+    const target = r.target === null ? '' : `≥ ${r.target.toFixed(2)} ${r.ratio >= r.target ? 'met' : '**missed**'}`;
+    lines.push(
+      `| ${r.label} | ${n0(r.rps)} | ${r.p50} | ${r.p99} | ${ratio(r.ratio)} | ${target} | ${r.non2xx + r.errors} |`,
+    );
+  }
+  const kr = http.rows.find((r) => r.name === 'fastify-kit-redis');
+  if (kr?.vsPeer !== undefined) {
+    lines.push(
+      '',
+      `Fastify + kit (Redis) ÷ the rate-limiter-flexible stack: **${kr.vsPeer.toFixed(2)}** (target ≥ 1.6 ${kr.vsPeer >= 1.6 ? 'met' : 'missed'}).`,
+    );
+  }
+  for (const s of http.skipped) lines.push('', `Not measured: ${s.label} — ${s.reason}.`);
+  return lines.join('\n');
+}
+
+export function microTable(micro) {
+  const lines = ['| micro-benchmark | ops/s | ratio |', '|---|--:|--:|'];
+  for (const r of micro.totp) lines.push(`| ${r.label} | ${n0(r.ops)} | ${ratio(r.ratio)} |`);
+  for (const r of micro.stores) lines.push(`| ${r.label} | ${n0(r.ops)} | ${ratio(r.ratio)} |`);
+  for (const s of micro.skipped ?? []) lines.push(`| ${s} | not measured | |`);
+  return lines.join('\n');
+}
+
+export function memoryTable(memory) {
+  const lines = [
+    '| MemoryStore identities | heap delta | bytes / identity | of which the id strings |',
+    '|--:|--:|--:|--:|',
+  ];
+  for (const m of memory) {
+    lines.push(
+      `| ${n0(m.n)} | ${(m.bytes / 1e6).toFixed(1)} MB | ${m.perIdentity.toFixed(0)} | ${m.idBytesPerIdentity.toFixed(0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function soakTable(soak) {
+  const mb = (x) => `${(x / 1e6).toFixed(2)} MB`;
+  return [
+    `Soak: ${soak.minutes} min of steady load on ${soak.server} (${soak.connections} connections), ${n0(soak.requests)} requests (${n0(soak.rps)} req/s), heap after a full GC every ${soak.sampleS} s.`,
+    '',
+    '| heap after 1 min | heap at end | change | min … max after 1 min | RSS at end |',
+    '|--:|--:|--:|--:|--:|',
+    `| ${mb(soak.heapAt1Min)} | ${mb(soak.heapEnd)} | ${(((soak.heapEnd - soak.heapAt1Min) / soak.heapAt1Min) * 100).toFixed(1)} % | ${mb(soak.heapMin)} … ${mb(soak.heapMax)} | ${mb(soak.rssEnd)} |`,
+  ].join('\n');
+}

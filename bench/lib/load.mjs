@@ -1,0 +1,161 @@
+/** The HTTP rows: servers in child processes, autocannon in this process, runs alternated. */
+import autocannon from 'autocannon';
+import { generateSync } from 'otplib';
+import { spawnServer } from './children.mjs';
+import { apiKeys, formBodies, PATH, secrets } from './workload.mjs';
+
+/** Every row of the table; `base` is the bare route its ratio is taken against. */
+export const ROWS = [
+  { name: 'fastify-bare', label: 'Fastify, bare route', base: 'fastify-bare' },
+  { name: 'fastify-kit', label: 'Fastify + kit (memory)', base: 'fastify-bare', target: 0.75 },
+  { name: 'fastify-kit-redis', label: 'Fastify + kit (Redis)', base: 'fastify-bare', target: 0.6, redis: true },
+  {
+    name: 'peer-fastify-rate-limit',
+    label: 'Fastify + otplib + @fastify/rate-limit (memory, 1 window)',
+    base: 'fastify-bare',
+  },
+  {
+    name: 'peer-rlflex-redis',
+    label: 'Fastify + otplib + rate-limiter-flexible (Redis, 3 windows)',
+    base: 'fastify-bare',
+    redis: true,
+  },
+  { name: 'koa-bare', label: 'Koa, bare route', base: 'koa-bare' },
+  { name: 'koa-kit', label: 'Koa + kit (memory)', base: 'koa-bare', target: 0.8 },
+  { name: 'express-bare', label: 'Express, bare route', base: 'express-bare' },
+  { name: 'express-kit', label: 'Express + kit (memory)', base: 'express-bare', target: 0.8 },
+];
+
+export const CONNECTIONS = 100;
+
+/** autocannon `requests` that rotate through every secret and every key. */
+export function rotatingRequests() {
+  const keys = apiKeys();
+  const bodies = formBodies(secrets());
+  let i = 0;
+  return [
+    {
+      method: 'POST',
+      path: PATH,
+      setupRequest(req) {
+        const n = i++;
+        req.headers = {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-api-key': keys[n % keys.length],
+        };
+        req.body = bodies[n % bodies.length];
+        return req;
+      },
+    },
+  ];
+}
+
+export function cannon(port, durationS, requests = rotatingRequests()) {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      { url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration: durationS, requests },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+    instance.on('error', reject);
+  });
+}
+
+function summary(result) {
+  return {
+    rps: result['2xx'] / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+/**
+ * One request per server before timing: every row must answer 200, and the rows that compute a
+ * code must give the one otplib gives for the secret at the reported timestamp.
+ */
+async function check(server, bare) {
+  const key = apiKeys(1)[0];
+  const secret = secrets(1)[0];
+  const res = await fetch(`http://127.0.0.1:${server.port}${PATH}`, {
+    method: 'POST',
+    headers: { 'x-api-key': key, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `secret=${secret}`,
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`${server.name}: check answered ${res.status} ${JSON.stringify(body)}`);
+  if (bare) return;
+  const expected = generateSync({ secret, epoch: body.data.timestamp });
+  if (body.data.code !== expected) throw new Error(`${server.name}: wrong code in check`);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/**
+ * Starts every row's server, warms each up, then runs `rounds` rounds of A B C … in the same order.
+ * Ratios are per round (row / its bare route in the same round), then the median over rounds.
+ */
+export async function runLoad({ rounds, durationS, warmupS, redisUrl, only, log = console.log }) {
+  const rows = ROWS.filter((r) => only === undefined || only.includes(r.name) || only.includes(r.base));
+  const servers = new Map();
+  const skipped = [];
+  try {
+    for (const row of rows) {
+      if (row.redis && redisUrl === undefined) {
+        skipped.push({ name: row.name, label: row.label, reason: 'redis-server not available' });
+        continue;
+      }
+      const s = await spawnServer(row.name, { env: redisUrl ? { BENCH_REDIS_URL: redisUrl } : {} });
+      if (s.unavailable) {
+        skipped.push({ name: row.name, label: row.label, reason: s.unavailable });
+        continue;
+      }
+      await check(s, row.name.endsWith('-bare'));
+      servers.set(row.name, s);
+    }
+    const active = rows.filter((r) => servers.has(r.name));
+    log(
+      `servers: ${active.map((r) => r.name).join(', ')}${skipped.length ? `; skipped: ${skipped.map((s) => s.name).join(', ')}` : ''}`,
+    );
+    for (const row of active) await cannon(servers.get(row.name).port, warmupS);
+    const runs = new Map(active.map((r) => [r.name, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const row of active) {
+        const s = summary(await cannon(servers.get(row.name).port, durationS));
+        runs.get(row.name).push(s);
+        log(
+          `  round ${round + 1}/${rounds} ${row.name.padEnd(24)} ${s.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms${s.non2xx || s.errors ? `  non-2xx ${s.non2xx} errors ${s.errors}` : ''}`,
+        );
+      }
+    }
+    const results = active.map((row) => {
+      const own = runs.get(row.name);
+      const base = runs.get(row.base);
+      return {
+        name: row.name,
+        label: row.label,
+        base: row.base,
+        target: row.target ?? null,
+        rps: median(own.map((r) => r.rps)),
+        p50: median(own.map((r) => r.p50)),
+        p99: median(own.map((r) => r.p99)),
+        ratio: base ? median(own.map((r, i) => r.rps / base[i].rps)) : null,
+        non2xx: own.reduce((a, r) => a + r.non2xx, 0),
+        errors: own.reduce((a, r) => a + r.errors, 0),
+        rounds: own,
+      };
+    });
+    const rlf = results.find((r) => r.name === 'peer-rlflex-redis');
+    const kitRedis = results.find((r) => r.name === 'fastify-kit-redis');
+    if (rlf && kitRedis) {
+      kitRedis.vsPeer = median(runs.get(kitRedis.name).map((r, i) => r.rps / runs.get(rlf.name)[i].rps));
+    }
+    return { connections: CONNECTIONS, rounds, durationS, warmupS, rows: results, skipped };
+  } finally {
+    await Promise.all([...servers.values()].map((s) => s.stop()));
+  }
+}

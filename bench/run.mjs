@@ -1,0 +1,107 @@
+/**
+ * `pnpm bench` — builds the packages, then runs the HTTP rows, the micro-benchmarks and the memory
+ * measurement, prints the tables and writes `results/<mode>.json`.
+ *
+ *   pnpm bench                full run (5 rounds × 10 s per row, ~10 minutes)
+ *   pnpm bench --short        under a minute (2 rounds × 1.5 s per row; 100k identities only)
+ *   pnpm bench --soak [min]   steady load on Fastify + kit for `min` minutes (default 10), heap every 10 s
+ * Options: --only http,micro,memory   --rows fastify-bare,fastify-kit   --rounds N   --duration S   --no-build
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { runChild } from './lib/children.mjs';
+import { httpTable, memoryTable, microTable, soakTable } from './lib/format.mjs';
+import { runLoad } from './lib/load.mjs';
+import { startRedis } from './lib/redis.mjs';
+import { runSoak } from './lib/soak.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+function value(name, fallback) {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = args[i + 1];
+  return v === undefined || v.startsWith('--') ? fallback : v;
+}
+
+const short = flag('short');
+const soak = flag('soak');
+const mode = soak ? 'soak' : short ? 'short' : 'full';
+const sections = (value('only', 'http,micro,memory') ?? '').split(',');
+const rowFilter = value('rows', undefined)?.split(',');
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function build() {
+  const started = Date.now();
+  const r = spawnSync('pnpm', ['-r', '--filter', './packages/**', 'run', 'build'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) {
+    process.stderr.write(r.stdout + r.stderr);
+    throw new Error('the package build failed; fix it or pass --no-build to use the existing dist');
+  }
+  console.log(`built packages in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function machine() {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    date: new Date().toISOString(),
+    command: `pnpm bench ${args.join(' ')}`.trim(),
+  };
+}
+
+async function main() {
+  if (!flag('no-build')) build();
+  const out = { mode, machine: machine() };
+  const redis = await startRedis();
+  if (redis === undefined) console.log('redis-server could not be started: Redis rows are skipped');
+  try {
+    if (soak) {
+      const minutes = Number(value('soak', '10'));
+      out.soak = await runSoak({ minutes, redisUrl: redis?.url });
+      console.log(soakTable(out.soak));
+    } else {
+      if (sections.includes('micro')) {
+        out.micro = await runChild('micro.mjs', [short ? '--short' : '--full'], {
+          env: redis ? { BENCH_REDIS_URL: redis.url } : {},
+        });
+        console.log(microTable(out.micro));
+      }
+      if (sections.includes('memory')) {
+        out.memory = [];
+        for (const n of short ? [100_000] : [100_000, 1_000_000]) {
+          out.memory.push(await runChild('memory.mjs', [String(n)], { execArgv: ['--expose-gc'] }));
+        }
+        console.log(memoryTable(out.memory));
+      }
+      if (sections.includes('http')) {
+        out.http = await runLoad({
+          rounds: Number(value('rounds', short ? 2 : 5)),
+          durationS: Number(value('duration', short ? 1.5 : 10)),
+          warmupS: short ? 1 : 3,
+          redisUrl: redis?.url,
+          only: rowFilter,
+        });
+        console.log(httpTable(out.http));
+      }
+    }
+  } finally {
+    await redis?.stop();
+  }
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  const file = new URL(`./results/${mode}.json`, import.meta.url);
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`results written to bench/results/${mode}.json`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
