@@ -1,0 +1,106 @@
+import type { ConsumeResult, WindowSpec, WindowState } from './types.js';
+
+/**
+ * The Lua of the Redis limiter. One hash per identity holds, for each window length `S`, the
+ * start of the window it counts (`sS`) and the count (`cS`) — the same triples the memory store
+ * keeps. Time is Redis's own `TIME`, never an instance's clock, so instances with skewed clocks
+ * agree on windows. `TIME` in a script that writes needs effects replication: the default since
+ * Redis 5 and the only mode since Redis 7 (`redis.replicate_commands()` turns it on for 3.2–4).
+ *
+ * KEYS[1] = the identity's hash. ARGV = seconds1, limit1, seconds2, limit2, ...
+ * Reply: { admitted (1|0), nowMs, count1, count2, ... } — the counts after this call.
+ */
+const READ = `
+local key = KEYS[1]
+local time = redis.call('TIME')
+local nowS = tonumber(time[1])
+local nowMs = nowS * 1000 + math.floor(tonumber(time[2]) / 1000)
+local n = #ARGV / 2
+local fields = {}
+for i = 1, n do
+  fields[2 * i - 1] = 's' .. ARGV[2 * i - 1]
+  fields[2 * i] = 'c' .. ARGV[2 * i - 1]
+end
+local stored = redis.call('HMGET', key, unpack(fields))
+local reply = { 0, nowMs }
+local starts = {}
+local blocked = false
+for i = 1, n do
+  local seconds = tonumber(ARGV[2 * i - 1])
+  local start = nowS - (nowS % seconds)
+  local count = 0
+  if tonumber(stored[2 * i - 1]) == start then count = tonumber(stored[2 * i]) or 0 end
+  starts[i] = start
+  reply[i + 2] = count
+  if count >= tonumber(ARGV[2 * i]) then blocked = true end
+end
+if not blocked then reply[1] = 1 end
+`;
+
+/** Checks every window; counts the request in all of them, or (when one is full) in none. */
+export const CONSUME_LUA = `if redis.replicate_commands then redis.replicate_commands() end
+${READ}
+if not blocked then
+  local set = {}
+  local ttl = 1
+  for i = 1, n do
+    local seconds = ARGV[2 * i - 1]
+    reply[i + 2] = reply[i + 2] + 1
+    set[#set + 1] = 's' .. seconds
+    set[#set + 1] = starts[i]
+    set[#set + 1] = 'c' .. seconds
+    set[#set + 1] = reply[i + 2]
+    local left = (starts[i] + tonumber(seconds)) * 1000 - nowMs
+    if left > ttl then ttl = left end
+  end
+  redis.call('HSET', key, unpack(set))
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+return reply
+`;
+
+/** The same reads, writing nothing. */
+export const PEEK_LUA = `${READ}
+return reply
+`;
+
+/** ARGV for the scripts: `seconds, limit` per window. */
+export function scriptArgs(windows: readonly WindowSpec[]): string[] {
+  const args: string[] = new Array(windows.length * 2);
+  for (let i = 0; i < windows.length; i++) {
+    const w = windows[i] as WindowSpec;
+    args[2 * i] = String(w.seconds);
+    args[2 * i + 1] = String(w.limit);
+  }
+  return args;
+}
+
+/**
+ * Builds the store result from the counts a script returned and Redis's `nowMs`, with the very
+ * arithmetic of the memory store: reset at the window's end, `retryAfterMs` the latest reset
+ * among the full windows.
+ */
+export function resultFromReply(reply: unknown, windows: readonly WindowSpec[]): ConsumeResult {
+  if (!Array.isArray(reply) || reply.length !== windows.length + 2) {
+    throw new Error('unexpected reply from the limiter script');
+  }
+  const admitted = Number(reply[0]) === 1;
+  const nowMs = Number(reply[1]);
+  const nowS = Math.floor(nowMs / 1000);
+  const states: WindowState[] = new Array(windows.length);
+  let retryAfterMs = 0;
+  for (let i = 0; i < windows.length; i++) {
+    const w = windows[i] as WindowSpec;
+    const count = Number(reply[i + 2]);
+    const resetMs = (nowS - (nowS % w.seconds) + w.seconds) * 1000 - nowMs;
+    if (!admitted && count >= w.limit) retryAfterMs = Math.max(retryAfterMs, resetMs);
+    states[i] = {
+      name: w.name,
+      seconds: w.seconds,
+      limit: w.limit,
+      remaining: Math.max(0, w.limit - count),
+      resetMs,
+    };
+  }
+  return { allowed: admitted, windows: states, retryAfterMs };
+}

@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import { TwoFaConfigError, TwoFaError } from '../errors.js';
+import { MemoryStore } from './memory.js';
+import { CONSUME_LUA, PEEK_LUA, resultFromReply, scriptArgs } from './redis-script.js';
+import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './types.js';
+
+/**
+ * What the store needs of an ioredis client. Both `Redis` and `Cluster` from ioredis (5 or 6)
+ * fit; the core has no runtime dependency on ioredis and does not even need its types.
+ */
+export interface RedisClientLike {
+  /** ioredis connection status: commands are sent only while it is `ready`. */
+  readonly status: string;
+  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
+  connect?(): Promise<unknown>;
+}
+
+/**
+ * What happens to a limiter call when Redis is down, slow or failing:
+ * - `fallback` (default): a local in-memory limiter answers (limits then hold per instance, not
+ *   for the fleet, until Redis is back);
+ * - `open`: the request is admitted and counted nowhere (windows report full `remaining`);
+ * - `closed`: the call throws `TwoFaError('UNAVAILABLE')`, which `handle()` answers with the 503
+ *   envelope.
+ */
+export type RedisErrorPolicy = 'fallback' | 'open' | 'closed';
+
+/** Why a call did not get its answer from Redis. */
+export type RedisFailureReason =
+  /** The client is not connected (`status !== 'ready'`): nothing was sent. */
+  | 'not_ready'
+  /** No reply within `timeoutMs`. */
+  | 'timeout'
+  /** A recent timeout: Redis is skipped for `cooldownMs` instead of queueing more calls on it. */
+  | 'cooldown'
+  /** Redis answered with an error, or the connection failed. */
+  | 'error';
+
+/** Passed to `onError`. Never carries a key, an identity or a key name. */
+export interface RedisStoreFailure {
+  readonly operation: 'consume' | 'peek';
+  readonly reason: RedisFailureReason;
+  readonly policy: RedisErrorPolicy;
+  /** The error message (for `error` and `timeout`). */
+  readonly message?: string;
+}
+
+export interface RedisStoreOptions {
+  /** Required. An ioredis `Redis` or `Cluster`, created and closed by the host. */
+  client: RedisClientLike;
+  /** Prefix of every key name. Default `twofa:`. */
+  keyPrefix?: string;
+  /** Time budget of one limiter call, in ms; past it the policy applies. Default 250. */
+  timeoutMs?: number;
+  /** What to do when Redis is down, slow or failing. Default `fallback`. */
+  onRedisError?: RedisErrorPolicy;
+  /** After a timeout, calls skip Redis for this long (ms) and use the policy. Default 1000. */
+  cooldownMs?: number;
+  /** The local limiter for `fallback`. Default a `MemoryStore` on the `clock` below. */
+  fallback?: LimiterStore;
+  /** Local clock (Unix ms) for the fallback and `open` answers only. Default `Date.now`. */
+  clock?: () => number;
+  /** Called for each call answered by the policy instead of Redis. Its errors are ignored. */
+  onError?: (failure: RedisStoreFailure) => void;
+}
+
+export const DEFAULT_REDIS_KEY_PREFIX = 'twofa:';
+export const DEFAULT_REDIS_TIMEOUT_MS = 250;
+export const DEFAULT_REDIS_COOLDOWN_MS = 1000;
+
+/** Command names registered on the client with `defineCommand` (versioned with the scripts). */
+const CONSUME_COMMAND = 'twofaKitConsumeV1';
+const PEEK_COMMAND = 'twofaKitPeekV1';
+
+type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
+
+class Timeout extends Error {}
+
+/**
+ * The Redis limiter: the memory store's semantics for a whole fleet. Each call is ONE round trip
+ * (a Lua script loaded with `defineCommand`, so it is re-sent after a restart or `SCRIPT FLUSH`)
+ * that reads Redis `TIME`, checks every window of the identity and counts the request in all of
+ * them or in none. One hash per identity, named `<keyPrefix>{<sha256(identity id)>}`: Cluster-safe
+ * (one key per call) and free of raw ids, which hosts may have made from API keys.
+ *
+ * The outage policy is built in: a call never waits longer than `timeoutMs`, is never queued on a
+ * disconnected client, and never rejects except with `TwoFaError('UNAVAILABLE')` under `closed`.
+ * Once the client is `ready` again the next call goes to Redis.
+ */
+export class RedisStore implements LimiterStore {
+  readonly name = 'redis';
+  readonly policy: RedisErrorPolicy;
+  readonly #client: RedisClientLike;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #cooldownMs: number;
+  readonly #fallback: LimiterStore;
+  readonly #ownsFallback: boolean;
+  readonly #clock: () => number;
+  readonly #onError: ((failure: RedisStoreFailure) => void) | undefined;
+  readonly #consume: ScriptCommand;
+  readonly #peek: ScriptCommand;
+  #skipUntil = 0;
+
+  constructor(options: RedisStoreOptions) {
+    const client = options?.client;
+    if (typeof client !== 'object' || client === null || typeof client.defineCommand !== 'function') {
+      throw new TwoFaConfigError('RedisStore needs { client }: an ioredis Redis or Cluster');
+    }
+    const policy = options.onRedisError ?? 'fallback';
+    if (policy !== 'fallback' && policy !== 'open' && policy !== 'closed') {
+      throw new TwoFaConfigError(`onRedisError must be "fallback", "open" or "closed", got ${String(policy)}`);
+    }
+    const prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+    if (typeof prefix !== 'string') throw new TwoFaConfigError('keyPrefix must be a string');
+    this.#client = client;
+    this.#prefix = prefix;
+    this.policy = policy;
+    this.#timeoutMs = positive('timeoutMs', options.timeoutMs, DEFAULT_REDIS_TIMEOUT_MS);
+    this.#cooldownMs = nonNegative('cooldownMs', options.cooldownMs, DEFAULT_REDIS_COOLDOWN_MS);
+    this.#clock = options.clock ?? Date.now;
+    this.#ownsFallback = options.fallback === undefined;
+    this.#fallback = options.fallback ?? new MemoryStore({ clock: this.#clock });
+    this.#onError = options.onError;
+
+    client.defineCommand(CONSUME_COMMAND, { numberOfKeys: 1, lua: CONSUME_LUA });
+    client.defineCommand(PEEK_COMMAND, { numberOfKeys: 1, lua: PEEK_LUA });
+    const commands = client as unknown as Record<string, ScriptCommand | undefined>;
+    const consume = commands[CONSUME_COMMAND];
+    const peek = commands[PEEK_COMMAND];
+    if (consume === undefined || peek === undefined) {
+      throw new TwoFaConfigError('RedisStore: client.defineCommand did not define the commands (not ioredis?)');
+    }
+    this.#consume = consume.bind(client);
+    this.#peek = peek.bind(client);
+  }
+
+  /** The Redis key name that holds an identity's counters. */
+  keyFor(identityId: string): string {
+    return `${this.#prefix}{${createHash('sha256').update(identityId).digest('hex')}}`;
+  }
+
+  consume(key: string, windows: readonly WindowSpec[]): Promise<ConsumeResult> {
+    return this.#call('consume', key, windows);
+  }
+
+  peek(key: string, windows: readonly WindowSpec[]): Promise<ConsumeResult> {
+    return this.#call('peek', key, windows);
+  }
+
+  /** Releases the fallback store. The client belongs to the host, which closes it. */
+  async close(): Promise<void> {
+    if (this.#ownsFallback) await this.#fallback.close?.();
+  }
+
+  async #call(operation: 'consume' | 'peek', key: string, windows: readonly WindowSpec[]): Promise<ConsumeResult> {
+    if (windows.length === 0) return { allowed: true, windows: [], retryAfterMs: 0 };
+    const status = this.#client.status;
+    if (status !== 'ready') {
+      if (status === 'wait') this.#client.connect?.().catch(() => {});
+      return this.#degraded(operation, key, windows, 'not_ready');
+    }
+    if (this.#skipUntil !== 0) {
+      if (performance.now() < this.#skipUntil) return this.#degraded(operation, key, windows, 'cooldown');
+      this.#skipUntil = 0;
+    }
+    const command = operation === 'consume' ? this.#consume : this.#peek;
+    let reply: unknown;
+    try {
+      reply = await deadline(command(this.keyFor(key), ...scriptArgs(windows)), this.#timeoutMs);
+    } catch (error) {
+      const timedOut = error instanceof Timeout;
+      if (timedOut) this.#skipUntil = performance.now() + this.#cooldownMs;
+      return this.#degraded(operation, key, windows, timedOut ? 'timeout' : 'error', error);
+    }
+    return resultFromReply(reply, windows);
+  }
+
+  async #degraded(
+    operation: 'consume' | 'peek',
+    key: string,
+    windows: readonly WindowSpec[],
+    reason: RedisFailureReason,
+    error?: unknown,
+  ): Promise<ConsumeResult> {
+    this.#report({
+      operation,
+      reason,
+      policy: this.policy,
+      ...(error instanceof Error ? { message: error.message } : {}),
+    });
+    switch (this.policy) {
+      case 'closed':
+        throw new TwoFaError('UNAVAILABLE');
+      case 'open':
+        return openResult(windows, this.#clock());
+      default:
+        return operation === 'consume' ? this.#fallback.consume(key, windows) : this.#fallback.peek(key, windows);
+    }
+  }
+
+  #report(failure: RedisStoreFailure): void {
+    if (this.#onError === undefined) return;
+    try {
+      this.#onError(failure);
+    } catch {
+      // An observer's failure must not change the answer.
+    }
+  }
+}
+
+/** `open`: admitted, counted nowhere, every window reported with its full limit left. */
+function openResult(windows: readonly WindowSpec[], nowMs: number): ConsumeResult {
+  const nowS = Math.floor(nowMs / 1000);
+  const states: WindowState[] = windows.map((w) => ({
+    name: w.name,
+    seconds: w.seconds,
+    limit: w.limit,
+    remaining: w.limit,
+    resetMs: (nowS - (nowS % w.seconds) + w.seconds) * 1000 - nowMs,
+  }));
+  return { allowed: true, windows: states, retryAfterMs: 0 };
+}
+
+/**
+ * Resolves like `promise` or rejects with `Timeout` after `ms`. A late settlement of `promise` is
+ * absorbed, so an abandoned Redis call can never become an unhandled rejection.
+ */
+function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Timeout(`no reply from Redis within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TwoFaConfigError(`${name} must be a positive number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TwoFaConfigError(`${name} must be a non-negative number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}
