@@ -40,3 +40,14 @@ export {
   verifyTotp,
 } from './totp.js';
 export type { BodySource, HeaderMap, Identity, PlanLimits, ResolveKey, TwoFaRequest, TwoFaResponse } from './types.js';
+export {
+  DEFAULT_REDIS_COOLDOWN_MS,
+  DEFAULT_REDIS_KEY_PREFIX,
+  DEFAULT_REDIS_TIMEOUT_MS,
+  type RedisClientLike,
+  type RedisErrorPolicy,
+  type RedisFailureReason,
+  RedisStore,
+  type RedisStoreFailure,
+  type RedisStoreOptions,
+} from './stores/redis.js';
