@@ -1,0 +1,76 @@
+import type { Readable } from 'node:stream';
+import { createTwoFa, type TwoFa, type TwoFaOptions, type TwoFaResponse } from '@twofa-kit/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import fp from 'fastify-plugin';
+
+/** Either the core's options, or a core built elsewhere (so several apps can share one). */
+export type TwoFaPluginOptions = TwoFaOptions | { readonly twoFa: TwoFa };
+
+function send(reply: FastifyReply, res: TwoFaResponse): FastifyReply {
+  // The body is the serialised envelope: a string with a JSON content type is sent as it is.
+  return reply.code(res.status).headers(res.headers).send(res.body);
+}
+
+/** The routes, in an encapsulated plugin so the prefix applies and nothing leaks to the host. */
+function routesPlugin(twoFa: TwoFa) {
+  return async function twoFaRoutes(app: FastifyInstance): Promise<void> {
+    const basePath = app.prefix;
+
+    // The core reads the body itself, after authentication and within its body limit.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    // Route schemas document the surface (OpenAPI); they never validate or serialise anything.
+    app.setValidatorCompiler(() => () => true);
+    app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const url = request.raw.url ?? '/';
+      const q = url.indexOf('?');
+      const fullPath = q < 0 ? url : url.slice(0, q);
+      const below = fullPath.slice(basePath.length);
+      const body = request.body as Readable | undefined;
+      const res = await twoFa.handle({
+        method: request.method,
+        path: below.startsWith('/') ? below : `/${below}`,
+        rawQuery: q < 0 ? '' : url.slice(q + 1),
+        headers: request.headers,
+        body: body === undefined || body === null ? { kind: 'none' } : { kind: 'stream', stream: body },
+        ip: request.ip,
+        basePath,
+      });
+      return send(reply, res);
+    };
+
+    for (const route of twoFa.routes) {
+      const methods: HTTPMethods[] = [...route.methods];
+      if (methods.includes('GET')) methods.push('HEAD');
+      app.route({
+        method: methods,
+        url: route.path,
+        exposeHeadRoute: false,
+        // schema: a route's JSON schemas go here (documentation only; see the compilers above).
+        handler,
+      });
+    }
+    // Every other path and method under the prefix: the core answers 404 / 405 in the envelope.
+    app.all('/', handler);
+    app.all('/*', handler);
+
+    app.setNotFoundHandler((request, reply) => handler(request, reply));
+    app.setErrorHandler((error, _request, reply) => send(reply, twoFa.hostParserError(error)));
+  };
+}
+
+async function twoFaPluginImpl(app: FastifyInstance, options: TwoFaPluginOptions): Promise<void> {
+  const shared = 'twoFa' in options;
+  const twoFa = shared ? options.twoFa : createTwoFa(options);
+  if (!shared) app.addHook('onClose', () => twoFa.close());
+  await app.register(routesPlugin(twoFa), { prefix: twoFa.config.prefix });
+}
+
+/**
+ * Serves the /api/2fa surface: `app.register(twoFaPlugin, { resolveKey, prefix, ... })`. The
+ * routes live in an encapsulated child under `prefix` (default `/api/2fa`); the host's routes,
+ * content-type parsers and error handlers are untouched.
+ */
+export const twoFaPlugin = fp(twoFaPluginImpl, { name: '@twofa-kit/fastify', fastify: '5.x' });

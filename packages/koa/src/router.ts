@@ -1,0 +1,90 @@
+import { METHODS } from 'node:http';
+import Router, { type RouterMiddleware } from '@koa/router';
+import { createTwoFa, type TwoFa, type TwoFaOptions, type TwoFaRequest, type TwoFaResponse } from '@twofa-kit/core';
+import type { Context, Middleware } from 'koa';
+
+/** Either the core's options, or a core built elsewhere (so several apps can share one). */
+export type TwoFaRouterOptions = TwoFaOptions | { readonly twoFa: TwoFa };
+
+/** The router to mount, with the core it serves and an error boundary for host body parsers. */
+export type TwoFaRouter = Router & {
+  readonly twoFa: TwoFa;
+  /**
+   * Mount before a host body parser (`app.use(router.errorHandler)`) so that its errors on paths
+   * under the prefix (malformed JSON, body too large) answer in the envelope. Optional.
+   */
+  readonly errorHandler: Middleware;
+};
+
+/**
+ * Splits a request path into the mount prefix as the client sent it (`/v1/api/2fa` when nested)
+ * and the path below it (`/generate`). The router matched the path, so the prefix is in it.
+ */
+function splitAtPrefix(path: string, prefix: string): { basePath: string; below: string } | undefined {
+  const lower = path.toLowerCase();
+  const want = prefix.toLowerCase();
+  for (let i = lower.indexOf(want); i >= 0; i = lower.indexOf(want, i + 1)) {
+    const end = i + want.length;
+    if (end === path.length || path[end] === '/') {
+      return { basePath: path.slice(0, end), below: path.slice(end) || '/' };
+    }
+  }
+  return undefined;
+}
+
+function write(ctx: Context, res: TwoFaResponse): void {
+  ctx.status = res.status;
+  ctx.set(res.headers); // content-type first, so assigning a string body keeps it
+  ctx.body = res.body;
+}
+
+function toRequest(ctx: Context, prefix: string): TwoFaRequest {
+  const { basePath, below } = splitAtPrefix(ctx.path, prefix) ?? { basePath: prefix, below: ctx.path };
+  const parsed = (ctx.request as { body?: unknown }).body;
+  return {
+    method: ctx.method,
+    path: below,
+    rawQuery: ctx.querystring,
+    headers: ctx.headers,
+    // A host body parser that already consumed the stream left its result; otherwise we read it.
+    body:
+      parsed !== undefined && ctx.req.readableEnded
+        ? { kind: 'parsed', value: parsed }
+        : { kind: 'stream', stream: ctx.req },
+    ip: ctx.ip,
+    basePath,
+  };
+}
+
+/**
+ * A @koa/router router serving the /api/2fa surface under `prefix` (default `/api/2fa`):
+ * `app.use(router.routes()).use(router.allowedMethods())`.
+ */
+export function twoFaRouter(options: TwoFaRouterOptions): TwoFaRouter {
+  const twoFa = 'twoFa' in options ? options.twoFa : createTwoFa(options);
+  const prefix = twoFa.config.prefix;
+  const router = new Router(prefix === '' ? { methods: [...METHODS] } : { prefix, methods: [...METHODS] });
+
+  const handler: RouterMiddleware = async (ctx) => {
+    write(ctx, await twoFa.handle(toRequest(ctx, prefix)));
+  };
+  for (const route of twoFa.routes) {
+    router.register(route.path, [...route.methods], handler); // GET routes answer HEAD too
+  }
+  // Every other path and method under the prefix: the core answers 404 / 405 in the envelope.
+  router.all('{/*rest}', handler);
+
+  // Every method on every path under the prefix is answered above, in the envelope. The stock
+  // allowedMethods() would turn an OPTIONS on an unknown path (our 404) into an empty 200.
+  router.allowedMethods = () => (_ctx, next) => next();
+
+  const errorHandler: Middleware = async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (splitAtPrefix(ctx.path, prefix) === undefined) throw error;
+      write(ctx, twoFa.hostParserError(error));
+    }
+  };
+  return Object.assign(router, { twoFa, errorHandler });
+}
