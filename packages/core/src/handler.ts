@@ -123,10 +123,11 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
           throw new TwoFaError('INTERNAL', { cause: new Error(`identity ${identity.id} has an unknown plan`) });
         }
         if (limits.windows.length > 0 && route.quota !== 'none') {
-          limit =
+          const pending =
             route.quota === 'consume'
-              ? await config.store.consume(identity.id, limits.windows)
-              : await config.store.peek(identity.id, limits.windows);
+              ? config.store.consume(identity.id, limits.windows)
+              : config.store.peek(identity.id, limits.windows);
+          limit = isThenable(pending) ? await withTimeout(Promise.resolve(pending), config.storeTimeoutMs) : pending;
           rateHeaders = rateLimitHeaders(limits.policy, limit);
           if (route.quota === 'consume' && !limit.allowed) {
             const retryAfter = secondsCeil(limit.retryAfterMs);
@@ -218,6 +219,10 @@ function hostParserErrorKind(error: unknown) {
   if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE' as const;
   if (status === 400) return 'MALFORMED_BODY' as const;
   return 'INTERNAL' as const;
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 /** Resolves like `promise`, or rejects with UNAVAILABLE (503) after `ms`. */

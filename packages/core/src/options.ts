@@ -30,6 +30,12 @@ export interface TwoFaOptions {
   maxSecretLength?: number;
   /** Time allowed to `resolveKey` before the request gets a 503. Default 3000 ms. */
   keyLookupTimeoutMs?: number;
+  /**
+   * Time allowed to the limiter store's `consume`/`peek` (when it returns a promise) before the
+   * request gets a 503. Default 5000 ms. A store with its own outage policy (the Redis store)
+   * should decide well within it; this bound is the backstop for a store that never answers.
+   */
+  storeTimeoutMs?: number;
   /** The clock in Unix milliseconds, for TOTP and the default memory store. Default `Date.now`. */
   clock?: () => number;
   /** `node` (default): node:crypto with otplib's truncation; `otplib`: otplib's generateSync. */
@@ -50,6 +56,7 @@ export interface ResolvedConfig {
   readonly bodyLimit: number;
   readonly maxSecretLength: number;
   readonly keyLookupTimeoutMs: number;
+  readonly storeTimeoutMs: number;
   readonly clock: () => number;
   readonly totpEngine: TotpEngine;
   readonly onEvent: ((event: TwoFaEvent) => void) | undefined;
@@ -58,6 +65,7 @@ export interface ResolvedConfig {
 export const DEFAULT_PREFIX = '/api/2fa';
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
 export const DEFAULT_KEY_LOOKUP_TIMEOUT_MS = 3000;
+export const DEFAULT_STORE_TIMEOUT_MS = 5000;
 
 function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
@@ -99,6 +107,7 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
     bodyLimit: positiveInt('bodyLimit', options.bodyLimit, DEFAULT_BODY_LIMIT, 1024 * 1024 * 1024),
     maxSecretLength: positiveInt('maxSecretLength', options.maxSecretLength, MAX_SECRET_CHARS, 1024),
     keyLookupTimeoutMs: positiveInt('keyLookupTimeoutMs', options.keyLookupTimeoutMs, DEFAULT_KEY_LOOKUP_TIMEOUT_MS),
+    storeTimeoutMs: positiveInt('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS),
     clock,
     totpEngine: engine,
     onEvent: options.onEvent,
