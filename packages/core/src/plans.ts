@@ -57,8 +57,9 @@ export function resolvePlans(plans: Record<string, Partial<PlanLimits>> | undefi
 
 /**
  * The limited windows for an identity: its plan's limits with the per-key overrides applied.
- * Returns `undefined` for a plan the table does not know (the caller treats that as a store
- * misconfiguration, a 500, never as "unlimited").
+ * Returns `undefined` for a plan the table does not know, or an override that is not `null` or a
+ * non-negative integer (the caller treats that as a store misconfiguration, a 500, never as
+ * "unlimited").
  */
 export function windowsFor(plans: PlanTable, identity: Identity): WindowSpec[] | undefined {
   const plan = Object.hasOwn(plans, identity.plan) ? plans[identity.plan] : undefined;
@@ -67,9 +68,10 @@ export function windowsFor(plans: PlanTable, identity: Identity): WindowSpec[] |
   for (const w of WINDOWS) {
     const override = identity.limits?.[w.name];
     const limit = override === undefined ? plan[w.name] : override;
-    if (limit !== null && Number.isSafeInteger(limit) && limit >= 0) {
-      out.push({ name: w.name, seconds: w.seconds, limit });
-    }
+    if (limit === null) continue;
+    // A garbage override ("10", -1, NaN) fails closed like an unknown plan; it never means unlimited.
+    if (!Number.isSafeInteger(limit) || limit < 0) return undefined;
+    out.push({ name: w.name, seconds: w.seconds, limit });
   }
   return out;
 }
