@@ -12,9 +12,9 @@ export function rateLimitHeader(result: ConsumeResult): string {
   return result.windows.map((w) => `"${w.name}";r=${w.remaining};t=${secondsCeil(w.resetMs)}`).join(', ');
 }
 
-/** Whole seconds, rounded up, at least 1. */
+/** Whole seconds, rounded up, at least 1 (also for a store's NaN or negative answer). */
 export function secondsCeil(ms: number): number {
-  return Math.max(1, Math.ceil(ms / 1000));
+  return Number.isFinite(ms) ? Math.max(1, Math.ceil(ms / 1000)) : 1;
 }
 
 /** The headers every authenticated response carries; empty for an identity without limits. */
