@@ -1,3 +1,5 @@
+import type { ErrorKind } from './errors.js';
+
 /**
  * Outcome events for metrics and logs. They never carry the secret, the generated code or the raw
  * API key: only the identity's id, the route, the status and the time taken.
@@ -6,6 +8,7 @@ export type TwoFaEventType =
   | 'generated'
   | 'verified'
   | 'usage'
+  | 'openapi'
   | 'rate_limited'
   | 'unauthorized'
   | 'rejected'
@@ -24,4 +27,6 @@ export interface TwoFaEvent {
   readonly error?: unknown;
   /** For `verified`: whether the code matched. */
   readonly valid?: boolean;
+  /** For error outcomes: the error kind (`INVALID_SECRET`, `RATE_LIMITED`, `TOO_MANY_AUTH_FAILURES`, ...). */
+  readonly kind?: ErrorKind;
 }

@@ -1,6 +1,7 @@
+import { createAuthGuard } from './auth-guard.js';
 import { bodyParams, EMPTY_PARAMS, formParams } from './body.js';
 import { CONTENT_TYPE, envelope, errorEnvelope } from './envelope.js';
-import { TwoFaError } from './errors.js';
+import { type ErrorKind, TwoFaError } from './errors.js';
 import type { TwoFaEvent, TwoFaEventType } from './events.js';
 import { presentedKey } from './keys.js';
 import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
@@ -37,6 +38,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   const routes = ROUTES;
   const byPath = new Map(routes.map((r) => [r.path, r]));
   const planLimits = new Map<string, Limits | undefined>();
+  const authGuard = createAuthGuard(config.authFailureLimit, config.clock);
 
   function limitsFor(identity: Identity): Limits | undefined {
     if (identity.limits === undefined) {
@@ -56,7 +58,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     status: number,
     identity: Identity | null,
     started: number,
-    extra: { error?: unknown; valid?: boolean } = {},
+    extra: { error?: unknown; valid?: boolean; kind?: ErrorKind } = {},
   ): void {
     const listener = config.onEvent;
     if (listener === undefined) return;
@@ -116,7 +118,10 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       let limit: ConsumeResult | undefined;
       if (route.auth) {
         const apiKey = presentedKey(request.headers, query, config.allowQueryKey);
-        identity = apiKey === undefined ? null : await resolveIdentity(apiKey);
+        // The failed-auth guard refuses a client past its 401 limit before the key store is asked.
+        identity = await authGuard.lookup(request.ip, async () =>
+          apiKey === undefined ? null : resolveIdentity(apiKey),
+        );
         if (identity === null) throw new TwoFaError('UNAUTHORIZED');
         const limits = limitsFor(identity);
         if (limits === undefined) {
@@ -167,10 +172,11 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       return envelope(200, route.success.message, outcome.data, rateHeaders);
     } catch (error) {
       if (error instanceof TwoFaError && error.kind !== 'INTERNAL') {
-        emit(eventFor(error), route, error.status, identity, started, error.kind === 'UNAVAILABLE' ? { error } : {});
+        const fields = error.kind === 'UNAVAILABLE' ? { error, kind: error.kind } : { kind: error.kind };
+        emit(eventFor(error), route, error.status, identity, started, fields);
         return envelope(error.status, error.message, error.data, { ...rateHeaders, ...error.headers });
       }
-      emit('error', route, 500, identity, started, { error });
+      emit('error', route, 500, identity, started, { error, kind: 'INTERNAL' });
       return errorEnvelope('INTERNAL', null, rateHeaders);
     }
   }

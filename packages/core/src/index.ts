@@ -1,3 +1,9 @@
+export {
+  type AuthFailureLimit,
+  type AuthFailureLimitOptions,
+  clientBucket,
+  DEFAULT_AUTH_FAILURE_LIMIT,
+} from './auth-guard.js';
 export { bodyParams, mediaType, parseRawBody, readStream } from './body.js';
 export {
   configFromEnv,
@@ -13,7 +19,28 @@ export { CONTENT_TYPE, type Envelope, envelope, errorEnvelope } from './envelope
 export { ERROR_KINDS, type ErrorKind, TwoFaConfigError, TwoFaError } from './errors.js';
 export type { TwoFaEvent, TwoFaEventType } from './events.js';
 export { createTwoFa, type TwoFa } from './handler.js';
+export {
+  CACHED_KEYS_DEFAULTS,
+  type CachedKeyStore,
+  type CachedKeysOptions,
+  cachedKeys,
+  hashedKeys,
+  type LookupByHash,
+} from './key-stores.js';
 export { hashKey, MAX_API_KEY_LENGTH, parseKeyList, type StaticKeyTable, staticKeys } from './keys.js';
+export {
+  envelopeSchema,
+  errorEnvelopeSchema,
+  type FastifyRouteSchema,
+  OPENAPI_INFO,
+  type OpenApiSettings,
+  openApiDocument,
+  paramSchema,
+  REQUEST_CONTENT_TYPES,
+  routeErrorKinds,
+  routeJsonSchemas,
+  routeStatuses,
+} from './openapi.js';
 export {
   DEFAULT_BODY_LIMIT,
   DEFAULT_PREFIX,

@@ -1,3 +1,4 @@
+import { type AuthFailureLimit, type AuthFailureLimitOptions, resolveAuthFailureLimit } from './auth-guard.js';
 import { TwoFaConfigError } from './errors.js';
 import type { TwoFaEvent } from './events.js';
 import { type PlanTable, resolvePlans } from './plans.js';
@@ -42,6 +43,13 @@ export interface TwoFaOptions {
   totpEngine?: TotpEngine;
   /** Called with each outcome (never the secret, code or key). Errors thrown by it are ignored. */
   onEvent?: (event: TwoFaEvent) => void;
+  /**
+   * The failed-auth guard: 401s per client address (`TwoFaRequest.ip`, as the host's trust-proxy
+   * setting gives it) are limited; past the limit every request from that address gets 429
+   * `TOO_MANY_AUTH_FAILURES` before its key is looked up. Default `{ max: 20, windowSeconds: 60,
+   * maxClients: 10000 }`; `false` turns it off.
+   */
+  authFailureLimit?: AuthFailureLimitOptions | false;
 }
 
 /** Options with every default applied, validated once at construction. */
@@ -60,6 +68,7 @@ export interface ResolvedConfig {
   readonly clock: () => number;
   readonly totpEngine: TotpEngine;
   readonly onEvent: ((event: TwoFaEvent) => void) | undefined;
+  readonly authFailureLimit: AuthFailureLimit | false;
 }
 
 export const DEFAULT_PREFIX = '/api/2fa';
@@ -111,5 +120,6 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
     clock,
     totpEngine: engine,
     onEvent: options.onEvent,
+    authFailureLimit: resolveAuthFailureLimit(options.authFailureLimit),
   });
 }
