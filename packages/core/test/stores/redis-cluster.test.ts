@@ -1,0 +1,22 @@
+import type { Cluster } from 'ioredis';
+import { RedisStore } from '../../src/index.js';
+import { connectCluster, type RedisCluster, realTime, redisTestsEnabled, startRedisCluster } from './redis-harness.js';
+import { storeSuite } from './store-suite.js';
+
+const enabled = redisTestsEnabled('RedisStore on a Redis Cluster');
+let cluster: RedisCluster | undefined;
+let client: Cluster | undefined;
+
+if (enabled) {
+  storeSuite('RedisStore (3-master Redis Cluster)', {
+    async setup() {
+      cluster = await startRedisCluster();
+      client = await connectCluster(cluster);
+      return realTime(new RedisStore({ client, onRedisError: 'closed' }));
+    },
+    async teardown() {
+      client?.disconnect();
+      await cluster?.stop();
+    },
+  });
+}

@@ -1,0 +1,54 @@
+/** Connecting tests to the real servers of `@twofa-kit/contract`'s redis helpers. */
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import type { RedisCluster, RedisServer } from '../../../contract/src/redis-servers.js';
+import type { StoreHarness } from './store-suite.js';
+
+export {
+  type RedisCluster,
+  type RedisServer,
+  redisTestsEnabled,
+  startRedis,
+  startRedisCluster,
+} from '../../../contract/src/redis-servers.js';
+
+/** The client options the docs recommend: fail fast instead of queueing while disconnected. */
+export const FAIL_FAST: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+
+function ready(client: Redis | Cluster): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis client not ready in 10 s')), 10_000);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export async function connect(server: RedisServer, options: RedisOptions = {}): Promise<Redis> {
+  const client = new Redis({ host: server.host, port: server.port, ...FAIL_FAST, ...options });
+  client.on('error', () => {}); // connection errors are expected in outage tests
+  await ready(client);
+  return client;
+}
+
+export async function connectCluster(cluster: RedisCluster, options: ClusterOptions = {}): Promise<Cluster> {
+  const client = new Cluster([...cluster.startupNodes], {
+    enableOfflineQueue: false,
+    redisOptions: { maxRetriesPerRequest: 1 },
+    ...options,
+  });
+  client.on('error', () => {});
+  await ready(client);
+  return client;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Redis keeps its own clock: letting time pass means waiting. The 25 ms margin covers timer
+ * granularity between Node's timers and Redis's `TIME` on the same host.
+ */
+export function realTime(store: StoreHarness['store']): StoreHarness {
+  return { store, exactClock: false, pass: (ms) => sleep(Math.max(0, ms) + 25) };
+}

@@ -1,0 +1,22 @@
+import type { Redis } from 'ioredis';
+import { RedisStore } from '../../src/index.js';
+import { connect, type RedisServer, realTime, redisTestsEnabled, startRedis } from './redis-harness.js';
+import { storeSuite } from './store-suite.js';
+
+const enabled = redisTestsEnabled('RedisStore on a single redis-server');
+let server: RedisServer | undefined;
+let client: Redis | undefined;
+
+if (enabled) {
+  storeSuite('RedisStore (single redis-server)', {
+    async setup() {
+      server = await startRedis();
+      client = await connect(server);
+      return realTime(new RedisStore({ client, onRedisError: 'closed' }));
+    },
+    async teardown() {
+      client?.disconnect();
+      await server?.stop();
+    },
+  });
+}
