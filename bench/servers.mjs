@@ -133,7 +133,8 @@ export const SERVERS = {
     if (typeof twoFaPlugin !== 'function') throw new Unavailable('@twofa-kit/fastify has no twoFaPlugin yet');
     const { Redis } = await import('ioredis');
     const client = new Redis(redisUrl());
-    const store = new core.RedisStore({ client, prefix: 'bench-kit:' });
+    await new Promise((resolve) => client.once('ready', resolve));
+    const store = new core.RedisStore({ client, keyPrefix: 'bench-kit:' });
     const app = await fastifyApp();
     await app.register(twoFaPlugin, await kitOptions({ store }));
     app.addHook('onClose', async () => {

@@ -37,7 +37,7 @@ export function microTable(micro) {
 
 export function memoryTable(memory) {
   const lines = [
-    '| MemoryStore identities | heap delta | bytes / identity | of which the id strings |',
+    '| MemoryStore identities | heap delta | bytes / identity | id string (held by the key store, not counted) |',
     '|--:|--:|--:|--:|',
   ];
   for (const m of memory) {
