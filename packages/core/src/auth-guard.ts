@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { TwoFaConfigError, TwoFaError } from './errors.js';
+import { hashKey } from './keys.js';
 import { secondsCeil } from './ratelimit.js';
 import { MemoryStore } from './stores/memory.js';
 import type { WindowSpec } from './stores/types.js';
@@ -11,9 +12,10 @@ import type { Identity } from './types.js';
  * `retry_after` and `Retry-After`) before its key is looked at, for any key, valid or not, until
  * the window ends. Successful lookups do not reset the count.
  *
- * Exact within one process even when lookups are slow: a lookup in flight counts as a failure
- * until it settles, so a burst of concurrent guesses cannot overshoot the limit. Per process:
- * several instances each allow the limit.
+ * Exact within one process even when lookups are slow: a distinct key whose lookup is in flight
+ * counts as a failure until it settles, so a burst of concurrent guesses cannot overshoot the
+ * limit, while many concurrent requests with the same key (one busy client) count once. Per
+ * process: several instances each allow the limit.
  */
 
 /** Public option: `false` turns the guard off. */
@@ -86,47 +88,58 @@ export interface AuthGuard {
    * the limit (the lookup never runs), and counts a `null` answer as a failure. A lookup that
    * throws (store down) is not the client's failure and is not counted.
    */
-  lookup(ip: string | undefined, run: () => Promise<Identity | null>): Promise<Identity | null>;
+  lookup(
+    ip: string | undefined,
+    apiKey: string | undefined,
+    run: () => Promise<Identity | null>,
+  ): Promise<Identity | null>;
 }
 
-const OFF: AuthGuard = { lookup: (_ip, run) => run() };
+const OFF: AuthGuard = { lookup: (_ip, _key, run) => run() };
 
 export function createAuthGuard(limit: AuthFailureLimit | false, clock: () => number): AuthGuard {
   if (limit === false) return OFF;
   const store = new MemoryStore({ clock, maxIdentities: limit.maxClients });
   const windows: readonly WindowSpec[] = [{ name: 'auth', seconds: limit.windowSeconds, limit: limit.max }];
-  const pending = new Map<string, number>();
+  /** Per client bucket: lookups in flight per distinct key (by hash), each a potential failure. */
+  const pending = new Map<string, Map<string, number>>();
 
-  function admit(bucket: string): void {
+  function admit(bucket: string, token: string): void {
     const state = store.peek(bucket, windows).windows[0];
-    const inFlight = pending.get(bucket) ?? 0;
-    if (state !== undefined && state.remaining - inFlight <= 0) {
+    const inFlight = pending.get(bucket);
+    const guesses = (inFlight?.size ?? 0) + (inFlight?.has(token) ? 0 : 1);
+    if (state !== undefined && (state.remaining <= 0 || state.remaining < guesses)) {
       const retryAfter = secondsCeil(state.resetMs);
       throw new TwoFaError('TOO_MANY_AUTH_FAILURES', {
         data: { retry_after: retryAfter },
         headers: { 'retry-after': String(retryAfter) },
       });
     }
-    pending.set(bucket, inFlight + 1);
+    const keys = inFlight ?? new Map<string, number>();
+    keys.set(token, (keys.get(token) ?? 0) + 1);
+    pending.set(bucket, keys);
   }
 
-  function settle(bucket: string, failed: boolean): void {
-    const inFlight = (pending.get(bucket) ?? 1) - 1;
-    if (inFlight <= 0) pending.delete(bucket);
-    else pending.set(bucket, inFlight);
+  function settle(bucket: string, token: string, failed: boolean): void {
+    const keys = pending.get(bucket);
+    const n = (keys?.get(token) ?? 1) - 1;
+    if (n > 0) keys?.set(token, n);
+    else keys?.delete(token);
+    if (keys !== undefined && keys.size === 0) pending.delete(bucket);
     if (failed) store.consume(bucket, windows);
   }
 
   return {
-    async lookup(ip, run) {
+    async lookup(ip, apiKey, run) {
       const bucket = clientBucket(ip);
-      admit(bucket);
+      const token = apiKey === undefined ? '' : hashKey(apiKey);
+      admit(bucket, token);
       let identity: Identity | null | undefined;
       try {
         identity = await run();
         return identity;
       } finally {
-        settle(bucket, identity === null);
+        settle(bucket, token, identity === null);
       }
     },
   };

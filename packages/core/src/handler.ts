@@ -119,7 +119,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       if (route.auth) {
         const apiKey = presentedKey(request.headers, query, config.allowQueryKey);
         // The failed-auth guard refuses a client past its 401 limit before the key store is asked.
-        identity = await authGuard.lookup(request.ip, async () =>
+        identity = await authGuard.lookup(request.ip, apiKey, async () =>
           apiKey === undefined ? null : resolveIdentity(apiKey),
         );
         if (identity === null) throw new TwoFaError('UNAUTHORIZED');

@@ -1,0 +1,118 @@
+import { type Identity, staticKeys } from '@twofa-kit/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ExtServer, get, postForm, serve } from './ext-server.js';
+
+const SECRET = 'JBSWY3DPEHPK3PXP';
+let srv: ExtServer | undefined;
+afterEach(async () => {
+  await srv?.close();
+  srv = undefined;
+});
+
+const KEYS: Record<string, Identity> = {
+  kfree: { id: 'u-free', plan: 'free' },
+  kpro: { id: 'u-pro', plan: 'pro' },
+  ktiny: { id: 'u-tiny', plan: 'pro', limits: { minute: 2, day: null } },
+  kopen: { id: 'u-open', plan: 'free', limits: { minute: null, hour: null } },
+};
+
+async function start() {
+  const clock = { now: Date.UTC(2026, 0, 1, 12, 0, 15, 250) }; // 12:00:15.250
+  srv = await serve({ resolveKey: staticKeys(KEYS), clock: () => clock.now });
+  return { s: srv, clock };
+}
+
+/** Parses `"minute";r=29;t=31, ...` into { minute: { remaining, reset } }. */
+function parseRateLimit(header: string | null) {
+  const out: Record<string, { remaining: number; reset: number }> = {};
+  for (const item of (header ?? '').split(', ').filter(Boolean)) {
+    const m = /^"(\w+)";r=(\d+);t=(\d+)$/.exec(item);
+    if (m === null) throw new Error(`bad RateLimit item ${item}`);
+    out[m[1] as string] = { remaining: Number(m[2]), reset: Number(m[3]) };
+  }
+  return out;
+}
+function parsePolicy(header: string | null) {
+  const out: Record<string, number> = {};
+  for (const item of (header ?? '').split(', ').filter(Boolean)) {
+    const m = /^"(\w+)";q=(\d+);w=(\d+)$/.exec(item);
+    if (m === null) throw new Error(`bad RateLimit-Policy item ${item}`);
+    out[m[1] as string] = Number(m[2]);
+  }
+  return out;
+}
+
+describe('GET /usage', () => {
+  it("shows the plan and per-window limit/remaining/reset, the same numbers as the response's RateLimit headers", async () => {
+    const { s } = await start();
+    for (let i = 0; i < 2; i++) await postForm(s.at('/generate'), { secret: SECRET }, 'kpro');
+    const r = await get(s.at('/usage'), 'kpro');
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({
+      code: 200,
+      message: 'Usage retrieved successfully',
+      data: {
+        plan: 'pro',
+        limits: {
+          minute: { limit: 30, remaining: 28, reset: 45 },
+          hour: { limit: 1000, remaining: 998, reset: 3585 },
+          day: { limit: 10000, remaining: 9998, reset: 43185 },
+        },
+      },
+    });
+    const headers = parseRateLimit(r.headers.get('ratelimit'));
+    const policy = parsePolicy(r.headers.get('ratelimit-policy'));
+    const limits = (r.json.data as { limits: Record<string, { limit: number; remaining: number; reset: number }> })
+      .limits;
+    for (const [name, w] of Object.entries(limits)) {
+      expect(headers[name]).toEqual({ remaining: w.remaining, reset: w.reset });
+      expect(policy[name]).toBe(w.limit);
+    }
+  });
+
+  it('consumes nothing, and still answers when the quota is used up', async () => {
+    const { s, clock } = await start();
+    for (let i = 0; i < 10; i++) expect((await get(s.at('/usage'), 'kfree')).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await postForm(s.at('/generate'), { secret: SECRET }, 'kfree')).status).toBe(200);
+    expect((await postForm(s.at('/generate'), { secret: SECRET }, 'kfree')).status).toBe(429);
+    clock.now += 5_000;
+    const r = await get(s.at('/usage'), 'kfree');
+    expect(r.status).toBe(200);
+    expect(r.json.data).toEqual({
+      plan: 'free',
+      limits: {
+        minute: { limit: 5, remaining: 0, reset: 40 },
+        hour: { limit: 100, remaining: 95, reset: 3580 },
+        day: { limit: null, remaining: null, reset: null },
+      },
+    });
+    expect(r.headers.get('ratelimit')).toBe('"minute";r=0;t=40, "hour";r=95;t=3580');
+  });
+
+  it('reflects per-key overrides; a key with no limited window shows all null and no RateLimit headers', async () => {
+    const { s } = await start();
+    const tiny = await get(s.at('/usage'), 'ktiny');
+    expect(tiny.json.data).toEqual({
+      plan: 'pro',
+      limits: {
+        minute: { limit: 2, remaining: 2, reset: 45 },
+        hour: { limit: 1000, remaining: 1000, reset: 3585 },
+        day: { limit: null, remaining: null, reset: null },
+      },
+    });
+    const open = await get(s.at('/usage'), 'kopen');
+    const nul = { limit: null, remaining: null, reset: null };
+    expect(open.json.data).toEqual({ plan: 'free', limits: { minute: nul, hour: nul, day: nul } });
+    expect(open.headers.get('ratelimit')).toBeNull();
+  });
+
+  it('needs a key, and is GET only', async () => {
+    const { s } = await start();
+    expect((await get(s.at('/usage'))).json).toEqual({ code: 401, message: 'Invalid or missing API key', data: null });
+    expect((await get(`${s.at('/usage')}?api_key=kpro`)).json.data).toMatchObject({ plan: 'pro' });
+    const post = await postForm(s.at('/usage'), {}, 'kpro');
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+});
