@@ -1,2 +1,14 @@
-export {};
+export {
+  ADAPTERS,
+  type AdapterHarness,
+  EXPRESS,
+  FASTIFY,
+  HOST_ROUTES,
+  type HostSetup,
+  KOA,
+  type RunningServer,
+} from './harness.js';
+export * from './helpers.js';
 export * from './redis-servers.js';
+export { runContract } from './run.js';
+export { type ContractSuite, SUITES } from './suites/index.js';

@@ -1,0 +1,150 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import type { TwoFaOptions } from '@twofa-kit/core';
+import { twoFaRouter as expressRouter } from '@twofa-kit/express';
+import { twoFaPlugin } from '@twofa-kit/fastify';
+import { twoFaRouter as koaRouter } from '@twofa-kit/koa';
+import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
+
+/** What the host app around the kit has. */
+export interface HostSetup {
+  /** The host's own body parsers run before the kit (express.json/urlencoded, @koa/bodyparser; Fastify's defaults are always there). */
+  withHostParsers?: boolean;
+  /** The host's own routes, error handler and 404 (see HOST_ROUTES). */
+  hostRoutes?: boolean;
+}
+
+export interface RunningServer {
+  server: http.Server;
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts one framework's app with the kit mounted, listening on a free port. */
+export interface AdapterHarness {
+  name: string;
+  start(options: TwoFaOptions, host?: HostSetup): Promise<RunningServer>;
+}
+
+/**
+ * The host routes every harness adds with `hostRoutes`: `GET /host/ping` → `{"pong":true}`,
+ * `POST /host/echo` → `{"body": <what the host's parser made of the body>}`, `GET /host/boom`
+ * → the host's own error handler answers 500 `{"host_error":"boom"}`, and an unknown path gets
+ * the framework's own 404 (never the kit's envelope).
+ */
+export const HOST_ROUTES = {
+  ping: '/host/ping',
+  echo: '/host/echo',
+  boom: '/host/boom',
+  hostErrorBody: { host_error: 'boom' },
+} as const;
+
+function listen(server: http.Server): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        server,
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+export const FASTIFY: AdapterHarness = {
+  name: 'fastify',
+  async start(options, host = {}) {
+    const app = Fastify();
+    if (host.hostRoutes) {
+      app.setErrorHandler((_error, _request, reply) => reply.code(500).send(HOST_ROUTES.hostErrorBody));
+      app.get(HOST_ROUTES.ping, async () => ({ pong: true }));
+      app.post(HOST_ROUTES.echo, async (request) => ({ body: request.body }));
+      app.get(HOST_ROUTES.boom, async () => {
+        throw new Error('boom');
+      });
+    }
+    await app.register(twoFaPlugin, options);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    return { server: app.server, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+  },
+};
+
+export const KOA: AdapterHarness = {
+  name: 'koa',
+  async start(options, host = {}) {
+    const app = new Koa();
+    const router = koaRouter(options);
+    if (host.hostRoutes) {
+      app.use(async (ctx, next) => {
+        try {
+          await next();
+        } catch {
+          ctx.status = 500;
+          ctx.body = HOST_ROUTES.hostErrorBody;
+        }
+      });
+    }
+    // Documented: mount the kit's error boundary before a body parser of the host's.
+    if (host.withHostParsers) app.use(router.errorHandler).use(bodyParser());
+    app.use(router.routes()).use(router.allowedMethods());
+    if (host.hostRoutes) {
+      const own = new Router();
+      own.get(HOST_ROUTES.ping, (ctx) => {
+        ctx.body = { pong: true };
+      });
+      own.post(HOST_ROUTES.echo, (ctx) => {
+        ctx.body = { body: (ctx.request as { body?: unknown }).body ?? null };
+      });
+      own.get(HOST_ROUTES.boom, () => {
+        throw new Error('boom');
+      });
+      app.use(own.routes()).use(own.allowedMethods());
+    }
+    const running = await listen(http.createServer(app.callback()));
+    return { ...running, close: () => running.close().then(() => router.twoFa.close()) };
+  },
+};
+
+export const EXPRESS: AdapterHarness = {
+  name: 'express',
+  async start(options, host = {}) {
+    const app = express();
+    const router = expressRouter(options);
+    if (host.withHostParsers) app.use(express.json(), express.urlencoded({ extended: false }));
+    app.use(router);
+    if (host.hostRoutes) {
+      app.get(HOST_ROUTES.ping, (_req, res) => {
+        res.json({ pong: true });
+      });
+      app.post(HOST_ROUTES.echo, (req, res) => {
+        res.json({ body: req.body ?? null });
+      });
+      app.get(HOST_ROUTES.boom, () => {
+        throw new Error('boom');
+      });
+    }
+    // Documented: with host parsers in front, mount the kit's error handler after the router.
+    if (host.withHostParsers) app.use(router.errorHandler);
+    if (host.hostRoutes) {
+      app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        res.status(500).json(HOST_ROUTES.hostErrorBody);
+      });
+    }
+    const running = await listen(http.createServer(app));
+    return { ...running, close: () => running.close().then(() => router.twoFa.close()) };
+  },
+};
+
+export const ADAPTERS: readonly AdapterHarness[] = [FASTIFY, KOA, EXPRESS];
