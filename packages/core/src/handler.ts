@@ -125,7 +125,9 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
         if (identity === null) throw new TwoFaError('UNAUTHORIZED');
         const limits = limitsFor(identity);
         if (limits === undefined) {
-          throw new TwoFaError('INTERNAL', { cause: new Error(`identity ${identity.id} has an unknown plan`) });
+          throw new TwoFaError('INTERNAL', {
+            cause: new Error(`identity ${identity.id} has an unknown plan or invalid limit overrides`),
+          });
         }
         if (limits.windows.length > 0 && route.quota !== 'none') {
           const pending =
