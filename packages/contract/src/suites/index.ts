@@ -1,7 +1,9 @@
 import type { AdapterHarness } from '../harness.js';
 import { errorsSuite } from './errors.js';
 import { generateSuite } from './generate.js';
+import { hostSuite } from './host.js';
 import { limitsSuite } from './limits.js';
+import { rfc6238Suite } from './rfc6238.js';
 
 /** One contract suite: registers its `describe` blocks for a harness. */
 export type ContractSuite = (harness: AdapterHarness) => void;
@@ -10,4 +12,4 @@ export type ContractSuite = (harness: AdapterHarness) => void;
  * Every suite `runContract` runs, in order. To add one, write `suites/<name>.ts` exporting a
  * `ContractSuite` and append it here.
  */
-export const SUITES: ContractSuite[] = [generateSuite, errorsSuite, limitsSuite];
+export const SUITES: ContractSuite[] = [generateSuite, errorsSuite, limitsSuite, hostSuite, rfc6238Suite];
