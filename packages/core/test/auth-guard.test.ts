@@ -1,0 +1,157 @@
+import { clientBucket, createTwoFa, type Identity, staticKeys, TwoFaConfigError } from '@twofa-kit/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ExtServer, get, serve } from './ext-server.js';
+
+const START = Date.UTC(2026, 0, 1, 12, 0, 20); // 40 s before the minute ends
+let srv: ExtServer | undefined;
+afterEach(async () => {
+  await srv?.close();
+  srv = undefined;
+});
+
+const as = (ip: string) => ({ 'x-test-client-ip': ip });
+
+describe('failed-auth guard', () => {
+  it('after 20 failures in a minute, one address gets 429 TOO_MANY_AUTH_FAILURES before the store is asked — even with a valid key', async () => {
+    const clock = { now: START };
+    let lookups = 0;
+    const keys = staticKeys({ good: { id: 'u1', plan: 'ultra' } });
+    srv = await serve({
+      resolveKey: (k) => {
+        lookups++;
+        return keys(k);
+      },
+      clock: () => clock.now,
+    });
+    const usage = srv.at('/usage');
+    for (let i = 0; i < 20; i++) expect((await get(usage, `guess-${i}`, as('203.0.113.7'))).status).toBe(401);
+    expect(lookups).toBe(20);
+    const blocked = await get(usage, 'guess-20', as('203.0.113.7'));
+    expect(blocked.status).toBe(429);
+    expect(blocked.json).toEqual({
+      code: 429,
+      message: 'Too many failed authentication attempts',
+      data: { retry_after: 40 },
+    });
+    expect(blocked.headers.get('retry-after')).toBe('40');
+    expect((await get(usage, 'good', as('203.0.113.7'))).status).toBe(429);
+    expect(lookups).toBe(20); // the store was not consulted for either
+    // Missing keys count too; other addresses are unaffected.
+    expect((await get(usage, undefined, as('203.0.113.7'))).status).toBe(429);
+    expect((await get(usage, 'good', as('198.51.100.1'))).status).toBe(200);
+    // The next window admits again.
+    clock.now = START + 40_000;
+    expect((await get(usage, 'good', as('203.0.113.7'))).status).toBe(200);
+  });
+
+  it('successes do not reset the count, and do not count', async () => {
+    const clock = { now: START };
+    srv = await serve({
+      resolveKey: staticKeys({ good: 'ultra' }),
+      clock: () => clock.now,
+      authFailureLimit: { max: 3 },
+    });
+    const usage = srv.at('/usage');
+    for (let i = 0; i < 2; i++) expect((await get(usage, 'bad', as('192.0.2.1'))).status).toBe(401);
+    for (let i = 0; i < 10; i++) expect((await get(usage, 'good', as('192.0.2.1'))).status).toBe(200);
+    expect((await get(usage, 'bad', as('192.0.2.1'))).status).toBe(401);
+    expect((await get(usage, 'good', as('192.0.2.1'))).status).toBe(429);
+  });
+
+  /**
+   * Sends `n` concurrent requests to a store that holds every lookup until each request has either
+   * reached the store or been answered without it, so all of them really overlap.
+   */
+  async function burst(n: number, answer: Identity | null, max: number, keyOf: (i: number) => string) {
+    let lookups = 0;
+    let answeredEarly = 0;
+    let open!: () => void;
+    const opened = new Promise<void>((r) => {
+      open = r;
+    });
+    const check = () => {
+      if (lookups + answeredEarly === n) open();
+    };
+    srv = await serve({
+      resolveKey: async () => {
+        lookups++;
+        check();
+        await opened;
+        return answer;
+      },
+      authFailureLimit: { max },
+    });
+    const usage = srv.at('/usage');
+    const answers = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        get(usage, keyOf(i), as('192.0.2.9')).then((a) => {
+          if (a.status === 429) {
+            answeredEarly++;
+            check();
+          }
+          return a;
+        }),
+      ),
+    );
+    return { lookups, statuses: answers.map((a) => a.status) };
+  }
+
+  it('a burst of concurrent guesses against a slow store cannot overshoot the limit', async () => {
+    const { lookups, statuses } = await burst(40, null, 5, (i) => `guess-${i}`);
+    expect(lookups).toBe(5);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(35);
+  });
+
+  it('many concurrent requests with one valid key from one address are not mistaken for guessing', async () => {
+    const { lookups, statuses } = await burst(50, { id: 'busy', plan: 'ultra' }, 2, () => 'k');
+    expect(lookups).toBe(50);
+    expect(statuses).toEqual(Array(50).fill(200));
+  });
+
+  it('a store failure is not counted as the client failing', async () => {
+    srv = await serve({
+      resolveKey: () => {
+        throw new Error('db down');
+      },
+      authFailureLimit: { max: 1 },
+    });
+    for (let i = 0; i < 3; i++) expect((await get(srv.at('/usage'), 'k', as('192.0.2.11'))).status).toBe(500);
+  });
+
+  it('is off with authFailureLimit: false; requests without an address share one bucket', async () => {
+    srv = await serve({ resolveKey: () => null, authFailureLimit: false });
+    for (let i = 0; i < 30; i++) expect((await get(srv.at('/usage'), 'x', as('192.0.2.12'))).status).toBe(401);
+    const kit = createTwoFa({ resolveKey: () => null, authFailureLimit: { max: 2 } });
+    const call = (ip?: string) =>
+      kit.handle({
+        method: 'GET',
+        path: '/usage',
+        rawQuery: '',
+        headers: { 'x-api-key': 'x' },
+        body: { kind: 'none' },
+        ip,
+      });
+    expect((await call()).status).toBe(401);
+    expect((await call('')).status).toBe(401);
+    expect((await call()).status).toBe(429);
+    expect((await call('192.0.2.13')).status).toBe(401);
+  });
+
+  it('buckets IPv6 clients by /64 and IPv4-mapped addresses as IPv4', () => {
+    expect(clientBucket('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(clientBucket('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(clientBucket('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientBucket('::1')).toBe('0:0:0:0::/64');
+    expect(clientBucket('::ffff:192.0.2.1')).toBe('192.0.2.1');
+    expect(clientBucket('192.0.2.1')).toBe('192.0.2.1');
+    expect(clientBucket(undefined)).toBe('unknown');
+  });
+
+  it('rejects a bad configuration at start-up', () => {
+    expect(() => createTwoFa({ resolveKey: () => null, authFailureLimit: { max: 0 } })).toThrow(TwoFaConfigError);
+    expect(() => createTwoFa({ resolveKey: () => null, authFailureLimit: { windowSeconds: 1.5 } })).toThrow(
+      /authFailureLimit.windowSeconds/,
+    );
+  });
+});
