@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { type Identity, staticKeys, type TwoFaOptions } from '@twofa-kit/core';
+import { createTwoFa, type Identity, staticKeys, type TwoFa, type TwoFaOptions } from '@twofa-kit/core';
 import { createGuardrails, generateSync } from 'otplib';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { AdapterHarness, HostSetup, RunningServer } from './harness.js';
@@ -196,4 +196,40 @@ export function otplibCode(
     algorithm: opts.algorithm ?? 'sha1',
     guardrails: OPEN_GUARDRAILS,
   });
+}
+
+/** What an adapter handed the core, minus the stream itself. */
+export interface SeenRequest {
+  method: string;
+  path: string;
+  rawQuery: string;
+  basePath: string | undefined;
+  ip: string | undefined;
+  body: 'stream' | 'parsed' | 'none';
+  apiKeyHeader: boolean;
+}
+
+/**
+ * A real core whose `handle` also records what the adapter passed in (for adapter tests of the
+ * translation itself: path below the prefix, basePath when nested, query, ip, body kind).
+ */
+export function recordingTwoFa(options: TwoFaOptions): { twoFa: TwoFa; seen: SeenRequest[] } {
+  const core = createTwoFa(options);
+  const seen: SeenRequest[] = [];
+  const twoFa: TwoFa = {
+    ...core,
+    handle(req) {
+      seen.push({
+        method: req.method,
+        path: req.path,
+        rawQuery: req.rawQuery,
+        basePath: req.basePath,
+        ip: req.ip,
+        body: req.body.kind,
+        apiKeyHeader: req.headers['x-api-key'] !== undefined,
+      });
+      return core.handle(req);
+    },
+  };
+  return { twoFa, seen };
 }

@@ -72,11 +72,9 @@ export function twoFaRouter(options: TwoFaRouterOptions): TwoFaRouter {
     router.register(route.path, [...route.methods], handler); // GET routes answer HEAD too
   }
   // Every other path and method under the prefix: the core answers 404 / 405 in the envelope.
+  // The handlers answer every method on every path under the prefix and never call next(), so a
+  // mounted allowedMethods() has nothing left to do there.
   router.all('{/*rest}', handler);
-
-  // Every method on every path under the prefix is answered above, in the envelope. The stock
-  // allowedMethods() would turn an OPTIONS on an unknown path (our 404) into an empty 200.
-  router.allowedMethods = () => (_ctx, next) => next();
 
   const errorHandler: Middleware = async (ctx, next) => {
     try {
