@@ -1,1 +1,23 @@
-export {};
+import type { AddressInfo } from 'node:net';
+import { configFromEnv, startupMessage } from '@twofa-kit/core';
+import { buildApp } from './app.js';
+import { limiterStore } from './store.js';
+
+try {
+  const config = configFromEnv();
+  const { store, close } = await limiterStore(config.redisUrl);
+  const app = buildApp({ resolveKey: config.resolveKey, plans: config.plans, store });
+  await app.listen({ port: config.port, host: config.host });
+  const { port } = app.server.address() as AddressInfo;
+
+  const shutdown = async () => {
+    await app.close();
+    await close();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown).once('SIGTERM', shutdown);
+  console.log(startupMessage('fastify', config.host, port, config.demoKeys));
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}

@@ -1,0 +1,3 @@
+import { exampleSuite } from '../../fastify/test/support/example-suite.js';
+
+exampleSuite('express');

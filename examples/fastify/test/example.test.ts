@@ -1,0 +1,3 @@
+import { exampleSuite } from './support/example-suite.js';
+
+exampleSuite('fastify');

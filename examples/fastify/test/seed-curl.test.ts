@@ -1,0 +1,252 @@
+/**
+ * The seed document's own client examples, run against the built Fastify example with only the
+ * host and the key replaced (SPEC: "every client example in it ... must work unchanged").
+ * curl, Python (requests) and Java run for real when present on the machine; Go and PHP, when their
+ * runtimes are missing, are emulated by sending the same method, headers and body bytes.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { decodeSecret, totpAt } from '@twofa-kit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, type RunningExample, startExample } from './support/example-process.js';
+
+const run = promisify(execFile);
+/** The seed document: a verbatim copy kept with the test (checked against the original below). */
+const SEED_COPY = new URL('./fixtures/2fa-api-documentation.txt', import.meta.url);
+const SEED_ORIGINAL = '/work/shared/seed/2fa-api-documentation.txt';
+const seed = readFileSync(SEED_COPY, 'utf8');
+
+const KEY = 'seed-example-key-3f9a1c';
+const SEED_BASE = 'https://2faotp.live';
+const SEED_KEY = 'your_api_key_here';
+
+/** The seed text between two markers (the start included, the end excluded). */
+function between(start: string, end: string): string {
+  const from = seed.indexOf(start);
+  const to = seed.indexOf(end, from + start.length);
+  if (from < 0 || to < 0) throw new Error(`seed document changed: no block from ${start} to ${end}`);
+  return seed.slice(from, to);
+}
+
+/** Every `curl` command of the seed, with its `\` continuation lines. */
+function curlCommands(): string[] {
+  const commands: string[] = [];
+  const lines = seed.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]?.startsWith('curl ')) continue;
+    let command = lines[i] as string;
+    while (command.endsWith('\\')) command += `\n${lines[++i]}`;
+    commands.push(command);
+  }
+  return commands;
+}
+
+/** Replaces the seed's host and key, and checks that both were really there. */
+function localise(code: string, base: string, key = KEY): string {
+  expect(code).toContain(SEED_BASE);
+  return code.replaceAll(SEED_BASE, base).replaceAll(SEED_KEY, key);
+}
+
+async function has(command: string, args: string[]): Promise<boolean> {
+  try {
+    await run(command, args);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The codes the seed secret gives anywhere in [fromSec, toSec] (a client run takes time). */
+function codesBetween(fromSec: number, toSec: number): string[] {
+  const key = decodeSecret('JBSWY3DPEHPK3PXP') as Uint8Array;
+  const codes: string[] = [];
+  for (let t = fromSec; t <= toSec; t++) codes.push(totpAt({ key, digits: 6, period: 30, algorithm: 'SHA1' }, t));
+  return codes;
+}
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+function expectGenerated(body: unknown, fromSec: number) {
+  expect(body).toMatchObject({ code: 200, message: 'Code generated successfully' });
+  const data = (body as { data: { code: string; timestamp: number; remaining_time: number; valid_until: number } })
+    .data;
+  expect(Object.keys(data).sort()).toEqual(['code', 'remaining_time', 'timestamp', 'valid_until']);
+  expect(codesBetween(fromSec, nowSec())).toContain(data.code);
+  expect(data.code).toBe(
+    totpAt(
+      { key: decodeSecret('JBSWY3DPEHPK3PXP') as Uint8Array, digits: 6, period: 30, algorithm: 'SHA1' },
+      data.timestamp,
+    ),
+  );
+  expect(data.remaining_time).toBe(30 - (data.timestamp % 30));
+  expect(data.valid_until).toBe(data.timestamp + data.remaining_time);
+}
+
+/** Sends a POST with exactly these headers (in this order, Host first unless given) and body. */
+function rawPost(url: string, headers: [string, string][], body: string) {
+  return new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+    const host: [string, string][] = headers.some(([name]) => name === 'Host') ? [] : [['Host', new URL(url).host]];
+    const req = request(url, { method: 'POST', headers: [...host, ...headers].flat() }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('the seed document’s client examples against examples/fastify', () => {
+  let server: RunningExample;
+  let work: string;
+
+  beforeAll(async () => {
+    await ensureBuilt('fastify');
+    server = await startExample('fastify', { TWOFA_API_KEYS: `${KEY}:pro` });
+    work = mkdtempSync(join(tmpdir(), 'twofa-seed-'));
+  }, 180_000);
+  afterAll(async () => {
+    await server?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it.runIf(existsSync(SEED_ORIGINAL))('uses a verbatim copy of the seed document', () => {
+    expect(seed).toBe(readFileSync(SEED_ORIGINAL, 'utf8'));
+  });
+
+  it('has the three curl commands of the seed', () => {
+    const commands = curlCommands();
+    expect(commands).toHaveLength(3);
+    expect(commands[0]).toContain('-H "X-API-Key: your_api_key_here"');
+    expect(commands[1]).toContain('?api_key=your_api_key_here');
+    expect(commands[2]).toContain('-d "secret=JBSWY3DPEHPK3PXP"');
+  });
+
+  it('curl, header form: authenticated, and asks for the missing secret', async () => {
+    const [header] = curlCommands();
+    const { stdout } = await run('bash', ['-c', localise(header as string, server.url)]);
+    expect(JSON.parse(stdout)).toEqual({ code: 400, message: 'Invalid or missing secret', data: null });
+    const wrong = await run('bash', ['-c', localise(header as string, server.url, 'wrong-key')]);
+    expect(JSON.parse(wrong.stdout)).toEqual({ code: 401, message: 'Invalid or missing API key', data: null });
+  });
+
+  it('curl, query form: authenticated, and asks for the missing secret', async () => {
+    const [, query] = curlCommands();
+    const { stdout } = await run('bash', ['-c', localise(query as string, server.url)]);
+    expect(JSON.parse(stdout)).toEqual({ code: 400, message: 'Invalid or missing secret', data: null });
+    const wrong = await run('bash', ['-c', localise(query as string, server.url, 'wrong-key')]);
+    expect(JSON.parse(wrong.stdout)).toEqual({ code: 401, message: 'Invalid or missing API key', data: null });
+  });
+
+  it('curl, the POST form example: generates the code', async () => {
+    const [, , post] = curlCommands();
+    const from = nowSec();
+    const { stdout } = await run('bash', ['-c', localise(post as string, server.url)]);
+    expectGenerated(JSON.parse(stdout), from);
+  });
+
+  it('Python requests example (run with python3 when requests is importable)', async () => {
+    const code = localise(between('import requests', 'package main'), server.url);
+    const from = nowSec();
+    if (await has('python3', ['-c', 'import requests'])) {
+      const { stdout } = await run('python3', ['-c', code]);
+      const printed = /^2FA Code: (\d{6})\nRemaining: (\d+)s\n$/.exec(stdout);
+      expect(printed).not.toBeNull();
+      expect(codesBetween(from, nowSec())).toContain(printed?.[1]);
+      expect(Number(printed?.[2])).toBeGreaterThanOrEqual(1);
+      expect(Number(printed?.[2])).toBeLessThanOrEqual(30);
+    } else {
+      // requests' form POST: urlencoded body, its default headers plus the seed's one.
+      const res = await rawPost(
+        `${server.url}/api/2fa/generate`,
+        [
+          ['User-Agent', 'python-requests/2.32.3'],
+          ['Accept-Encoding', 'gzip, deflate'],
+          ['Accept', '*/*'],
+          ['Connection', 'keep-alive'],
+          ['X-API-Key', KEY],
+          ['Content-Length', '23'],
+          ['Content-Type', 'application/x-www-form-urlencoded'],
+        ],
+        'secret=JBSWY3DPEHPK3PXP',
+      );
+      expectGenerated(res.body, from);
+    }
+  });
+
+  it('Go net/http example (run with go when installed, else the same request bytes)', async () => {
+    const code = localise(between('package main', 'import java.net.URI;'), server.url);
+    const from = nowSec();
+    if (await has('go', ['version'])) {
+      writeFileSync(join(work, 'main.go'), code);
+      const { stdout } = await run('go', ['run', 'main.go'], { cwd: work });
+      expect(stdout).toMatch(/^map\[code:200 data:map\[code:\d{6} /);
+    } else {
+      const res = await rawPost(
+        `${server.url}/api/2fa/generate`,
+        [
+          ['User-Agent', 'Go-http-client/1.1'],
+          ['Content-Length', '23'],
+          ['Content-Type', 'application/x-www-form-urlencoded'],
+          ['X-Api-Key', KEY], // Go canonicalises the header name
+          ['Accept-Encoding', 'gzip'],
+        ],
+        'secret=JBSWY3DPEHPK3PXP',
+      );
+      expect(res.status).toBe(200);
+      expectGenerated(res.body, from);
+    }
+  });
+
+  it('Java HttpClient example (run with java when installed, else the same request bytes)', async () => {
+    const code = localise(between('import java.net.URI;', '<?php'), server.url);
+    const from = nowSec();
+    if (await has('java', ['-version'])) {
+      writeFileSync(join(work, 'TwoFAExample.java'), code);
+      const { stdout } = await run('java', ['TwoFAExample.java'], { cwd: work, timeout: 120_000 });
+      expectGenerated(JSON.parse(stdout), from);
+    } else {
+      const res = await rawPost(
+        `${server.url}/api/2fa/generate`,
+        [
+          ['Content-Length', '23'],
+          ['Host', new URL(server.url).host],
+          ['User-Agent', 'Java-http-client/17'],
+          ['X-API-Key', KEY],
+          ['Content-Type', 'application/x-www-form-urlencoded'],
+        ],
+        'secret=JBSWY3DPEHPK3PXP',
+      );
+      expectGenerated(res.body, from);
+    }
+  });
+
+  it('PHP curl example (run with php when installed, else the same request bytes)', async () => {
+    const code = localise(between('<?php', 'Success Response'), server.url);
+    const from = nowSec();
+    if (await has('php', ['-v'])) {
+      writeFileSync(join(work, 'example.php'), code);
+      const { stdout } = await run('php', ['example.php'], { cwd: work });
+      const printed = /^2FA Code: (\d{6})\nRemaining: (\d+)s\n$/.exec(stdout);
+      expect(codesBetween(from, nowSec())).toContain(printed?.[1]);
+    } else {
+      const res = await rawPost(
+        `${server.url}/api/2fa/generate`,
+        [
+          ['Accept', '*/*'],
+          ['X-API-Key', KEY],
+          ['Content-Type', 'application/x-www-form-urlencoded'],
+          ['Content-Length', '23'],
+        ],
+        'secret=JBSWY3DPEHPK3PXP',
+      );
+      expect(res.status).toBe(200);
+      expectGenerated(res.body, from);
+    }
+  });
+});
