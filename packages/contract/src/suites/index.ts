@@ -1,4 +1,5 @@
 import type { AdapterHarness } from '../harness.js';
+import { alikeSuite } from './alike.js';
 import { errorsSuite } from './errors.js';
 import { generateSuite } from './generate.js';
 import { hostSuite } from './host.js';
@@ -12,4 +13,4 @@ export type ContractSuite = (harness: AdapterHarness) => void;
  * Every suite `runContract` runs, in order. To add one, write `suites/<name>.ts` exporting a
  * `ContractSuite` and append it here.
  */
-export const SUITES: ContractSuite[] = [generateSuite, errorsSuite, limitsSuite, hostSuite, rfc6238Suite];
+export const SUITES: ContractSuite[] = [generateSuite, errorsSuite, limitsSuite, hostSuite, rfc6238Suite, alikeSuite];
