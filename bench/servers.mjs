@@ -143,6 +143,36 @@ export const SERVERS = {
     });
     return app;
   },
+  // Diagnostics (not table rows; `--rows diag-…` or `node profile.mjs diag-…`): where the kit's
+  // per-request cost goes, measured by taking one piece away at a time.
+  async 'diag-fastify-kit-noguard'() {
+    const { twoFaPlugin } = await import('@twofa-kit/fastify');
+    const app = await fastifyApp();
+    await app.register(twoFaPlugin, await kitOptions({ authFailureLimit: false }));
+    return app;
+  },
+  /** The core's handle() behind a plain Fastify route whose own parser reads the body as a Buffer. */
+  async 'diag-fastify-handle-buffer'() {
+    const { createTwoFa } = await import('@twofa-kit/core');
+    const twoFa = createTwoFa(await kitOptions());
+    const app = await fastifyApp();
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) =>
+      done(null, body),
+    );
+    app.post(PATH, async (req, reply) => {
+      const res = await twoFa.handle({
+        method: 'POST',
+        path: '/generate',
+        rawQuery: '',
+        headers: req.headers,
+        body: { kind: 'parsed', value: req.body },
+        ip: req.ip,
+        basePath: '/api/2fa',
+      });
+      return reply.code(res.status).headers(res.headers).send(res.body);
+    });
+    return app;
+  },
   async 'peer-fastify-rate-limit'() {
     const app = await fastifyApp();
     await app.register((await import('@fastify/rate-limit')).default, {
@@ -205,7 +235,10 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     ({ port, close }) => {
       process.send?.({ ready: port });
       process.on('message', async (msg) => {
-        if (msg === 'heap') {
+        if (msg === 'cpu') {
+          const c = process.cpuUsage();
+          process.send?.({ cpu: c.user + c.system, user: c.user, system: c.system });
+        } else if (msg === 'heap') {
           globalThis.gc?.();
           const m = process.memoryUsage();
           process.send?.({ heap: m.heapUsed, rss: m.rss });

@@ -24,6 +24,11 @@ export function spawnServer(name, { env = {}, execArgv = [] } = {}) {
           name,
           port: msg.ready,
           child,
+          cpu: () =>
+            new Promise((res) => {
+              child.once('message', (m) => res(m));
+              child.send('cpu');
+            }),
           heap: () =>
             new Promise((res) => {
               child.once('message', (m) => res(m));

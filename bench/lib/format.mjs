@@ -32,6 +32,8 @@ export function microTable(micro) {
   for (const r of micro.totp) lines.push(`| ${r.label} | ${n0(r.ops)} | ${ratio(r.ratio)} |`);
   for (const r of micro.stores) lines.push(`| ${r.label} | ${n0(r.ops)} | ${ratio(r.ratio)} |`);
   for (const s of micro.skipped ?? []) lines.push(`| ${s} | not measured | |`);
+  for (const r of micro.handle ?? [])
+    lines.push(`| ${r.label} | ${n0(r.ops)} (${r.usPerCall.toFixed(1)} µs each) | ${ratio(r.ratio)} |`);
   return lines.join('\n');
 }
 

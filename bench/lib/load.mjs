@@ -26,6 +26,16 @@ export const ROWS = [
   { name: 'express-kit', label: 'Express + kit (memory)', base: 'express-bare', target: 0.8 },
 ];
 
+/** Diagnostic rows, only run when named with `--rows`. */
+export const DIAGNOSTIC_ROWS = [
+  { name: 'diag-fastify-kit-noguard', label: 'diag: Fastify + kit, authFailureLimit: false', base: 'fastify-bare' },
+  {
+    name: 'diag-fastify-handle-buffer',
+    label: 'diag: Fastify route (Buffer parser) → core handle()',
+    base: 'fastify-bare',
+  },
+];
+
 export const CONNECTIONS = 100;
 
 /** autocannon `requests` that rotate through every secret and every key. */
@@ -63,6 +73,7 @@ export function cannon(port, durationS, requests = rotatingRequests()) {
 function summary(result) {
   return {
     rps: result['2xx'] / result.duration,
+    seconds: result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
@@ -100,7 +111,10 @@ const median = (xs) => {
  * Ratios are per round (row / its bare route in the same round), then the median over rounds.
  */
 export async function runLoad({ rounds, durationS, warmupS, redisUrl, only, log = console.log }) {
-  const rows = ROWS.filter((r) => only === undefined || only.includes(r.name) || only.includes(r.base));
+  // The named rows and the bare routes they are compared with.
+  const wanted = only === undefined ? undefined : new Set(only);
+  if (wanted) for (const r of [...ROWS, ...DIAGNOSTIC_ROWS]) if (wanted.has(r.name)) wanted.add(r.base);
+  const rows = wanted === undefined ? ROWS : [...ROWS, ...DIAGNOSTIC_ROWS].filter((r) => wanted.has(r.name));
   const servers = new Map();
   const skipped = [];
   try {
@@ -125,10 +139,15 @@ export async function runLoad({ rounds, durationS, warmupS, redisUrl, only, log 
     const runs = new Map(active.map((r) => [r.name, []]));
     for (let round = 0; round < rounds; round++) {
       for (const row of active) {
-        const s = summary(await cannon(servers.get(row.name).port, durationS));
+        const server = servers.get(row.name);
+        const cpu0 = await server.cpu();
+        const s = summary(await cannon(server.port, durationS));
+        const cpu1 = await server.cpu();
+        s.cpuUs = (cpu1.cpu - cpu0.cpu) / (s.rps * s.seconds);
+        s.sysUs = (cpu1.system - cpu0.system) / (s.rps * s.seconds);
         runs.get(row.name).push(s);
         log(
-          `  round ${round + 1}/${rounds} ${row.name.padEnd(24)} ${s.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms${s.non2xx || s.errors ? `  non-2xx ${s.non2xx} errors ${s.errors}` : ''}`,
+          `  round ${round + 1}/${rounds} ${row.name.padEnd(24)} ${s.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  server CPU ${s.cpuUs.toFixed(0)} µs/req (sys ${s.sysUs.toFixed(0)})${s.non2xx || s.errors ? `  non-2xx ${s.non2xx} errors ${s.errors}` : ''}`,
         );
       }
     }
@@ -143,6 +162,8 @@ export async function runLoad({ rounds, durationS, warmupS, redisUrl, only, log 
         rps: median(own.map((r) => r.rps)),
         p50: median(own.map((r) => r.p50)),
         p99: median(own.map((r) => r.p99)),
+        cpuUs: median(own.map((r) => r.cpuUs)),
+        sysUs: median(own.map((r) => r.sysUs)),
         ratio: base ? median(own.map((r, i) => r.rps / base[i].rps)) : null,
         non2xx: own.reduce((a, r) => a + r.non2xx, 0),
         errors: own.reduce((a, r) => a + r.errors, 0),

@@ -49,7 +49,8 @@ export function decodeSecret(input: string, maxChars = MAX_SECRET_CHARS): Uint8A
       out[o++] = (acc >>> bits) & 0xff;
     }
   }
-  return o === 0 ? undefined : out.subarray(0, o);
+  // A clean secret fills `out` exactly; only spaces, hyphens or padding leave a shorter view.
+  return o === 0 ? undefined : o === out.length ? out : out.subarray(0, o);
 }
 
 /** Encodes key bytes as unpadded upper-case Base32 (for tests and otpauth URIs). */

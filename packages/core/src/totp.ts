@@ -33,12 +33,14 @@ export const ALGORITHMS: readonly TotpAlgorithm[] = ['SHA1', 'SHA256', 'SHA512']
 const NODE_ALGORITHM: Record<TotpAlgorithm, string> = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' };
 const OTPLIB_ALGORITHM: Record<TotpAlgorithm, HashAlgorithm> = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' };
 
+/** The 8-byte counter message, reused: `update()` copies it synchronously before any other call. */
+const COUNTER = Buffer.alloc(8);
+
 /** HOTP value for one counter (RFC 4226), node:crypto HMAC + otplib's truncation. */
 export function hotp(key: Uint8Array, counter: number, digits: number, algorithm: TotpAlgorithm): string {
-  const msg = Buffer.allocUnsafe(8);
-  msg.writeUInt32BE(Math.floor(counter / 0x1_0000_0000), 0);
-  msg.writeUInt32BE(counter >>> 0, 4);
-  const mac = createHmac(NODE_ALGORITHM[algorithm], key).update(msg).digest();
+  COUNTER.writeUInt32BE(Math.floor(counter / 0x1_0000_0000), 0);
+  COUNTER.writeUInt32BE(counter >>> 0, 4);
+  const mac = createHmac(NODE_ALGORITHM[algorithm], key).update(COUNTER).digest();
   return truncateDigits(dynamicTruncate(mac), digits);
 }
 
