@@ -158,6 +158,40 @@ export function errorsSuite(harness: AdapterHarness): void {
     });
   });
 
+  describe('500 / 503 from the host key store', () => {
+    const clock = new TestClock();
+    const get = (url: string) => request(url).get(`${GENERATE}?secret=${SEED_SECRET}`).set('X-API-Key', KEYS.big);
+
+    it('answers a key store that throws with the masked 500 envelope', async () => {
+      const resolveKey = () => {
+        throw new Error('database is down: secret details');
+      };
+      await withServer(harness, contractOptions(clock, { resolveKey }), async (url) => {
+        const res = await get(url);
+        expectEnvelope(res, 500, ERROR_KINDS.INTERNAL.message);
+        expect(res.text).not.toContain('database');
+      });
+    });
+
+    it('answers a key store that rejects, or names an unknown plan, with 500', async () => {
+      const rejects = () => Promise.reject(new Error('nope'));
+      await withServer(harness, contractOptions(clock, { resolveKey: rejects }), async (url) => {
+        expectEnvelope(await get(url), 500, ERROR_KINDS.INTERNAL.message);
+      });
+      const unknownPlan = () => ({ id: 'x', plan: 'platinum' });
+      await withServer(harness, contractOptions(clock, { resolveKey: unknownPlan }), async (url) => {
+        expectEnvelope(await get(url), 500, ERROR_KINDS.INTERNAL.message);
+      });
+    });
+
+    it('answers a key store that never settles with 503 after keyLookupTimeoutMs', async () => {
+      const hangs = () => new Promise<never>(() => {});
+      await withServer(harness, contractOptions(clock, { resolveKey: hangs, keyLookupTimeoutMs: 20 }), async (url) => {
+        expectEnvelope(await get(url), 503, ERROR_KINDS.UNAVAILABLE.message);
+      });
+    });
+  });
+
   describe('413 and 415', () => {
     const clock = new TestClock();
     const app = serve(harness, () => contractOptions(clock));
