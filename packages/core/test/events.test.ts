@@ -16,7 +16,7 @@ afterEach(async () => {
 /** JSON of an event including what JSON.stringify hides in errors (message, stack, cause). */
 function dump(event: TwoFaEvent): string {
   return JSON.stringify(event, (_k, v: unknown) =>
-    v instanceof Error ? { name: v.name, message: v.message, stack: v.stack, cause: v.cause, ...v } : v,
+    v instanceof Error ? { ...v, name: v.name, message: v.message, stack: v.stack, cause: v.cause } : v,
   );
 }
 

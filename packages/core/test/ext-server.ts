@@ -70,7 +70,7 @@ export async function postForm(
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(key ? { 'x-api-key': key } : {}), ...extra },
     body: new URLSearchParams(fields).toString(),
   });
-  return { status: res.status, headers: res.headers, json: await res.json() };
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Answer['json'] };
 }
 
 export async function postJson(url: string, body: unknown, key?: string): Promise<Answer> {
@@ -79,10 +79,10 @@ export async function postJson(url: string, body: unknown, key?: string): Promis
     headers: { 'content-type': 'application/json', ...(key ? { 'x-api-key': key } : {}) },
     body: JSON.stringify(body),
   });
-  return { status: res.status, headers: res.headers, json: await res.json() };
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Answer['json'] };
 }
 
 export async function get(url: string, key?: string, extra: Record<string, string> = {}): Promise<Answer> {
   const res = await fetch(url, { headers: { ...(key ? { 'x-api-key': key } : {}), ...extra } });
-  return { status: res.status, headers: res.headers, json: await res.json() };
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Answer['json'] };
 }
