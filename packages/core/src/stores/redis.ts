@@ -224,11 +224,15 @@ function openResult(windows: readonly WindowSpec[], nowMs: number): ConsumeResul
 
 /**
  * Resolves like `promise` or rejects with `Timeout` after `ms`. A late settlement of `promise` is
- * absorbed, so an abandoned Redis call can never become an unhandled rejection.
+ * absorbed, so an abandoned Redis call can never become an unhandled rejection. The timeout takes
+ * effect after the event loop's I/O phase (`setImmediate`), so when the process itself was stalled
+ * (GC, CPU starvation) a reply already waiting on the socket still wins over the timer.
  */
 function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Timeout(`no reply from Redis within ${ms} ms`)), ms);
+    const timer = setTimeout(() => {
+      setImmediate(() => reject(new Timeout(`no reply from Redis within ${ms} ms`)));
+    }, ms);
     promise.then(
       (value) => {
         clearTimeout(timer);
