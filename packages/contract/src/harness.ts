@@ -2,9 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { TwoFaOptions } from '@twofa-kit/core';
+import { createTwoFa, type TwoFaOptions } from '@twofa-kit/core';
 import { twoFaRouter as expressRouter } from '@twofa-kit/express';
-import { twoFaPlugin } from '@twofa-kit/fastify';
+import { twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
 import { twoFaRouter as koaRouter } from '@twofa-kit/koa';
 import express from 'express';
 import Fastify from 'fastify';
@@ -65,7 +65,11 @@ function listen(server: http.Server): Promise<RunningServer> {
 export const FASTIFY: AdapterHarness = {
   name: 'fastify',
   async start(options, host = {}) {
-    const app = Fastify();
+    // The documented setup: a core built first, so Fastify's frameworkErrors (URLs it cannot
+    // decode, answered before any plugin runs) can answer under the prefix in the envelope too.
+    const twoFa = createTwoFa(options);
+    const app = Fastify({ frameworkErrors: twoFaFrameworkErrors(twoFa) });
+    app.addHook('onClose', () => twoFa.close());
     if (host.hostRoutes) {
       app.setErrorHandler((_error, _request, reply) => reply.code(500).send(HOST_ROUTES.hostErrorBody));
       app.get(HOST_ROUTES.ping, async () => ({ pong: true }));
@@ -74,7 +78,7 @@ export const FASTIFY: AdapterHarness = {
         throw new Error('boom');
       });
     }
-    await app.register(twoFaPlugin, options);
+    await app.register(twoFaPlugin, { twoFa });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     return { server: app.server, url: `http://127.0.0.1:${port}`, close: () => app.close() };

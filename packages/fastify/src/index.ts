@@ -21,4 +21,4 @@ export {
   RedisStore,
   staticKeys,
 } from '@twofa-kit/core';
-export { type TwoFaPluginOptions, twoFaPlugin, twoFaPlugin as default } from './plugin.js';
+export { type TwoFaPluginOptions, twoFaFrameworkErrors, twoFaPlugin, twoFaPlugin as default } from './plugin.js';

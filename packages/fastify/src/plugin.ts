@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { createTwoFa, type TwoFa, type TwoFaOptions, type TwoFaResponse } from '@twofa-kit/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import fp from 'fastify-plugin';
 
 /** Either the core's options, or a core built elsewhere (so several apps can share one). */
@@ -57,7 +57,16 @@ function routesPlugin(twoFa: TwoFa) {
     app.all('/*', handler);
 
     app.setNotFoundHandler((request, reply) => handler(request, reply));
-    app.setErrorHandler((error, _request, reply) => send(reply, twoFa.hostParserError(error)));
+    app.setErrorHandler((error, request, reply) => {
+      // Fastify refuses a malformed Content-Type (";;;", "a", "x/y/z") before any handler. Answer
+      // through the core anyway, body unread, so a key is still checked first (401 before 415)
+      // and the answer matches the other adapters.
+      if ((error as { code?: unknown }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+        (request as { body: unknown }).body = request.raw;
+        return handler(request, reply);
+      }
+      return send(reply, twoFa.hostParserError(error));
+    });
   };
 }
 
@@ -74,3 +83,43 @@ async function twoFaPluginImpl(app: FastifyInstance, options: TwoFaPluginOptions
  * content-type parsers and error handlers are untouched.
  */
 export const twoFaPlugin = fp(twoFaPluginImpl, { name: '@twofa-kit/fastify', fastify: '5.x' });
+
+/**
+ * For Fastify's `frameworkErrors` server option. Fastify answers a URL it cannot decode
+ * (`/api/2fa/%E0%A4%A`) before any route or plugin runs; with this handler such a request under
+ * the prefix gets the kit's answer (a 404 envelope) like on Koa and Express. Other paths go to
+ * `fallback`, or get Fastify's usual error reply.
+ *
+ *   const twoFa = createTwoFa(options);
+ *   const app = Fastify({ frameworkErrors: twoFaFrameworkErrors(twoFa) });
+ *   await app.register(twoFaPlugin, { twoFa });
+ */
+export function twoFaFrameworkErrors(
+  twoFa: TwoFa,
+  fallback?: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void,
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  const prefix = twoFa.config.prefix.toLowerCase();
+  return (error, request, reply) => {
+    const url = request.raw.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const at = prefix === '' ? 0 : path.toLowerCase().indexOf(prefix);
+    const end = at + prefix.length;
+    if (at < 0 || (end < path.length && path[end] !== '/')) {
+      if (fallback !== undefined) fallback(error, request, reply);
+      else reply.send(error);
+      return;
+    }
+    void twoFa
+      .handle({
+        method: request.raw.method ?? 'GET',
+        path: path.slice(end) || '/',
+        rawQuery: q < 0 ? '' : url.slice(q + 1),
+        headers: request.headers,
+        body: { kind: 'none' },
+        ip: request.ip,
+        basePath: path.slice(0, end),
+      })
+      .then((res) => send(reply, res));
+  };
+}

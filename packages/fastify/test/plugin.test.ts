@@ -4,11 +4,12 @@ import {
   GENERATE,
   KEYS,
   MESSAGES,
+  rawRequest,
   recordingTwoFa,
   SEED_SECRET,
   TestClock,
 } from '@twofa-kit/contract';
-import { createTwoFa, twoFaPlugin } from '@twofa-kit/fastify';
+import { createTwoFa, twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -131,5 +132,29 @@ describe('@twofa-kit/fastify', () => {
     const url = await listen(app);
     const res = await request(url).post(GENERATE).set('X-API-Key', KEYS.big).set('Content-Type', '/;;').send('x');
     expectEnvelope(res, 415);
+  });
+
+  it('answers a URL Fastify cannot decode under the prefix in the envelope (frameworkErrors), elsewhere as before', async () => {
+    const twoFa = createTwoFa(contractOptions(new TestClock()));
+    const plain = Fastify({ frameworkErrors: twoFaFrameworkErrors(twoFa) });
+    await plain.register(twoFaPlugin, { twoFa });
+    const url = await listen(plain);
+    expectEnvelope(await rawRequest(url, { method: 'GET', path: '/api/2fa/%E0%A4%A' }), 404);
+    expectEnvelope(await rawRequest(url, { method: 'GET', path: '/api/2fa/generate%' }), 404);
+    expect((await rawRequest(url, { method: 'GET', path: '/api/2fa%ZZ' })).status).toBe(400); // not under it
+    const outside = await rawRequest(url, { method: 'GET', path: '/elsewhere/%E0%A4%A' });
+    expect(outside.status).toBe(400);
+    expect(JSON.parse(outside.text)).toMatchObject({ code: 'FST_ERR_BAD_URL' });
+
+    const nested = Fastify({
+      frameworkErrors: twoFaFrameworkErrors(twoFa, (_error, _request, reply) => {
+        reply.code(400).send({ host: 'bad url' });
+      }),
+    });
+    await nested.register(async (v1) => v1.register(twoFaPlugin, { twoFa }), { prefix: '/v1' });
+    const nestedUrl = await listen(nested);
+    expectEnvelope(await rawRequest(nestedUrl, { method: 'POST', path: '/v1/api/2fa/%ZZ' }), 404);
+    const other = await rawRequest(nestedUrl, { method: 'GET', path: '/v1/%ZZ' });
+    expect(JSON.parse(other.text)).toEqual({ host: 'bad url' });
   });
 });

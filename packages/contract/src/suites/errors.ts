@@ -142,6 +142,9 @@ export function errorsSuite(harness: AdapterHarness): void {
       ['DELETE', `${PREFIX}/deep/er/path`],
       ['OPTIONS', `${PREFIX}/nope`],
       ['GET', `${GENERATE}/extra`],
+      ['GET', `${PREFIX}/%E0%A4%A`],
+      ['POST', `${PREFIX}/%ZZ?secret=%ZZ`],
+      ['GET', `${PREFIX}/generate%`],
     ])('%s %s is a 404 in the envelope', async (method, path) => {
       const res = await rawRequest(app.url, { method, path, headers: { 'x-api-key': KEYS.big } });
       expectEnvelope(res, 404, ERROR_KINDS.NOT_FOUND.message);
