@@ -55,6 +55,17 @@ export { ROUTES } from './routes/index.js';
 export type { JsonSchema, RouteContext, RouteDef, RouteMethod, RouteOutcome } from './routes/types.js';
 export { decodeSecret, encodeBase32, MAX_SECRET_CHARS, MAX_SECRET_INPUT_LENGTH } from './secret.js';
 export { DEFAULT_MAX_IDENTITIES, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export {
+  DEFAULT_REDIS_COOLDOWN_MS,
+  DEFAULT_REDIS_KEY_PREFIX,
+  DEFAULT_REDIS_TIMEOUT_MS,
+  type RedisClientLike,
+  type RedisErrorPolicy,
+  type RedisFailureReason,
+  RedisStore,
+  type RedisStoreFailure,
+  type RedisStoreOptions,
+} from './stores/redis.js';
 export type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './stores/types.js';
 export {
   ALGORITHMS,
@@ -67,14 +78,3 @@ export {
   verifyTotp,
 } from './totp.js';
 export type { BodySource, HeaderMap, Identity, PlanLimits, ResolveKey, TwoFaRequest, TwoFaResponse } from './types.js';
-export {
-  DEFAULT_REDIS_COOLDOWN_MS,
-  DEFAULT_REDIS_KEY_PREFIX,
-  DEFAULT_REDIS_TIMEOUT_MS,
-  type RedisClientLike,
-  type RedisErrorPolicy,
-  type RedisFailureReason,
-  RedisStore,
-  type RedisStoreFailure,
-  type RedisStoreOptions,
-} from './stores/redis.js';
