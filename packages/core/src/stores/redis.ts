@@ -74,6 +74,14 @@ const PEEK_COMMAND = 'twofaKitPeekV1';
 
 type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
 
+/** The parts of ioredis used, when present, to preload the scripts. */
+interface ScriptLoader {
+  script?(subcommand: 'LOAD', lua: string): Promise<unknown>;
+  nodes?(role: 'master'): ScriptLoader[];
+  on?(event: 'ready', listener: () => void): unknown;
+  off?(event: 'ready', listener: () => void): unknown;
+}
+
 class Timeout extends Error {}
 
 /**
@@ -133,6 +141,32 @@ export class RedisStore implements LimiterStore {
     }
     this.#consume = consume.bind(client);
     this.#peek = peek.bind(client);
+    // Preload the scripts now and after every (re)connection, so the first burst of requests
+    // after a start or a Redis restart is not a storm of NOSCRIPT round trips.
+    (client as ScriptLoader).on?.('ready', this.#preload);
+    if (client.status === 'ready') this.#preload();
+  }
+
+  readonly #preload = (): void => {
+    this.ready().catch(() => {});
+  };
+
+  /**
+   * Loads both scripts into Redis (every master of a Cluster) and runs one read through them.
+   * Optional: calls work without it; a host may await it before listening so that even the
+   * first requests find the scripts cached. Rejects when Redis is not reachable or does not
+   * answer within 2 s (or `timeoutMs`, when longer).
+   */
+  async ready(): Promise<void> {
+    const client = this.#client as RedisClientLike & ScriptLoader;
+    const nodes = typeof client.nodes === 'function' ? client.nodes('master') : [client];
+    const load = Promise.all(
+      nodes.map(async (node) => {
+        await node.script?.('LOAD', CONSUME_LUA);
+        await node.script?.('LOAD', PEEK_LUA);
+      }),
+    ).then(() => this.#peek(`${this.#prefix}{ready}`, '60', '1'));
+    await deadline(load, Math.max(this.#timeoutMs, 2_000));
   }
 
   /** The Redis key name that holds an identity's counters. */
@@ -150,6 +184,7 @@ export class RedisStore implements LimiterStore {
 
   /** Releases the fallback store. The client belongs to the host, which closes it. */
   async close(): Promise<void> {
+    (this.#client as ScriptLoader).off?.('ready', this.#preload);
     if (this.#ownsFallback) await this.#fallback.close?.();
   }
 

@@ -1,0 +1,193 @@
+/**
+ * Exact limits for a fleet: separate app processes (the real, built example servers, and the
+ * example apps on a Redis Cluster) share one Redis; 200 concurrent requests for one free key are
+ * admitted exactly 5 times. And an outage across processes with one policy each.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, type RunningExample, startExample } from '../../examples/fastify/test/support/example-process.js';
+import {
+  type RedisCluster,
+  type RedisServer,
+  rawCommand,
+  redisTestsEnabled,
+  startRedis,
+  startRedisCluster,
+} from '../../packages/contract/src/redis-servers.js';
+
+const enabled = redisTestsEnabled('multi-instance tests');
+const FRAMEWORKS = ['fastify', 'koa', 'express'] as const;
+type Framework = (typeof FRAMEWORKS)[number];
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The Redis key of a key listed in TWOFA_API_KEYS (staticKeys names such an identity key_<hash>). */
+function redisKeyOf(apiKey: string): string {
+  return `twofa:{${sha256(`key_${sha256(apiKey).slice(0, 16)}`)}}`;
+}
+
+/** HGET on whichever node holds the key (a Cluster node that does not answers -MOVED). */
+async function hget(ports: readonly number[], key: string, field: string): Promise<string | null> {
+  for (const port of ports) {
+    const reply = await rawCommand(port, ['HGET', key, field]);
+    if (reply.startsWith('-MOVED')) continue;
+    if (reply.startsWith('$-1')) return null;
+    if (reply.startsWith('$')) return reply.split('\r\n')[1] ?? null;
+    throw new Error(`unexpected reply ${reply}`);
+  }
+  return null;
+}
+
+interface Answer {
+  status: number;
+  retryAfter: string | null;
+  body: { code: number; message: string; data: Record<string, unknown> | null };
+  ms: number;
+}
+
+async function generate(base: string, apiKey: string): Promise<Answer> {
+  const started = performance.now();
+  const res = await fetch(`${base}/api/2fa/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': apiKey },
+    body: 'secret=JBSWY3DPEHPK3PXP',
+  });
+  const body = (await res.json()) as Answer['body'];
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body, ms: performance.now() - started };
+}
+
+/** 200 concurrent requests spread round-robin over the instances. */
+async function race(bases: readonly string[], apiKey: string, n = 200): Promise<Answer[]> {
+  return Promise.all(Array.from({ length: n }, (_, i) => generate(bases[i % bases.length] as string, apiKey)));
+}
+
+function expectExactlyFive(answers: Answer[]): void {
+  const statuses = answers.map((a) => a.status);
+  expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+  expect(statuses.filter((s) => s === 429)).toHaveLength(answers.length - 5);
+  for (const a of answers.filter((x) => x.status === 429)) {
+    expect(a.body.message).toBe('Rate limit exceeded');
+    expect(a.retryAfter).toBe(String(a.body.data?.retry_after));
+    expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(Number(a.retryAfter)).toBeLessThanOrEqual(60);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// test/multi-instance/instance.mjs: the example app of a framework, on a Redis or a Cluster.
+
+const INSTANCE = fileURLToPath(new URL('./instance.mjs', import.meta.url));
+
+interface Instance {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly alive: boolean;
+  /** What the process wrote to stderr (the store's outage reports). */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+async function startInstance(fw: Framework, env: Record<string, string>): Promise<Instance> {
+  const child = spawn(process.execPath, [INSTANCE], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, FW: fw, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const exited = once(child, 'exit');
+  for (;;) {
+    const url = /instance listening on (http:\/\/\S+)/.exec(out)?.[1];
+    if (url !== undefined) {
+      return {
+        url,
+        child,
+        get alive() {
+          return child.exitCode === null && child.signalCode === null;
+        },
+        stderr: () => err,
+        async stop() {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.kill('SIGKILL');
+          await exited;
+        },
+      };
+    }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`instance ${fw} exited before listening:\n${out}\n${err}`);
+    }
+    await Promise.race([once(child.stdout, 'data'), exited]);
+  }
+}
+
+beforeAll(async () => {
+  if (!enabled) return;
+  for (const fw of FRAMEWORKS) await ensureBuilt(fw);
+}, 300_000);
+
+describe.skipIf(!enabled)('4 example server processes sharing one redis-server', () => {
+  let redis: RedisServer;
+  const apps: RunningExample[] = [];
+  const key = `mi_${randomBytes(12).toString('hex')}`;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const env = { REDIS_URL: redis.url, TWOFA_API_KEYS: `${key}:free` };
+    // The real servers, started the way users start them: node dist/server.js.
+    for (const fw of ['fastify', 'koa', 'express', 'fastify'] as const) apps.push(await startExample(fw, env));
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.stop()));
+    await redis?.stop();
+  });
+
+  it('200 concurrent requests for one free key, over 4 processes: exactly 5 admitted', async () => {
+    const answers = await race(
+      apps.map((a) => a.url),
+      key,
+    );
+    expectExactlyFive(answers);
+    expect(await hget([redis.port], redisKeyOf(key), 'c60')).toBe('5');
+    for (const a of apps) expect(a.child.exitCode).toBeNull();
+  });
+});
+
+describe.skipIf(!enabled)('4 app processes sharing one 3-master Redis Cluster', () => {
+  let cluster: RedisCluster;
+  const instances: Instance[] = [];
+  const key = `mic_${randomBytes(12).toString('hex')}`;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    const env = {
+      REDIS_CLUSTER_NODES: cluster.startupNodes.map((n) => `${n.host}:${n.port}`).join(','),
+      TWOFA_API_KEYS: `${key}:free`,
+    };
+    for (const fw of ['fastify', 'koa', 'express', 'fastify'] as const) instances.push(await startInstance(fw, env));
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(instances.map((i) => i.stop()));
+    await cluster?.stop();
+  });
+
+  it('200 concurrent requests for one free key, over 4 processes: exactly 5 admitted', async () => {
+    const answers = await race(
+      instances.map((i) => i.url),
+      key,
+    );
+    expectExactlyFive(answers);
+    const ports = cluster.nodes.map((n) => n.port);
+    expect(await hget(ports, redisKeyOf(key), 'c60')).toBe('5');
+    for (const i of instances) {
+      expect(i.alive).toBe(true);
+      expect(i.stderr()).toBe(''); // no outage report: every answer came from the Cluster
+    }
+  });
+});
