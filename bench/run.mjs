@@ -96,9 +96,12 @@ async function main() {
     await redis?.stop();
   }
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  const file = new URL(`./results/${mode}.json`, import.meta.url);
+  // A partial run (--only, --rows, --rounds, --duration) never overwrites a full run's record.
+  const partial = ['only', 'rows', 'rounds', 'duration'].some(flag);
+  const name = partial ? 'partial' : mode;
+  const file = new URL(`./results/${name}.json`, import.meta.url);
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-  console.log(`results written to bench/results/${mode}.json`);
+  console.log(`results written to bench/results/${name}.json`);
 }
 
 main().catch((error) => {

@@ -7,13 +7,13 @@ export function httpTable(http) {
   const lines = [
     `${http.connections} connections, ${http.rounds} alternating rounds × ${http.durationS} s per row (after a ${http.warmupS} s warm-up); medians over rounds; ratio = median of per-round (row ÷ its framework's bare route).`,
     '',
-    '| row | req/s | p50 ms | p99 ms | ratio to bare | target | non-2xx |',
-    '|---|--:|--:|--:|--:|--:|--:|',
+    '| row | req/s | p50 ms | p99 ms | ratio to bare | target | server CPU µs/req | non-2xx |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of http.rows) {
     const target = r.target === null ? '' : `≥ ${r.target.toFixed(2)} ${r.ratio >= r.target ? 'met' : '**missed**'}`;
     lines.push(
-      `| ${r.label} | ${n0(r.rps)} | ${r.p50} | ${r.p99} | ${ratio(r.ratio)} | ${target} | ${r.non2xx + r.errors} |`,
+      `| ${r.label} | ${n0(r.rps)} | ${r.p50} | ${r.p99} | ${ratio(r.ratio)} | ${target} | ${r.cpuUs.toFixed(0)} | ${r.non2xx + r.errors} |`,
     );
   }
   const kr = http.rows.find((r) => r.name === 'fastify-kit-redis');
