@@ -191,3 +191,102 @@ describe.skipIf(!enabled)('4 app processes sharing one 3-master Redis Cluster', 
     }
   });
 });
+
+describe.skipIf(!enabled)('an outage across 3 app processes, one policy each, sharing one redis-server', () => {
+  const POLICIES = [
+    { fw: 'fastify', policy: 'fallback', downStatus: 200 },
+    { fw: 'koa', policy: 'open', downStatus: 200 },
+    { fw: 'express', policy: 'closed', downStatus: 503 },
+  ] as const;
+  /** Redis stays down this long; a request stuck waiting on the client would take at least that. */
+  const DOWN_MS = 3_000;
+  /** The store's budget (250 ms) plus slack for a loaded CI machine; well below DOWN_MS. */
+  const ANSWERED_WITHIN_MS = 2_500;
+  let redis: RedisServer;
+  const instances: Instance[] = [];
+  const tag = randomBytes(10).toString('hex');
+  const bulk = `bulk_${tag}`;
+  const free = `free_${tag}`;
+  const probe = `probe_${tag}`;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const env = {
+      REDIS_URL: redis.url,
+      TWOFA_API_KEYS: `${bulk}:bulk,${free}:free,${probe}:bulk`,
+      TWOFA_PLANS: JSON.stringify({ bulk: { minute: 1_000_000, hour: null, day: null } }),
+    };
+    for (const { fw, policy } of POLICIES) instances.push(await startInstance(fw, { ...env, REDIS_POLICY: policy }));
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(instances.map((i) => i.stop()));
+    await redis?.stop();
+  });
+
+  it('Redis killed mid-stream: each process answers by its policy within the budget; restarted: exact again', async () => {
+    let phase = 'up';
+    let running = true;
+    const answers: { at: number; phase: string; ended: string; answer: Answer }[] = [];
+    const loops = instances.flatMap((instance, at) =>
+      [0, 1].map(async () => {
+        while (running) {
+          const sent = phase;
+          const answer = await generate(instance.url, bulk);
+          answers.push({ at, phase: sent, ended: phase, answer });
+        }
+      }),
+    );
+    const stopStream = async () => {
+      running = false;
+      await Promise.all(loops);
+    };
+    try {
+      while (answers.length < 30) await new Promise((r) => setTimeout(r, 20));
+      await redis.kill();
+      phase = 'down';
+      await new Promise((r) => setTimeout(r, DOWN_MS));
+      await redis.restart();
+      phase = 'back';
+
+      // Back on Redis by itself: a request to each process is counted in Redis again (with a key
+      // of its own, which the stream does not use).
+      const key = redisKeyOf(probe);
+      const deadline = Date.now() + 10_000;
+      const onRedis = new Set<number>();
+      while (onRedis.size < instances.length && Date.now() < deadline) {
+        for (const [at, instance] of instances.entries()) {
+          if (onRedis.has(at)) continue;
+          const before = Number(await hget([redis.port], key, 'c60'));
+          await generate(instance.url, probe);
+          if (Number(await hget([redis.port], key, 'c60')) === before + 1) onRedis.add(at);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await stopStream();
+      expect([...onRedis].sort()).toEqual([0, 1, 2]);
+    } finally {
+      await stopStream();
+    }
+
+    for (const a of answers) expect(a.answer.ms).toBeLessThan(ANSWERED_WITHIN_MS);
+    for (const [at, { downStatus }] of POLICIES.entries()) {
+      const down = answers.filter((a) => a.at === at && a.phase === 'down' && a.ended === 'down').slice(8);
+      expect(down.length).toBeGreaterThan(10);
+      for (const a of down) expect(a.answer.status).toBe(downStatus);
+    }
+
+    // Limits are exact across the processes again.
+    const race2 = await race(
+      instances.map((i) => i.url),
+      free,
+      60,
+    );
+    expectExactlyFive(race2);
+    for (const i of instances) {
+      expect(i.alive).toBe(true);
+      // Only the store's outage reports (no crash, no unhandled rejection, no key).
+      for (const line of i.stderr().split('\n').filter(Boolean)) expect(line).toMatch(/^redis store: \{/);
+      expect(i.stderr()).not.toContain(bulk);
+    }
+  });
+});
