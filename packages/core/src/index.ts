@@ -51,6 +51,7 @@ export {
 export type { ParamDef } from './params.js';
 export { checkPlan, DEFAULT_PLANS, type PlanTable, resolvePlans, WINDOWS } from './plans.js';
 export { policyHeader, rateLimitHeader } from './ratelimit.js';
+export { REDACTED, REDACTED_QUERY_PARAMS, redactUrl } from './redact.js';
 export { ROUTES } from './routes/index.js';
 export type { JsonSchema, RouteContext, RouteDef, RouteMethod, RouteOutcome } from './routes/types.js';
 export { decodeSecret, encodeBase32, MAX_SECRET_CHARS, MAX_SECRET_INPUT_LENGTH } from './secret.js';
