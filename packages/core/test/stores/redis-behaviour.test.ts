@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore, staticKeys, TwoFaConfigError, type WindowSpec } from '../../src/index.js';
+import { CONSUME_LUA, PEEK_LUA } from '../../src/stores/redis-script.js';
 import { generate, type Host, host } from './http-host.js';
 import {
   connect,
@@ -34,6 +35,8 @@ interface Backend {
   admin: Redis | Cluster;
   /** SCRIPT FLUSH on every master. */
   flushScripts(): Promise<void>;
+  /** SCRIPT EXISTS on every master. */
+  scriptsExist(shas: string[]): Promise<number[][]>;
   stop(): Promise<void>;
 }
 
@@ -52,6 +55,7 @@ async function singleBackend(): Promise<Backend> {
     async flushScripts() {
       await admin.script('FLUSH');
     },
+    scriptsExist: async (shas) => [(await admin.script('EXISTS', ...shas)) as number[]],
     async stop() {
       for (const c of [...clients, admin]) c.disconnect();
       await server.stop();
@@ -77,6 +81,8 @@ async function clusterBackend(): Promise<Backend> {
     async flushScripts() {
       await Promise.all(admin.nodes('master').map((n) => n.script('FLUSH')));
     },
+    scriptsExist: (shas) =>
+      Promise.all(admin.nodes('master').map(async (n) => (await n.script('EXISTS', ...shas)) as number[])),
     async stop() {
       for (const c of [...clients, admin]) c.disconnect();
       await cluster.stop();
@@ -159,6 +165,19 @@ describe.skipIf(!enabled).each([
     expect(r.windows[0]?.remaining).toBe(1);
     const p = await store.peek(id, W);
     expect(p.windows[0]?.remaining).toBe(1);
+  });
+
+  it('ready() loads both scripts into every master', async () => {
+    const client = await backend.client();
+    const store = new RedisStore({ client, onRedisError: 'closed' });
+    const shas = [CONSUME_LUA, PEEK_LUA].map((lua) => createHash('sha1').update(lua).digest('hex'));
+    await store.ready();
+    await backend.flushScripts();
+    expect((await backend.scriptsExist(shas)).flat().every((x) => x === 0)).toBe(true);
+    await store.ready();
+    const exist = await backend.scriptsExist(shas);
+    expect(exist.length).toBeGreaterThan(0);
+    expect(exist.flat().every((x) => x === 1)).toBe(true);
   });
 
   it('two instances whose clocks differ by minutes agree on every window (Redis TIME), over HTTP', async () => {

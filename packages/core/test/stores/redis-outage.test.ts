@@ -16,6 +16,7 @@ import {
   staticKeys,
   type TwoFaOptions,
 } from '../../src/index.js';
+import { PEEK_LUA } from '../../src/stores/redis-script.js';
 import { type Answer, generate, type Host, host } from './http-host.js';
 import { connect, type RedisServer, redisTestsEnabled, sleep, startRedis } from './redis-harness.js';
 
@@ -151,6 +152,12 @@ describe.skipIf(!enabled).each(['fallback', 'open', 'closed'] as const)('Redis o
       await eventually('the stream counted in Redis again', async () => {
         return Number(await verify.hget(store.keyFor(s?.bulkId ?? ''), 'c60')) > 0;
       });
+      // The store preloaded its scripts on reconnecting (peek's, which nothing else sends).
+      const peekSha = createHash('sha1').update(PEEK_LUA).digest('hex');
+      await eventually(
+        'scripts preloaded',
+        async () => ((await verify.script('EXISTS', peekSha)) as number[])[0] === 1,
+      );
       await run.stop();
 
       const up = run.answers.filter((a) => a.ended === 'up');
