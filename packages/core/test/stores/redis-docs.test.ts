@@ -31,7 +31,7 @@ describe('docs/redis.md', () => {
     const body = /export interface RedisStoreOptions \{([\s\S]*?)\n\}/.exec(source)?.[1] ?? '';
     const fields = [...body.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => `\`${m[1]}\``);
     const section = doc.slice(doc.indexOf('### `RedisStore` options'));
-    const rows = [...section.matchAll(/^\| (`\w+`) \|/gm)].map((m) => m[1]);
+    const rows = [...section.matchAll(/^\| (`\w+`) +\|/gm)].map((m) => m[1]);
     expect(fields.length).toBeGreaterThan(5);
     expect(rows).toEqual(fields);
   });
