@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { createTwoFa, type TwoFa, type TwoFaOptions, type TwoFaResponse } from '@twofa-kit/core';
+import { createTwoFa, routeJsonSchemas, type TwoFa, type TwoFaOptions, type TwoFaResponse } from '@twofa-kit/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -41,16 +41,22 @@ function routesPlugin(twoFa: TwoFa) {
       return send(reply, res);
     };
 
+    const schemaSettings = {
+      authGuard: twoFa.config.authFailureLimit !== false,
+      allowQueryKey: twoFa.config.allowQueryKey,
+    };
     for (const route of twoFa.routes) {
-      const methods: HTTPMethods[] = [...route.methods];
-      if (methods.includes('GET')) methods.push('HEAD');
-      app.route({
-        method: methods,
-        url: route.path,
-        exposeHeadRoute: false,
-        // schema: a route's JSON schemas go here (documentation only; see the compilers above).
-        handler,
-      });
+      // One Fastify route per method: a GET route cannot carry a body schema.
+      for (const method of route.methods) {
+        app.route({
+          method: method === 'GET' ? ['GET', 'HEAD'] : method,
+          url: route.path,
+          exposeHeadRoute: false,
+          // The route's JSON schemas, for @fastify/swagger (documentation only; see the compilers above).
+          schema: routeJsonSchemas(route, method, schemaSettings),
+          handler,
+        });
+      }
     }
     // Every other path and method under the prefix: the core answers 404 / 405 in the envelope.
     app.all('/', handler);
