@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { createTwoFa, routeJsonSchemas, type TwoFa, type TwoFaOptions, type TwoFaResponse } from '@twofa-kit/core';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 /** Either the core's options, or a core built elsewhere (so several apps can share one). */
