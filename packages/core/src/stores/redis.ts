@@ -48,7 +48,7 @@ export interface RedisStoreFailure {
 export interface RedisStoreOptions {
   /** Required. An ioredis `Redis` or `Cluster`, created and closed by the host. */
   client: RedisClientLike;
-  /** Prefix of every key name. Default `twofa:`. */
+  /** Prefix of every key name, without `{` or `}`. Default `twofa:`. */
   keyPrefix?: string;
   /** Time budget of one limiter call, in ms; past it the policy applies. Default 250. */
   timeoutMs?: number;
@@ -120,7 +120,10 @@ export class RedisStore implements LimiterStore {
       throw new TwoFaConfigError(`onRedisError must be "fallback", "open" or "closed", got ${String(policy)}`);
     }
     const prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
-    if (typeof prefix !== 'string') throw new TwoFaConfigError('keyPrefix must be a string');
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
+      // A `{` in the prefix would become the Cluster hash tag and put every identity in one slot.
+      throw new TwoFaConfigError('keyPrefix must be a string without "{" or "}"');
+    }
     this.#client = client;
     this.#prefix = prefix;
     this.policy = policy;

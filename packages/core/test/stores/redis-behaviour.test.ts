@@ -240,6 +240,7 @@ describe('RedisStore options', () => {
     expect(() => new RedisStore({ client: fakeClient, onRedisError: 'maybe' as never })).toThrow(/onRedisError/);
     expect(() => new RedisStore({ client: fakeClient, timeoutMs: 0 })).toThrow(/timeoutMs/);
     expect(() => new RedisStore({ client: fakeClient, cooldownMs: -1 })).toThrow(/cooldownMs/);
+    expect(() => new RedisStore({ client: fakeClient, keyPrefix: 'app:{all}:' })).toThrow(/keyPrefix/);
     // A client whose defineCommand defines nothing is not ioredis.
     expect(() => new RedisStore({ client: fakeClient })).toThrow(/defineCommand/);
   });
