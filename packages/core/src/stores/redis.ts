@@ -203,15 +203,14 @@ export class RedisStore implements LimiterStore {
       this.#skipUntil = 0;
     }
     const command = operation === 'consume' ? this.#consume : this.#peek;
-    let reply: unknown;
     try {
-      reply = await deadline(command(this.keyFor(key), ...scriptArgs(windows)), this.#timeoutMs);
+      const reply = await deadline(command(this.keyFor(key), ...scriptArgs(windows)), this.#timeoutMs);
+      return resultFromReply(reply, windows);
     } catch (error) {
       const timedOut = error instanceof Timeout;
       if (timedOut) this.#skipUntil = performance.now() + this.#cooldownMs;
       return this.#degraded(operation, key, windows, timedOut ? 'timeout' : 'error', error);
     }
-    return resultFromReply(reply, windows);
   }
 
   async #degraded(

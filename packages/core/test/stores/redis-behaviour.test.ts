@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore, staticKeys, TwoFaConfigError, type WindowSpec } from '../../src/index.js';
+import { RedisStore, type RedisStoreFailure, staticKeys, TwoFaConfigError, type WindowSpec } from '../../src/index.js';
 import { CONSUME_LUA, PEEK_LUA } from '../../src/stores/redis-script.js';
 import { generate, type Host, host } from './http-host.js';
 import {
@@ -165,6 +165,27 @@ describe.skipIf(!enabled).each([
     expect(r.windows[0]?.remaining).toBe(1);
     const p = await store.peek(id, W);
     expect(p.windows[0]?.remaining).toBe(1);
+  });
+
+  it('a Redis error (a foreign value under the key) goes to the policy and to onError, without the key', async () => {
+    const client = await backend.client();
+    const failures: RedisStoreFailure[] = [];
+    const closed = new RedisStore({ client, onRedisError: 'closed', onError: (f) => failures.push(f) });
+    const fallback = new RedisStore({ client, onRedisError: 'fallback', onError: (f) => failures.push(f) });
+    const id = `wrongtype-${randomBytes(4).toString('hex')}`;
+    await backend.admin.set(closed.keyFor(id), 'not a hash');
+    await expect(closed.consume(id, W)).rejects.toMatchObject({ kind: 'UNAVAILABLE', status: 503 });
+    const local = await fallback.consume(id, W);
+    expect(local.allowed).toBe(true);
+    expect(local.windows[0]?.remaining).toBe(4);
+    expect(failures.map((f) => [f.operation, f.reason, f.policy])).toEqual([
+      ['consume', 'error', 'closed'],
+      ['consume', 'error', 'fallback'],
+    ]);
+    expect(failures[0]?.message).toMatch(/WRONGTYPE/);
+    const text = JSON.stringify(failures);
+    expect(text).not.toContain(id);
+    expect(text).not.toContain(sha256(id));
   });
 
   it('ready() loads both scripts into every master', async () => {
