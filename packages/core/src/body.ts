@@ -152,6 +152,8 @@ export async function bodyParams(body: BodySource, headers: HeaderMap, limit: nu
     case 'stream':
       return parseRawBody(await readStream(body.stream, headers, limit), headers);
     case 'parsed':
+      // The host's parser has its own limit; ours still holds for the length the client declared.
+      if (Number(headerValue(headers, 'content-length')) > limit) throw new TwoFaError('PAYLOAD_TOO_LARGE');
       return parsedParams(body.value, headers);
   }
 }

@@ -57,6 +57,15 @@ export function hostSuite(harness: AdapterHarness): void {
       expectEnvelope(res, 413);
     });
 
+    it('holds the kit’s bodyLimit (16 KiB) for a body the host parser accepted (413)', async () => {
+      const res = await post().send({ secret: SEED_SECRET, pad: 'A'.repeat(20_000) });
+      expectEnvelope(res, 413);
+      const form = await post()
+        .type('form')
+        .send(`secret=${SEED_SECRET}&pad=${'A'.repeat(20_000)}`);
+      expectEnvelope(form, 413);
+    });
+
     it('answers 415 for a type no parser takes', async () => {
       expectEnvelope(await post().type('text').send('secret=x'), 415);
     });
