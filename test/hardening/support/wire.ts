@@ -38,7 +38,7 @@ export async function send(agent: http.Agent, port: number, req: WireRequest): P
     return await sendOnce(agent, port, req);
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { reusedSocket?: boolean };
-    if (e.reusedSocket !== true && e.code !== 'ECONNRESET') throw error;
+    if (e.reusedSocket !== true && e.code !== 'ECONNRESET' && e.code !== 'EPIPE') throw error;
     stats.staleSocketRetries++;
     return sendOnce(new http.Agent({ keepAlive: false }), port, req);
   }
