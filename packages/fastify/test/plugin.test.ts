@@ -102,7 +102,7 @@ describe('@twofa-kit/fastify', () => {
     const app = Fastify();
     app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, `host:${body}`));
     app.setNotFoundHandler((_request, reply) => reply.code(404).send({ host404: true }));
-    app.setErrorHandler((error, _request, reply) => reply.code(499).send({ hostError: error.message }));
+    app.setErrorHandler((error, _request, reply) => reply.code(499).send({ hostError: (error as Error).message }));
     app.post('/text', async (request) => ({ body: request.body }));
     app.post(
       '/validated',

@@ -34,7 +34,9 @@ const generate = (url: string, path = GENERATE, key: string = KEYS.big) =>
   request(url).post(`${path}?x=1`).set('X-API-Key', key).type('form').send(`secret=${SEED_SECRET}`);
 
 function mount(app: Koa, router: Router): Koa {
-  return app.use(router.routes()).use(router.allowedMethods());
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
 }
 
 describe('@twofa-kit/koa', () => {

@@ -1,0 +1,191 @@
+import { PassThrough, Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { bodyParams, formParams, mediaType, objectParams, parseRawBody, readStream } from '../src/body.js';
+import { TwoFaError } from '../src/errors.js';
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const JSON_CT = { 'content-type': 'application/json' };
+
+/** The error kind a promise or a function fails with. */
+async function kindOf(fn: () => unknown): Promise<string> {
+  try {
+    await fn();
+  } catch (error) {
+    if (error instanceof TwoFaError) return error.kind;
+    throw error;
+  }
+  return 'no error';
+}
+
+describe('formParams (query strings and form bodies)', () => {
+  it('reads one value, decoding + and percent escapes', () => {
+    const p = formParams('secret=JBSW+Y3DP%2DEHPK&x=1');
+    expect(p.get('secret')).toEqual({ kind: 'string', value: 'JBSW Y3DP-EHPK' });
+    expect(p.get('missing')).toEqual({ kind: 'absent' });
+    expect(formParams('secret=').get('secret')).toEqual({ kind: 'string', value: '' });
+  });
+
+  it('reports a name given twice as invalid (never picks one)', () => {
+    expect(formParams('secret=a&secret=b').get('secret')).toEqual({ kind: 'invalid' });
+    expect(formParams('secret=a&secret=a').get('secret')).toEqual({ kind: 'invalid' });
+  });
+
+  it('does not treat bracket names as the name itself', () => {
+    expect(formParams('secret[]=a').get('secret')).toEqual({ kind: 'absent' });
+  });
+});
+
+describe('objectParams (JSON and host-parsed bodies)', () => {
+  it('keeps strings, finite numbers and booleans apart; anything else is invalid', () => {
+    const p = objectParams({
+      s: 'x',
+      n: 8,
+      b: true,
+      inf: Number.POSITIVE_INFINITY,
+      nul: null,
+      arr: ['x'],
+      obj: { a: 1 },
+    });
+    expect(p.get('s')).toEqual({ kind: 'string', value: 'x' });
+    expect(p.get('n')).toEqual({ kind: 'number', value: 8 });
+    expect(p.get('b')).toEqual({ kind: 'boolean', value: true });
+    for (const name of ['inf', 'nul', 'arr', 'obj']) expect(p.get(name)).toEqual({ kind: 'invalid' });
+  });
+
+  it('sees only own properties, so prototype names are absent', () => {
+    const p = objectParams(JSON.parse('{"__proto__":{"secret":"x"},"a":1}'));
+    expect(p.get('secret')).toEqual({ kind: 'absent' });
+    expect(p.get('toString')).toEqual({ kind: 'absent' });
+    expect(p.get('constructor')).toEqual({ kind: 'absent' });
+    expect(objectParams({ secret: undefined }).get('secret')).toEqual({ kind: 'absent' });
+  });
+});
+
+describe('mediaType', () => {
+  it('parses the type and charset, lower case, quotes removed', () => {
+    expect(mediaType({ 'content-type': 'Application/JSON; Charset="UTF-8"' })).toEqual({
+      type: 'application/json',
+      charset: 'utf-8',
+    });
+    expect(mediaType({ 'content-type': 'application/x-www-form-urlencoded' })).toEqual({
+      type: 'application/x-www-form-urlencoded',
+      charset: undefined,
+    });
+  });
+
+  it('is undefined without a Content-Type or with a blank one', () => {
+    expect(mediaType({})).toBeUndefined();
+    expect(mediaType({ 'content-type': '  ' })).toBeUndefined();
+  });
+});
+
+describe('readStream', () => {
+  it('reads the whole body, up to exactly the limit', async () => {
+    const buf = await readStream(Readable.from([Buffer.from('ab'), Buffer.from('cd')]), {}, 4);
+    expect(buf.toString()).toBe('abcd');
+  });
+
+  it('refuses a declared Content-Length over the limit before reading (413)', async () => {
+    const stream = new PassThrough();
+    expect(await kindOf(() => readStream(stream, { 'content-length': '5' }, 4))).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('refuses a body that grows over the limit without a declared length (413)', async () => {
+    const stream = Readable.from([Buffer.from('abc'), Buffer.from('de')]);
+    expect(await kindOf(() => readStream(stream, {}, 4))).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('turns a stream error or an aborted request into 400', async () => {
+    const failing = new PassThrough();
+    const read = readStream(failing, {}, 100);
+    failing.destroy(new Error('socket hang up'));
+    expect(await kindOf(() => read)).toBe('MALFORMED_BODY');
+    const aborted = new PassThrough();
+    const reading = readStream(aborted, {}, 100);
+    aborted.emit('aborted');
+    expect(await kindOf(() => reading)).toBe('MALFORMED_BODY');
+  });
+
+  it('gives an empty body for a stream somebody already read to the end', async () => {
+    const stream = Readable.from([Buffer.from('x')]);
+    for await (const _ of stream) {
+      // consume it
+    }
+    expect((await readStream(stream, {}, 10)).length).toBe(0);
+  });
+});
+
+describe('parseRawBody', () => {
+  it('parses form and JSON bodies (charset utf-8 or us-ascii allowed)', () => {
+    expect(parseRawBody(Buffer.from('secret=A'), FORM).get('secret')).toEqual({ kind: 'string', value: 'A' });
+    const json = parseRawBody(Buffer.from('{"secret":"A","digits":8}'), {
+      'content-type': 'application/json; charset=utf-8',
+    });
+    expect(json.get('digits')).toEqual({ kind: 'number', value: 8 });
+    const ascii = parseRawBody(Buffer.from('secret=A'), {
+      'content-type': 'application/x-www-form-urlencoded; charset=us-ascii',
+    });
+    expect(ascii.get('secret')).toEqual({ kind: 'string', value: 'A' });
+  });
+
+  it('treats an empty body as no parameters, whatever the type', () => {
+    expect(parseRawBody(Buffer.alloc(0), { 'content-type': 'text/plain' }).get('secret')).toEqual({ kind: 'absent' });
+  });
+
+  it.each([
+    ['no Content-Type', {}],
+    ['text/plain', { 'content-type': 'text/plain' }],
+    ['multipart', { 'content-type': 'multipart/form-data; boundary=x' }],
+    ['a charset other than UTF-8', { 'content-type': 'application/json; charset=latin1' }],
+  ])('refuses a body with %s (415)', async (_name, headers) => {
+    expect(await kindOf(() => parseRawBody(Buffer.from('secret=A'), headers))).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it.each([
+    ['malformed JSON', '{"secret":', JSON_CT],
+    ['a JSON array', '["A"]', JSON_CT],
+    ['a JSON string', '"A"', JSON_CT],
+    ['JSON null', 'null', JSON_CT],
+  ])('refuses %s (400)', async (_name, text, headers) => {
+    expect(await kindOf(() => parseRawBody(Buffer.from(text), headers))).toBe('MALFORMED_BODY');
+  });
+
+  it('refuses bytes that are not UTF-8 (400)', async () => {
+    expect(await kindOf(() => parseRawBody(Buffer.from([0x73, 0x3d, 0xff, 0xfe]), FORM))).toBe('MALFORMED_BODY');
+  });
+});
+
+describe('bodyParams', () => {
+  it('reads a stream within the limit', async () => {
+    const p = await bodyParams({ kind: 'stream', stream: Readable.from([Buffer.from('secret=A')]) }, FORM, 100);
+    expect(p.get('secret')).toEqual({ kind: 'string', value: 'A' });
+    expect(
+      await kindOf(() => bodyParams({ kind: 'stream', stream: Readable.from([Buffer.from('secret=A')]) }, FORM, 3)),
+    ).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('takes what a host parser produced: object, string or Buffer (parsed by Content-Type)', async () => {
+    expect((await bodyParams({ kind: 'parsed', value: { secret: 'A' } }, JSON_CT, 100)).get('secret')).toEqual({
+      kind: 'string',
+      value: 'A',
+    });
+    expect((await bodyParams({ kind: 'parsed', value: 'secret=B' }, FORM, 100)).get('secret')).toEqual({
+      kind: 'string',
+      value: 'B',
+    });
+    expect(
+      (await bodyParams({ kind: 'parsed', value: Buffer.from('{"secret":"C"}') }, JSON_CT, 100)).get('secret'),
+    ).toEqual({ kind: 'string', value: 'C' });
+    expect((await bodyParams({ kind: 'parsed', value: undefined }, {}, 100)).get('secret')).toEqual({ kind: 'absent' });
+    expect((await bodyParams({ kind: 'none' }, {}, 100)).get('secret')).toEqual({ kind: 'absent' });
+  });
+
+  it('refuses a host-parsed array or scalar (400) and a declared length over the limit (413)', async () => {
+    expect(await kindOf(() => bodyParams({ kind: 'parsed', value: ['A'] }, JSON_CT, 100))).toBe('MALFORMED_BODY');
+    expect(await kindOf(() => bodyParams({ kind: 'parsed', value: 42 }, JSON_CT, 100))).toBe('MALFORMED_BODY');
+    const declared = { ...JSON_CT, 'content-length': '101' };
+    expect(await kindOf(() => bodyParams({ kind: 'parsed', value: { secret: 'A' } }, declared, 100))).toBe(
+      'PAYLOAD_TOO_LARGE',
+    );
+  });
+});
