@@ -12,8 +12,8 @@ import { generateSync } from 'otplib';
 import { secrets } from './lib/workload.mjs';
 
 const short = process.argv.includes('--short');
-const ROUNDS = short ? 3 : 7;
-const SLICE_MS = short ? 150 : 500;
+const ROUNDS = short ? 3 : 15;
+const SLICE_MS = short ? 150 : 250;
 const IN_FLIGHT = 50;
 const T0 = 1_772_035_200;
 

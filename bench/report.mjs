@@ -18,7 +18,10 @@ if (full === undefined) throw new Error('run `pnpm bench` first (results/full.js
 
 const m = full.machine;
 const sections = [
-  `Machine: ${m.cpu}, ${m.cores} cores (\`nproc\`), Node ${m.node}. Command: \`${m.command}\`. Date: ${m.date}.`,
+  `Machine: ${m.cpu}, ${m.cores} cores (\`nproc\`), Node ${m.node}. Command: \`${m.command}\`. Date: ${m.date}.` +
+    (m.loadAtStart === undefined
+      ? ''
+      : ` Load average (1 min) at start / end: ${m.loadAtStart.toFixed(1)} / ${m.loadAtEnd.toFixed(1)} — the machine was shared with other work.`),
   '',
   '### HTTP: POST /api/2fa/generate, form bodies, 10,000 secrets × 100 keys',
   '',
