@@ -12,3 +12,7 @@ const require = createRequire(new URL('../../../packages/contract/package.json',
 export const fastify = require('fastify') as typeof Fastify;
 export const koa = require('koa') as typeof Koa;
 export const express = require('express') as typeof Express;
+
+import type * as IORedis from '../../../packages/contract/node_modules/ioredis/built/index.js';
+
+export const ioredis = require('ioredis') as typeof IORedis;
