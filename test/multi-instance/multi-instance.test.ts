@@ -256,9 +256,13 @@ describe.skipIf(!enabled)('an outage across 3 app processes, one policy each, sh
       while (onRedis.size < instances.length && Date.now() < deadline) {
         for (const [at, instance] of instances.entries()) {
           if (onRedis.has(at)) continue;
-          const before = Number(await hget([redis.port], key, 'c60'));
-          await generate(instance.url, probe);
-          if (Number(await hget([redis.port], key, 'c60')) === before + 1) onRedis.add(at);
+          try {
+            const before = Number(await hget([redis.port], key, 'c60'));
+            await generate(instance.url, probe);
+            if (Number(await hget([redis.port], key, 'c60')) === before + 1) onRedis.add(at);
+          } catch {
+            // Redis not answering yet: try again.
+          }
         }
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -108,7 +108,7 @@ function encode(args: readonly string[]): string {
  * Sends one command and resolves with the raw reply text (enough for `PING` and `CLUSTER INFO`).
  * Rejects on connection errors or after `timeoutMs`.
  */
-export function rawCommand(port: number, args: readonly string[], timeoutMs = 1000): Promise<string> {
+export function rawCommand(port: number, args: readonly string[], timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: HOST, port });
     let data = '';
