@@ -204,7 +204,7 @@ describe.skipIf(!enabled).each(['fallback', 'open', 'closed'] as const)('Redis o
   });
 
   it('a Redis that does not answer (CLIENT PAUSE): the budget, then a cooldown, then Redis again', async () => {
-    s = await setUp(policy, 300);
+    s = await setUp(policy, 1_000);
     const admin = await connect(s.server);
     try {
       expect((await generate(s.web, s.bulkKey)).status).toBe(200);
