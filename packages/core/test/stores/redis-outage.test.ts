@@ -7,7 +7,7 @@
  * the worst case: the store's own budget must keep requests from waiting on the client.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type RedisErrorPolicy,
@@ -15,10 +15,20 @@ import {
   type RedisStoreFailure,
   staticKeys,
   type TwoFaOptions,
+  type WindowSpec,
 } from '../../src/index.js';
 import { PEEK_LUA } from '../../src/stores/redis-script.js';
 import { type Answer, generate, type Host, host } from './http-host.js';
-import { connect, type RedisServer, redisTestsEnabled, sleep, startRedis } from './redis-harness.js';
+import {
+  connect,
+  connectCluster,
+  type RedisCluster,
+  type RedisServer,
+  redisTestsEnabled,
+  sleep,
+  startRedis,
+  startRedisCluster,
+} from './redis-harness.js';
 
 const enabled = redisTestsEnabled('RedisStore outage policies');
 const BUDGET_MS = 250;
@@ -247,5 +257,64 @@ describe.skipIf(!enabled)('fallback policy', () => {
     expect(refused?.body.message).toBe('Rate limit exceeded');
     expect(refused?.headers.get('retry-after')).toBe(String(refused?.body.data?.retry_after));
     expect(s.failures.every((f) => f.reason === 'not_ready' || f.reason === 'error')).toBe(true);
+  });
+});
+
+describe.skipIf(!enabled)('a Cluster master killed and restarted', () => {
+  let cluster: RedisCluster | undefined;
+  const clients: Cluster[] = [];
+  afterEach(async () => {
+    for (const c of clients) c.disconnect();
+    await cluster?.stop();
+  });
+
+  it('every call is answered within the budget; once the master is back, the Cluster counts again', async () => {
+    cluster = await startRedisCluster();
+    const client = await connectCluster(cluster);
+    clients.push(client);
+    const failures: RedisStoreFailure[] = [];
+    const store = new RedisStore({
+      client,
+      onRedisError: 'closed',
+      timeoutMs: BUDGET_MS,
+      onError: (f) => failures.push(f),
+    });
+    await store.ready();
+    const w: WindowSpec[] = [{ name: 'minute', seconds: 60, limit: 1_000_000 }];
+    // Identities spread over the three masters.
+    const ids = Array.from({ length: 12 }, (_, i) => `cluster-outage-${process.pid}-${i}`);
+    const round = () =>
+      Promise.all(
+        ids.map(async (id) => {
+          const started = performance.now();
+          const ok = await store.consume(id, w).then(
+            () => true,
+            (error: unknown) => {
+              expect(error).toMatchObject({ kind: 'UNAVAILABLE' });
+              return false;
+            },
+          );
+          return { ok, ms: performance.now() - started };
+        }),
+      );
+    expect((await round()).every((r) => r.ok)).toBe(true);
+
+    await cluster.nodes[1]?.kill();
+    const during: { ok: boolean; ms: number }[] = [];
+    for (const until = Date.now() + DOWN_MS; Date.now() < until; ) {
+      during.push(...(await round()));
+      await sleep(100);
+    }
+    expect(during.some((r) => !r.ok)).toBe(true);
+    for (const r of during) expect(r.ms).toBeLessThan(ANSWERED_WITHIN_MS);
+
+    await cluster.nodes[1]?.restart();
+    await eventually(
+      'every identity counted by the Cluster again',
+      async () => (await round()).every((r) => r.ok),
+      20_000,
+    );
+    expect(failures.length).toBeGreaterThan(0);
+    expect(unhandled).toEqual([]);
   });
 });
