@@ -44,6 +44,18 @@ export async function send(agent: http.Agent, port: number, req: WireRequest): P
   }
 }
 
+/**
+ * node:http's client can emit a late EPIPE on a socket it has already detached from the request
+ * (the server answered and closed while the body was still being written): the request has its
+ * answer or its error by then, so the socket's late error is ignored here, once per socket.
+ */
+const guarded = new WeakSet<net.Socket>();
+function guardSocket(socket: net.Socket): void {
+  if (guarded.has(socket)) return;
+  guarded.add(socket);
+  socket.on('error', () => {});
+}
+
 function sendOnce(agent: http.Agent, port: number, req: WireRequest): Promise<WireResponse> {
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = { ...req.headers };
@@ -65,6 +77,7 @@ function sendOnce(agent: http.Agent, port: number, req: WireRequest): Promise<Wi
       res.on('error', reject);
     });
     out.on('error', (error) => reject(Object.assign(error, { reusedSocket: out.reusedSocket })));
+    out.on('socket', guardSocket);
     if (req.body !== undefined && req.chunked !== undefined) {
       for (let i = 0; i < req.body.length; i += req.chunked) out.write(req.body.subarray(i, i + req.chunked));
     }
