@@ -36,9 +36,9 @@ const P = '/api/2fa';
 function options(events: TwoFaEvent[]): TwoFaOptions {
   const table = staticKeys({ [KEY]: 'pro', [TINY]: { id: 'tiny-1', plan: 'tiny' } });
   return {
-    resolveKey: (key): Identity | null | Promise<Identity | null> => {
+    resolveKey: (key): Identity | null | undefined | Promise<Identity | null | undefined> => {
       if (key === BROKEN) throw new Error('key store unavailable'); // a host error without the key in it
-      if (key === HANGING) return new Promise<Identity | null>(() => {});
+      if (key === HANGING) return new Promise<Identity | null | undefined>(() => {});
       return table(key) ?? null;
     },
     plans: { tiny: { minute: 1 } },

@@ -3,9 +3,9 @@
  * for tests that build their own host app around the kit (loggers, middleware).
  */
 import { createRequire } from 'node:module';
-import type Express from '../../../packages/contract/node_modules/express/index.js';
+import type Express from '../../../packages/contract/node_modules/@types/express/index.js';
+import type Koa from '../../../packages/contract/node_modules/@types/koa/index.js';
 import type Fastify from '../../../packages/contract/node_modules/fastify/fastify.js';
-import type Koa from '../../../packages/contract/node_modules/koa/lib/application.js';
 
 const require = createRequire(new URL('../../../packages/contract/package.json', import.meta.url));
 
