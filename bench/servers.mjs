@@ -173,6 +173,40 @@ export const SERVERS = {
     });
     return app;
   },
+  /** The bare route plus the kit's response headers (two RateLimit strings), body pre-serialised. */
+  async 'diag-fastify-bare-headers'() {
+    const app = await fastifyApp();
+    rawFormParser(app);
+    const body = JSON.stringify(FIXED_ENVELOPE);
+    const headers = {
+      'ratelimit-policy': '"minute";q=1000000000;w=60, "hour";q=1000000000;w=3600, "day";q=1000000000;w=86400',
+      ratelimit: '"minute";r=999999999;t=60, "hour";r=999999999;t=2160, "day";r=999999999;t=5760',
+      'content-type': 'application/json; charset=utf-8',
+    };
+    app.post(PATH, async (_req, reply) => reply.code(200).headers(headers).send(body));
+    return app;
+  },
+  /** The core's handle() called in-process but its answer thrown away: the bare route's reply. */
+  async 'diag-fastify-handle-discard'() {
+    const { createTwoFa } = await import('@twofa-kit/core');
+    const twoFa = createTwoFa(await kitOptions());
+    const app = await fastifyApp();
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) =>
+      done(null, body),
+    );
+    app.post(PATH, async (req) => {
+      await twoFa.handle({
+        method: 'POST',
+        path: '/generate',
+        rawQuery: '',
+        headers: req.headers,
+        body: { kind: 'parsed', value: req.body },
+        ip: req.ip,
+      });
+      return FIXED_ENVELOPE;
+    });
+    return app;
+  },
   async 'peer-fastify-rate-limit'() {
     const app = await fastifyApp();
     await app.register((await import('@fastify/rate-limit')).default, {
