@@ -151,6 +151,20 @@ export const SERVERS = {
     await app.register(twoFaPlugin, await kitOptions({ authFailureLimit: false }));
     return app;
   },
+  /** The kit with a `staticKeys` twin that hashes with one-shot `crypto.hash` (a keys.ts proposal). */
+  async 'diag-fastify-kit-hashonce'() {
+    const { hash, timingSafeEqual } = await import('node:crypto');
+    const byHash = new Map(Object.entries(keyTable()).map(([k, identity]) => [hash('sha256', k, 'hex'), identity]));
+    const resolveKey = (apiKey) => {
+      const hex = hash('sha256', apiKey, 'hex');
+      const hit = byHash.get(hex);
+      return hit !== undefined && timingSafeEqual(Buffer.from(hex), Buffer.from(hex)) ? hit : null;
+    };
+    const { twoFaPlugin } = await import('@twofa-kit/fastify');
+    const app = await fastifyApp();
+    await app.register(twoFaPlugin, { ...(await kitOptions()), resolveKey });
+    return app;
+  },
   /** The core's handle() behind a plain Fastify route whose own parser reads the body as a Buffer. */
   async 'diag-fastify-handle-buffer'() {
     const { createTwoFa } = await import('@twofa-kit/core');

@@ -30,12 +30,27 @@ export const ROWS = [
 export const DIAGNOSTIC_ROWS = [
   { name: 'diag-fastify-kit-noguard', label: 'diag: Fastify + kit, authFailureLimit: false', base: 'fastify-bare' },
   {
+    name: 'diag-fastify-kit-hashonce',
+    label: 'diag: Fastify + kit, staticKeys twin on crypto.hash',
+    base: 'fastify-bare',
+  },
+  {
     name: 'diag-fastify-handle-buffer',
     label: 'diag: Fastify route (Buffer parser) → core handle()',
     base: 'fastify-bare',
   },
-  { name: 'diag-fastify-bare-headers', fixed: true, label: 'diag: bare route + the kit’s response headers', base: 'fastify-bare' },
-  { name: 'diag-fastify-handle-discard', fixed: true, label: 'diag: bare route that also runs handle(), answer discarded', base: 'fastify-bare' },
+  {
+    name: 'diag-fastify-bare-headers',
+    fixed: true,
+    label: 'diag: bare route + the kit’s response headers',
+    base: 'fastify-bare',
+  },
+  {
+    name: 'diag-fastify-handle-discard',
+    fixed: true,
+    label: 'diag: bare route that also runs handle(), answer discarded',
+    base: 'fastify-bare',
+  },
 ];
 
 export const CONNECTIONS = 100;
