@@ -172,6 +172,18 @@ export function exampleSuite(fw: Framework): void {
       expect(await server.stop()).toBe(0);
     });
 
+    it('answers an undecodable URL under the prefix in the envelope, and leaves other paths to the host', async () => {
+      const server = await start({ TWOFA_API_KEYS: 'k:free' });
+      const under = await fetch(`${server.url}/api/2fa/%E0%A4%A`);
+      expect(under.status).toBe(404);
+      expect(under.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(await under.json()).toEqual({ code: 404, message: 'Not found', data: null });
+      const outside = await fetch(`${server.url}/%E0%A4%A`);
+      expect(outside.status).toBeGreaterThanOrEqual(400);
+      expect(await outside.text()).not.toContain('"message":"Not found"');
+      expect(await server.stop()).toBe(0);
+    });
+
     it('stops cleanly on SIGINT', async () => {
       const server = await startExample(fw, { TWOFA_API_KEYS: 'k:free' });
       server.child.kill('SIGINT');
