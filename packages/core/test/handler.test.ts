@@ -155,14 +155,15 @@ describe('authentication and the key store', () => {
 });
 
 describe('configuration fails at start-up', () => {
-  it.each([
+  const none = (): null => null;
+  it.each<[Record<string, unknown>, RegExp]>([
     [{}, /resolveKey is required/],
-    [{ resolveKey: () => null, plans: { free: { minute: -1 } } }, /plans.free.minute/],
-    [{ resolveKey: () => null, plans: { free: { week: 5 } } }, /unknown window "week"/],
-    [{ resolveKey: () => null, bodyLimit: 0 }, /bodyLimit/],
-    [{ resolveKey: () => null, prefix: 'api' }, /prefix/],
-    [{ resolveKey: () => null, replacePlans: true, plans: {} }, /plan table is empty/],
+    [{ resolveKey: none, plans: { free: { minute: -1 } } }, /plans.free.minute/],
+    [{ resolveKey: none, plans: { free: { week: 5 } } }, /unknown window "week"/],
+    [{ resolveKey: none, bodyLimit: 0 }, /bodyLimit/],
+    [{ resolveKey: none, prefix: 'api' }, /prefix/],
+    [{ resolveKey: none, replacePlans: true, plans: {} }, /plan table is empty/],
   ])('%o', (options, message) => {
-    expect(() => createTwoFa(options as TwoFaOptions)).toThrow(message);
+    expect(() => createTwoFa(options as unknown as TwoFaOptions)).toThrow(message);
   });
 });
