@@ -10,7 +10,8 @@ export async function limiterStore(redisUrl: string | undefined): Promise<{
   close: () => Promise<void>;
 }> {
   if (redisUrl === undefined) return { store: undefined, close: async () => {} };
-  const client = new Redis(redisUrl, { lazyConnect: true });
+  // No offline queue: while Redis is down, calls fail at once and the store applies its policy.
+  const client = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   let up = true;
   client.on('ready', () => {
     up = true;
