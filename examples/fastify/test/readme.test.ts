@@ -37,9 +37,9 @@ describe('README.md', () => {
     expect(rootPackage.scripts.start).toBe('pnpm --dir examples/fastify start');
   });
 
-  it('quotes each example app verbatim', () => {
+  it('quotes every snippet verbatim, the example apps first', () => {
     const snippets = [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
-    expect(snippets.map((m) => m[1])).toEqual([
+    expect(snippets.map((m) => m[1]).slice(0, 3)).toEqual([
       'examples/fastify/src/app.ts',
       'examples/koa/src/app.ts',
       'examples/express/src/app.ts',

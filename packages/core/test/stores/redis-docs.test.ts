@@ -1,5 +1,5 @@
 /**
- * docs/redis.md stays true: its code is the files in doc-examples/ verbatim, which run here against
+ * The README's "Running several instances" section stays true: its code is the files in doc-examples/ verbatim, which run here against
  * real servers; its options table lists every field of RedisStoreOptions in order.
  */
 import { readFileSync } from 'node:fs';
@@ -10,13 +10,15 @@ import { redisLimiter } from './doc-examples/redis-limiter.js';
 import { connect, redisTestsEnabled, sleep, startRedis, startRedisCluster } from './redis-harness.js';
 
 const ROOT = new URL('../../../../', import.meta.url);
-const doc = readFileSync(new URL('docs/redis.md', ROOT), 'utf8');
+const readme = readFileSync(new URL('README.md', ROOT), 'utf8');
+const START = '<!-- section: several-instances -->';
+const doc = readme.slice(readme.indexOf(START), readme.indexOf('<!-- /section -->', readme.indexOf(START)));
 const FREE: WindowSpec[] = [
   { name: 'minute', seconds: 60, limit: 5 },
   { name: 'hour', seconds: 3_600, limit: 100 },
 ];
 
-describe('docs/redis.md', () => {
+describe('README: Running several instances', () => {
   it('quotes each doc example verbatim', () => {
     const snippets = [...doc.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
     expect(snippets.map((m) => m[1])).toEqual([
@@ -47,53 +49,56 @@ async function twoInstancesAdmitFive(a: LimiterStore, b: LimiterStore): Promise<
   expect(results.filter((r) => r.allowed)).toHaveLength(5);
 }
 
-describe.skipIf(!redisTestsEnabled('docs/redis.md examples'))('docs/redis.md examples on real servers', () => {
-  const cleanup: (() => Promise<unknown>)[] = [];
-  afterAll(async () => {
-    for (const c of cleanup.reverse()) await c();
-  });
+describe.skipIf(!redisTestsEnabled('README several-instances examples'))(
+  'README several-instances examples on real servers',
+  () => {
+    const cleanup: (() => Promise<unknown>)[] = [];
+    afterAll(async () => {
+      for (const c of cleanup.reverse()) await c();
+    });
 
-  it('redisLimiter: two instances share the limits', async () => {
-    const server = await startRedis();
-    cleanup.push(() => server.stop());
-    const one = await redisLimiter(server.url);
-    const two = await redisLimiter(server.url);
-    cleanup.push(one.close, two.close);
-    await twoInstancesAdmitFive(one.store, two.store);
-  });
+    it('redisLimiter: two instances share the limits', async () => {
+      const server = await startRedis();
+      cleanup.push(() => server.stop());
+      const one = await redisLimiter(server.url);
+      const two = await redisLimiter(server.url);
+      cleanup.push(one.close, two.close);
+      await twoInstancesAdmitFive(one.store, two.store);
+    });
 
-  it('redisLimiter with Redis down at start-up: answers by policy, then moves to Redis by itself', async () => {
-    const server = await startRedis();
-    cleanup.push(() => server.stop());
-    await server.kill();
-    const warn = console.warn;
-    console.warn = () => {};
-    try {
-      const { store, close } = await redisLimiter(server.url);
-      cleanup.push(close);
-      expect((await store.consume('early', FREE)).allowed).toBe(true); // the local fallback
-      await server.restart();
-      const client = await connect(server);
-      cleanup.push(async () => client.disconnect());
-      const deadline = Date.now() + 10_000;
-      let inRedis = false;
-      while (!inRedis && Date.now() < deadline) {
-        await store.consume('later', FREE);
-        inRedis = (await client.exists(store.keyFor('later'))) === 1;
-        if (!inRedis) await sleep(100);
+    it('redisLimiter with Redis down at start-up: answers by policy, then moves to Redis by itself', async () => {
+      const server = await startRedis();
+      cleanup.push(() => server.stop());
+      await server.kill();
+      const warn = console.warn;
+      console.warn = () => {};
+      try {
+        const { store, close } = await redisLimiter(server.url);
+        cleanup.push(close);
+        expect((await store.consume('early', FREE)).allowed).toBe(true); // the local fallback
+        await server.restart();
+        const client = await connect(server);
+        cleanup.push(async () => client.disconnect());
+        const deadline = Date.now() + 10_000;
+        let inRedis = false;
+        while (!inRedis && Date.now() < deadline) {
+          await store.consume('later', FREE);
+          inRedis = (await client.exists(store.keyFor('later'))) === 1;
+          if (!inRedis) await sleep(100);
+        }
+        expect(inRedis).toBe(true);
+      } finally {
+        console.warn = warn;
       }
-      expect(inRedis).toBe(true);
-    } finally {
-      console.warn = warn;
-    }
-  });
+    });
 
-  it('clusterLimiter: two instances share the limits on a 3-master Cluster', async () => {
-    const cluster = await startRedisCluster();
-    cleanup.push(() => cluster.stop());
-    const one = await clusterLimiter([...cluster.startupNodes]);
-    const two = await clusterLimiter([...cluster.startupNodes].reverse());
-    cleanup.push(one.close, two.close);
-    await twoInstancesAdmitFive(one.store, two.store);
-  });
-});
+    it('clusterLimiter: two instances share the limits on a 3-master Cluster', async () => {
+      const cluster = await startRedisCluster();
+      cleanup.push(() => cluster.stop());
+      const one = await clusterLimiter([...cluster.startupNodes]);
+      const two = await clusterLimiter([...cluster.startupNodes].reverse());
+      cleanup.push(one.close, two.close);
+      await twoInstancesAdmitFive(one.store, two.store);
+    });
+  },
+);
