@@ -168,7 +168,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
         return {
           status: 200,
           headers: { ...rateHeaders, 'content-type': CONTENT_TYPE },
-          body: JSON.stringify(outcome.document),
+          body: outcome.document,
         };
       }
       return envelope(200, route.success.message, outcome.data, rateHeaders);

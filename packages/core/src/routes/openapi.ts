@@ -2,11 +2,11 @@ import { OPENAPI_ROUTE_ID, openApiDocument } from '../openapi.js';
 import type { ResolvedConfig } from '../options.js';
 import type { RouteDef } from './types.js';
 
-/** Documents built so far, per configuration and mount path (a host mounts a surface at few paths). */
-const cache = new WeakMap<ResolvedConfig, Map<string, unknown>>();
+/** Serialised documents, per configuration and mount path (a host mounts a surface at few paths). */
+const cache = new WeakMap<ResolvedConfig, Map<string, string>>();
 const MAX_PATHS_PER_CONFIG = 16;
 
-function documentFor(routes: readonly RouteDef[], config: ResolvedConfig, basePath: string): unknown {
+function documentFor(routes: readonly RouteDef[], config: ResolvedConfig, basePath: string): string {
   let byPath = cache.get(config);
   if (byPath === undefined) {
     byPath = new Map();
@@ -14,11 +14,13 @@ function documentFor(routes: readonly RouteDef[], config: ResolvedConfig, basePa
   }
   let doc = byPath.get(basePath);
   if (doc === undefined) {
-    doc = openApiDocument(routes, {
-      basePath,
-      allowQueryKey: config.allowQueryKey,
-      authGuard: config.authFailureLimit !== false,
-    });
+    doc = JSON.stringify(
+      openApiDocument(routes, {
+        basePath,
+        allowQueryKey: config.allowQueryKey,
+        authGuard: config.authFailureLimit !== false,
+      }),
+    );
     if (byPath.size >= MAX_PATHS_PER_CONFIG) byPath.clear();
     byPath.set(basePath, doc);
   }

@@ -31,10 +31,10 @@ export interface RouteOutcome {
   /** Extra fields for the event (never secrets or codes). */
   readonly eventFields?: { readonly valid?: boolean };
   /**
-   * A response body that is not an envelope (only the OpenAPI document uses this). Sent as
+   * A serialised JSON body that is not an envelope (only the OpenAPI document uses this). Sent as
    * `application/json; charset=utf-8` with status 200.
    */
-  readonly document?: unknown;
+  readonly document?: string;
 }
 
 /** One entry of the route table: everything the core and the adapters know about a route. */
