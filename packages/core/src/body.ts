@@ -22,8 +22,8 @@ const ABSENT: ParamValue = { kind: 'absent' };
 const INVALID: ParamValue = { kind: 'invalid' };
 
 /** Parameters from a query string or a form body: a name given twice is invalid. */
-export function formParams(raw: string): ParamSource {
-  const params = new URLSearchParams(raw);
+export function formParams(raw: string | URLSearchParams): ParamSource {
+  const params = typeof raw === 'string' ? new URLSearchParams(raw) : raw;
   return {
     get(name) {
       const all = params.getAll(name);

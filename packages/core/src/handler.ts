@@ -84,9 +84,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     } catch (cause) {
       throw new TwoFaError('INTERNAL', { cause });
     }
-    if (result instanceof Promise || (typeof result === 'object' && result !== null && 'then' in result)) {
-      result = await withTimeout(Promise.resolve(result), config.keyLookupTimeoutMs);
-    }
+    if (isThenable(result)) result = await withTimeout(Promise.resolve(result), config.keyLookupTimeoutMs);
     if (result === null || result === undefined) return null;
     if (
       typeof result !== 'object' ||
@@ -150,11 +148,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
         request.method === 'GET' || request.method === 'HEAD'
           ? EMPTY_PARAMS
           : await bodyParams(request.body, request.headers, config.bodyLimit);
-      const values = readParams(
-        route.params,
-        body,
-        request.rawQuery === '' ? EMPTY_PARAMS : formParams(request.rawQuery),
-      );
+      const values = readParams(route.params, body, request.rawQuery === '' ? EMPTY_PARAMS : formParams(query));
       const outcome = await route.handle({
         request,
         identity,
