@@ -70,7 +70,8 @@ export function svg(items, title) {
   }
   const one = x(1).toFixed(1);
   const height = y + 40;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" font-family="sans-serif" font-size="13">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" font-family="sans-serif" font-size="13" role="img" aria-labelledby="title">
+<title id="title">${esc(title)}</title>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>
 <line x1="${one}" x2="${one}" y1="40" y2="${y}" stroke="#999" stroke-width="1"/>

@@ -92,7 +92,7 @@ async function main() {
         out.http = await runLoad({
           rounds: Number(value('rounds', short ? 2 : 5)),
           durationS: Number(value('duration', short ? 1.5 : 10)),
-          warmupS: short ? 1 : 3,
+          warmupS: short ? 0.5 : 3,
           redisUrl: redis?.url,
           only: rowFilter,
         });
