@@ -61,6 +61,28 @@ function otplibRoute(app, limit) {
   });
 }
 
+/** The bare route that also computes ten HOTP values per request over rotating secrets. */
+async function hmacRoute(mac, hotp) {
+  const { decodeSecret } = await import('@twofa-kit/core');
+  const keys = (await import('./lib/workload.mjs')).secrets().map((s) => decodeSecret(s));
+  const msg = Buffer.alloc(8);
+  let n = 0;
+  const app = await fastifyApp();
+  rawFormParser(app);
+  app.post(PATH, async () => {
+    for (let j = 0; j < 10; j++, n++) {
+      const key = keys[n % keys.length];
+      if (hotp) hotp(key, n, 6, 'SHA1');
+      else {
+        msg.writeUInt32BE(n, 4);
+        mac(key, msg);
+      }
+    }
+    return FIXED_ENVELOPE;
+  });
+  return app;
+}
+
 /** Reads the raw body (the bare Koa and Express routes do this much, like Fastify's parser). */
 function readBody(stream) {
   return new Promise((resolve, reject) => {
@@ -220,6 +242,16 @@ export const SERVERS = {
       return FIXED_ENVELOPE;
     });
     return app;
+  },
+  /** The bare route plus ten HMAC-SHA1 codes per request: createHmac objects (the old hotp). */
+  async 'diag-fastify-createhmac-x10'() {
+    const { createHmac } = await import('node:crypto');
+    return hmacRoute((key, msg) => createHmac('sha1', key).update(msg).digest());
+  },
+  /** The same ten codes through the core's hotp (two one-shot crypto.hash calls each). */
+  async 'diag-fastify-hotp-x10'() {
+    const { hotp } = await import('@twofa-kit/core');
+    return hmacRoute(null, hotp);
   },
   async 'peer-fastify-rate-limit'() {
     const app = await fastifyApp();

@@ -30,6 +30,13 @@ export const ROWS = [
 export const DIAGNOSTIC_ROWS = [
   { name: 'diag-fastify-kit-noguard', label: 'diag: Fastify + kit, authFailureLimit: false', base: 'fastify-bare' },
   {
+    name: 'diag-fastify-createhmac-x10',
+    fixed: true,
+    label: 'diag: bare route + 10 createHmac codes',
+    base: 'fastify-bare',
+  },
+  { name: 'diag-fastify-hotp-x10', fixed: true, label: 'diag: bare route + 10 core hotp codes', base: 'fastify-bare' },
+  {
     name: 'diag-fastify-kit-hashonce',
     label: 'diag: Fastify + kit, staticKeys twin on crypto.hash',
     base: 'fastify-bare',
