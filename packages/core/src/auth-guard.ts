@@ -12,10 +12,12 @@ import type { Identity } from './types.js';
  * `retry_after` and `Retry-After`) before its key is looked at, for any key, valid or not, until
  * the window ends. Successful lookups do not reset the count.
  *
- * Exact within one process even when lookups are slow: a distinct key whose lookup is in flight
- * counts as a failure until it settles, so a burst of concurrent guesses cannot overshoot the
- * limit, while many concurrent requests with the same key (one busy client) count once. Per
- * process: several instances each allow the limit.
+ * Exact within one process even when lookups are slow: an address may have at most as many
+ * distinct keys in flight as it has failures left, so a burst of concurrent guesses cannot
+ * overshoot the limit. Requests past that wait (within the key lookup timeout) for a lookup of the
+ * same address to settle instead of being refused, so many users behind one address with valid
+ * keys are only queued, never locked out; many requests with the same key count once.
+ * Per process: several instances each allow the limit.
  */
 
 /** Public option: `false` turns the guard off. */
@@ -68,6 +70,7 @@ export function resolveAuthFailureLimit(option: AuthFailureLimitOptions | false 
  */
 export function clientBucket(ip: string | undefined): string {
   if (ip === undefined || ip === '') return 'unknown';
+  if (!ip.includes(':')) return ip; // IPv4 (or a host's own label)
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   if (mapped !== null && isIPv4(mapped[1] as string)) return mapped[1] as string;
   if (!isIPv6(ip)) return ip;
@@ -97,43 +100,60 @@ export interface AuthGuard {
 
 const OFF: AuthGuard = { lookup: (_ip, _key, run) => run() };
 
+/** Lookups in flight for one client address, by key hash, and the requests waiting for one to settle. */
+interface Pending {
+  readonly keys: Map<string, number>;
+  readonly waiting: (() => void)[];
+}
+
 export function createAuthGuard(limit: AuthFailureLimit | false, clock: () => number): AuthGuard {
   if (limit === false) return OFF;
   const store = new MemoryStore({ clock, maxIdentities: limit.maxClients });
   const windows: readonly WindowSpec[] = [{ name: 'auth', seconds: limit.windowSeconds, limit: limit.max }];
-  /** Per client bucket: lookups in flight per distinct key (by hash), each a potential failure. */
-  const pending = new Map<string, Map<string, number>>();
+  const pending = new Map<string, Pending>();
 
-  function admit(bucket: string, token: string): void {
-    const state = store.peek(bucket, windows).windows[0];
-    const inFlight = pending.get(bucket);
-    const guesses = (inFlight?.size ?? 0) + (inFlight?.has(token) ? 0 : 1);
-    if (state !== undefined && (state.remaining <= 0 || state.remaining < guesses)) {
-      const retryAfter = secondsCeil(state.resetMs);
-      throw new TwoFaError('TOO_MANY_AUTH_FAILURES', {
-        data: { retry_after: retryAfter },
-        headers: { 'retry-after': String(retryAfter) },
-      });
+  /** Registers a lookup once the address has room for it as a potential failure; refuses at 0 left. */
+  async function admit(bucket: string, token: string): Promise<void> {
+    for (;;) {
+      const state = store.peek(bucket, windows).windows[0] as { remaining: number; resetMs: number };
+      if (state.remaining <= 0) {
+        const retryAfter = secondsCeil(state.resetMs);
+        throw new TwoFaError('TOO_MANY_AUTH_FAILURES', {
+          data: { retry_after: retryAfter },
+          headers: { 'retry-after': String(retryAfter) },
+        });
+      }
+      let p = pending.get(bucket);
+      const guesses = (p?.keys.size ?? 0) + (p?.keys.has(token) ? 0 : 1);
+      if (p === undefined || guesses <= state.remaining) {
+        if (p === undefined) {
+          p = { keys: new Map(), waiting: [] };
+          pending.set(bucket, p);
+        }
+        p.keys.set(token, (p.keys.get(token) ?? 0) + 1);
+        return;
+      }
+      const queue = p.waiting;
+      await new Promise<void>((resolve) => queue.push(resolve));
     }
-    const keys = inFlight ?? new Map<string, number>();
-    keys.set(token, (keys.get(token) ?? 0) + 1);
-    pending.set(bucket, keys);
   }
 
   function settle(bucket: string, token: string, failed: boolean): void {
-    const keys = pending.get(bucket);
-    const n = (keys?.get(token) ?? 1) - 1;
-    if (n > 0) keys?.set(token, n);
-    else keys?.delete(token);
-    if (keys !== undefined && keys.size === 0) pending.delete(bucket);
     if (failed) store.consume(bucket, windows);
+    const p = pending.get(bucket);
+    if (p === undefined) return;
+    const n = (p.keys.get(token) ?? 1) - 1;
+    if (n > 0) p.keys.set(token, n);
+    else p.keys.delete(token);
+    if (p.keys.size === 0) pending.delete(bucket);
+    for (const wake of p.waiting.splice(0)) wake();
   }
 
   return {
     async lookup(ip, apiKey, run) {
       const bucket = clientBucket(ip);
       const token = apiKey === undefined ? '' : hashKey(apiKey);
-      admit(bucket, token);
+      await admit(bucket, token);
       let identity: Identity | null | undefined;
       try {
         identity = await run();

@@ -59,10 +59,11 @@ describe('failed-auth guard', () => {
   });
 
   /**
-   * Sends `n` concurrent requests to a store that holds every lookup until each request has either
-   * reached the store or been answered without it, so all of them really overlap.
+   * Sends `n` concurrent requests to a store that holds every lookup until `openAt` lookups are
+   * waiting in it (or each request has either reached the store or been answered without it), so
+   * they really overlap; later lookups pass straight through.
    */
-  async function burst(n: number, answer: Identity | null, max: number, keyOf: (i: number) => string) {
+  async function burst(n: number, answer: Identity | null, max: number, keyOf: (i: number) => string, openAt = n) {
     let lookups = 0;
     let answeredEarly = 0;
     let open!: () => void;
@@ -70,7 +71,7 @@ describe('failed-auth guard', () => {
       open = r;
     });
     const check = () => {
-      if (lookups + answeredEarly === n) open();
+      if (lookups >= openAt || lookups + answeredEarly === n) open();
     };
     srv = await serve({
       resolveKey: async () => {
@@ -97,7 +98,7 @@ describe('failed-auth guard', () => {
   }
 
   it('a burst of concurrent guesses against a slow store cannot overshoot the limit', async () => {
-    const { lookups, statuses } = await burst(40, null, 5, (i) => `guess-${i}`);
+    const { lookups, statuses } = await burst(40, null, 5, (i) => `guess-${i}`, 5);
     expect(lookups).toBe(5);
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(35);
@@ -107,6 +108,12 @@ describe('failed-auth guard', () => {
     const { lookups, statuses } = await burst(50, { id: 'busy', plan: 'ultra' }, 2, () => 'k');
     expect(lookups).toBe(50);
     expect(statuses).toEqual(Array(50).fill(200));
+  });
+
+  it('many users behind one address with distinct valid keys are queued, never refused', async () => {
+    const { lookups, statuses } = await burst(100, { id: 'nat', plan: 'ultra' }, 20, (i) => `user-${i}`, 20);
+    expect(lookups).toBe(100);
+    expect(statuses).toEqual(Array(100).fill(200));
   });
 
   it('a store failure is not counted as the client failing', async () => {
