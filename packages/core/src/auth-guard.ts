@@ -1,6 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { TwoFaConfigError, TwoFaError } from './errors.js';
-import { hashKey } from './keys.js';
 import { secondsCeil } from './ratelimit.js';
 import { MemoryStore } from './stores/memory.js';
 import type { WindowSpec } from './stores/types.js';
@@ -100,7 +99,10 @@ export interface AuthGuard {
 
 const OFF: AuthGuard = { lookup: (_ip, _key, run) => run() };
 
-/** Lookups in flight for one client address, by key hash, and the requests waiting for one to settle. */
+/**
+ * Lookups in flight for one client address, by key (held only while its lookup runs, as the request
+ * itself holds it), and the requests waiting for one to settle.
+ */
 interface Pending {
   readonly keys: Map<string, number>;
   readonly waiting: (() => void)[];
@@ -152,7 +154,7 @@ export function createAuthGuard(limit: AuthFailureLimit | false, clock: () => nu
   return {
     async lookup(ip, apiKey, run) {
       const bucket = clientBucket(ip);
-      const token = apiKey === undefined ? '' : hashKey(apiKey);
+      const token = apiKey ?? '';
       await admit(bucket, token);
       let identity: Identity | null | undefined;
       try {

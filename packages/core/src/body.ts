@@ -79,6 +79,8 @@ export function mediaType(headers: HeaderMap): { type: string; charset: string |
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
 const UTF8 = new Set(['utf-8', 'utf8', 'us-ascii']);
+/** Stateless without `stream: true`, so one decoder serves every request. */
+const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Reads a body stream into a Buffer, refusing past `limit` bytes (413) as soon as the declared
@@ -127,7 +129,7 @@ export function parseRawBody(raw: Buffer, headers: HeaderMap): ParamSource {
   if (media.charset !== undefined && !UTF8.has(media.charset)) throw new TwoFaError('UNSUPPORTED_MEDIA_TYPE');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    text = UTF8_DECODER.decode(raw);
   } catch (cause) {
     throw new TwoFaError('MALFORMED_BODY', { cause });
   }

@@ -32,6 +32,7 @@ interface Limits {
 }
 
 const HEAD_AS_GET = new Map([['HEAD', 'GET']]);
+const NO_QUERY = new URLSearchParams();
 
 export function createTwoFa(options: TwoFaOptions): TwoFa {
   const config = resolveOptions(options);
@@ -105,13 +106,14 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     let identity: Identity | null = null;
     let rateHeaders: Record<string, string> = {};
     try {
-      route = byPath.get(request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path);
+      const path = request.path;
+      route = byPath.get(path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/, '') : path);
       if (route === undefined) throw new TwoFaError('NOT_FOUND');
       const method = HEAD_AS_GET.get(request.method) ?? request.method;
       if (!(route.methods as readonly string[]).includes(method)) {
         throw new TwoFaError('METHOD_NOT_ALLOWED', { headers: { allow: allowHeader(route) } });
       }
-      const query = new URLSearchParams(request.rawQuery);
+      const query = request.rawQuery === '' ? NO_QUERY : new URLSearchParams(request.rawQuery);
 
       let limit: ConsumeResult | undefined;
       if (route.auth) {

@@ -1,13 +1,24 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { TwoFaConfigError } from './errors.js';
 import type { HeaderMap, Identity, ResolveKey } from './types.js';
 
 /** Longest API key the surface will look up; longer ones are rejected as unknown (401). */
 export const MAX_API_KEY_LENGTH = 256;
 
+/** `crypto.hash` (one-shot, Node ≥ 20.12): no Hash object per call. Undefined on older Node. */
+const hashOnce: ((algorithm: string, data: string, encoding: 'buffer') => Buffer) | undefined =
+  typeof (nodeCrypto as { hash?: unknown }).hash === 'function' ? nodeCrypto.hash : undefined;
+
+/** SHA-256 digest of a key. */
+function sha256(apiKey: string): Buffer {
+  return hashOnce !== undefined
+    ? hashOnce('sha256', apiKey, 'buffer')
+    : nodeCrypto.createHash('sha256').update(apiKey).digest();
+}
+
 /** SHA-256 of a key, hex: what may be stored, logged or used as a name instead of the key. */
 export function hashKey(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('hex');
+  return sha256(apiKey).toString('hex');
 }
 
 /**
@@ -43,7 +54,7 @@ export function staticKeys(table: StaticKeyTable): ResolveKey {
     if (typeof key !== 'string' || key.trim() === '' || key !== key.trim()) {
       throw new TwoFaConfigError('staticKeys: keys must be non-empty strings without surrounding whitespace');
     }
-    const digest = createHash('sha256').update(key).digest();
+    const digest = sha256(key);
     const identity: Identity =
       typeof value === 'string' ? { id: `key_${digest.toString('hex').slice(0, 16)}`, plan: value } : value;
     if (typeof identity.id !== 'string' || identity.id === '' || typeof identity.plan !== 'string') {
@@ -52,9 +63,9 @@ export function staticKeys(table: StaticKeyTable): ResolveKey {
     byHash.set(digest.toString('hex'), { digest, identity: Object.freeze({ ...identity }) });
   }
   return (apiKey: string) => {
-    const digest = createHash('sha256').update(apiKey).digest();
+    const digest = sha256(apiKey);
     const hit = byHash.get(digest.toString('hex'));
-    return hit !== undefined && timingSafeEqual(hit.digest, digest) ? hit.identity : null;
+    return hit !== undefined && nodeCrypto.timingSafeEqual(hit.digest, digest) ? hit.identity : null;
   };
 }
 
