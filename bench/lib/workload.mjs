@@ -4,6 +4,7 @@
  * the seed's curl example. Deterministic (a seeded generator), so every run sends the same traffic.
  */
 import { createHash } from 'node:crypto';
+import { encodeBase32 } from '@twofa-kit/core';
 
 export const SECRET_COUNT = 10_000;
 export const KEY_COUNT = 100;
@@ -19,8 +20,6 @@ export const FIXED_ENVELOPE = Object.freeze({
   data: Object.freeze({ code: '123456', remaining_time: 18, timestamp: 1772035200, valid_until: 1772035218 }),
 });
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
 /** `n` pseudo-random bytes from a label (SHA-256 in counter mode): the same on every run. */
 function bytes(label, n) {
   const out = Buffer.alloc(n);
@@ -31,25 +30,9 @@ function bytes(label, n) {
   return out;
 }
 
-function base32(buf) {
-  let out = '';
-  let bits = 0;
-  let acc = 0;
-  for (const b of buf) {
-    acc = ((acc << 8) | b) & 0xffff;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ALPHABET[(acc >>> bits) & 31];
-    }
-  }
-  if (bits > 0) out += ALPHABET[(acc << (5 - bits)) & 31];
-  return out;
-}
-
 /** 20-byte secrets (32 Base32 characters), the size authenticator apps issue. */
 export function secrets(count = SECRET_COUNT) {
-  return Array.from({ length: count }, (_, i) => base32(bytes(`secret-${i}`, 20)));
+  return Array.from({ length: count }, (_, i) => encodeBase32(bytes(`secret-${i}`, 20)));
 }
 
 /** API keys as 32 hex characters. */
