@@ -18,6 +18,7 @@ interface ParamBase {
 export interface StringParam extends ParamBase {
   readonly kind: 'string';
   readonly maxLength: number;
+  /** A regular expression (ECMAScript, as JSON Schema's `pattern`) the whole value must match. */
   readonly pattern?: string;
 }
 export interface IntegerParam extends ParamBase {
@@ -44,6 +45,17 @@ function fail(def: ParamDef): never {
 
 const INTEGER = /^[0-9]{1,10}$/;
 
+/** Compiled `pattern`s of the declared parameters (a handful, compiled once). */
+const PATTERNS = new Map<string, RegExp>();
+function patternOf(source: string): RegExp {
+  let re = PATTERNS.get(source);
+  if (re === undefined) {
+    re = new RegExp(source, 'u');
+    PATTERNS.set(source, re);
+  }
+  return re;
+}
+
 /** Reads one parameter: the body's value wins over the query's. */
 function readOne(def: ParamDef, body: ParamSource, query: ParamSource): string | number | undefined {
   let v = body.get(def.name);
@@ -57,6 +69,7 @@ function readOne(def: ParamDef, body: ParamSource, query: ParamSource): string |
     case 'string': {
       if (v.kind !== 'string' || v.value.length > def.maxLength) fail(def);
       if (def.required && v.value.trim() === '') fail(def);
+      if (def.pattern !== undefined && !patternOf(def.pattern).test(v.value)) fail(def);
       return v.value;
     }
     case 'integer': {

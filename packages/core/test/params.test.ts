@@ -120,3 +120,29 @@ describe('readParams', () => {
     expect(failure(formParams('secret=A&digits=99&algorithm=MD5'))?.data).toEqual({ parameter: 'digits' });
   });
 });
+
+describe('pattern', () => {
+  const CODE: ParamDef = {
+    name: 'code',
+    kind: 'string',
+    required: true,
+    maxLength: 8,
+    pattern: '^[0-9]{6,8}$',
+    error: 'INVALID_CODE',
+    description: 'test',
+  };
+
+  it('accepts only whole-value matches and raises the declared error kind otherwise', () => {
+    expect(readParams([CODE], formParams('code=012345'), EMPTY_PARAMS)).toEqual({ code: '012345' });
+    for (const bad of ['12345', '12345a', ' 123456', '１２３４５６', '123456\n']) {
+      let error: unknown;
+      try {
+        readParams([CODE], objectParams({ code: bad }), EMPTY_PARAMS);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(bad)).toBeInstanceOf(TwoFaError);
+      expect((error as TwoFaError).kind).toBe('INVALID_CODE');
+    }
+  });
+});
