@@ -12,5 +12,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One test file at a time: the Redis, multi-process and outage suites start real servers and
+    // time budgets (250 ms per Redis call); on a 2-core machine parallel files would only compete
+    // for the CPU and turn budgets into flakes. The whole suite is ~2 minutes either way.
+    fileParallelism: false,
   },
 });
