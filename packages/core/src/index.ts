@@ -35,6 +35,7 @@ export {
   OPENAPI_INFO,
   type OpenApiSettings,
   openApiDocument,
+  openApiSettings,
   paramSchema,
   REQUEST_CONTENT_TYPES,
   routeErrorKinds,

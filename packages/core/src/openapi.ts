@@ -1,4 +1,5 @@
 import { ERROR_KINDS, type ErrorKind } from './errors.js';
+import type { ResolvedConfig } from './options.js';
 import type { ParamDef } from './params.js';
 import type { JsonSchema, RouteDef, RouteMethod } from './routes/types.js';
 
@@ -16,6 +17,11 @@ export interface OpenApiSettings {
   readonly allowQueryKey: boolean;
   /** Whether the failed-auth guard is on (adds its 429 to authenticated routes). */
   readonly authGuard: boolean;
+}
+
+/** The settings of a configured surface mounted at `basePath`: derived in one place for every caller. */
+export function openApiSettings(config: ResolvedConfig, basePath: string = config.prefix): OpenApiSettings {
+  return { basePath, allowQueryKey: config.allowQueryKey, authGuard: config.authFailureLimit !== false };
 }
 
 export const OPENAPI_INFO = {

@@ -1,5 +1,12 @@
 import type { Readable } from 'node:stream';
-import { createTwoFa, routeJsonSchemas, type TwoFa, type TwoFaOptions, type TwoFaResponse } from '@twofa-kit/core';
+import {
+  createTwoFa,
+  openApiSettings,
+  routeJsonSchemas,
+  type TwoFa,
+  type TwoFaOptions,
+  type TwoFaResponse,
+} from '@twofa-kit/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -41,10 +48,7 @@ function routesPlugin(twoFa: TwoFa) {
       return send(reply, res);
     };
 
-    const schemaSettings = {
-      authGuard: twoFa.config.authFailureLimit !== false,
-      allowQueryKey: twoFa.config.allowQueryKey,
-    };
+    const schemaSettings = openApiSettings(twoFa.config, basePath);
     for (const route of twoFa.routes) {
       // One Fastify route per method: a GET route cannot carry a body schema.
       for (const method of route.methods) {

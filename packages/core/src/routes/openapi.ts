@@ -1,4 +1,4 @@
-import { OPENAPI_ROUTE_ID, openApiDocument } from '../openapi.js';
+import { OPENAPI_ROUTE_ID, openApiDocument, openApiSettings } from '../openapi.js';
 import type { ResolvedConfig } from '../options.js';
 import type { RouteDef } from './types.js';
 
@@ -14,13 +14,7 @@ function documentFor(routes: readonly RouteDef[], config: ResolvedConfig, basePa
   }
   let doc = byPath.get(basePath);
   if (doc === undefined) {
-    doc = JSON.stringify(
-      openApiDocument(routes, {
-        basePath,
-        allowQueryKey: config.allowQueryKey,
-        authGuard: config.authFailureLimit !== false,
-      }),
-    );
+    doc = JSON.stringify(openApiDocument(routes, openApiSettings(config, basePath)));
     if (byPath.size >= MAX_PATHS_PER_CONFIG) byPath.clear();
     byPath.set(basePath, doc);
   }
