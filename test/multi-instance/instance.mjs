@@ -11,7 +11,8 @@ const root = new URL('../../', import.meta.url);
 const fw = process.env.FW ?? 'fastify';
 const require = createRequire(new URL(`examples/${fw}/package.json`, root));
 const { Cluster, Redis } = require('ioredis');
-const { configFromEnv, RedisStore } = await import(new URL('packages/core/dist/index.js', root).href);
+const { RedisStore } = await import(new URL('packages/core/dist/index.js', root).href);
+const { configFromEnv } = await import(new URL('examples/support/dist/index.js', root).href);
 const { buildApp } = await import(new URL(`examples/${fw}/dist/app.js`, root).href);
 
 const client = process.env.REDIS_CLUSTER_NODES

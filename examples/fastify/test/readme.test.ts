@@ -70,7 +70,7 @@ describe('README.md', () => {
   });
 
   it('documents every variable the example servers read', () => {
-    const source = readFileSync(join(ROOT, 'packages/core/src/env.ts'), 'utf8');
+    const source = readFileSync(join(ROOT, 'examples/support/src/env.ts'), 'utf8');
     const read = [...new Set([...source.matchAll(/env\.([A-Z_]+)/g)].map((m) => `\`${m[1]}\``))];
     expect(
       table('variable')

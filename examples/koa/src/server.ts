@@ -1,8 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { configFromEnv, startupMessage } from '@twofa-kit/core';
+import { configFromEnv, limiterStore, startupMessage } from '@twofa-kit/example-support';
 import { buildApp } from './app.js';
-import { limiterStore } from './store.js';
 
 try {
   const config = configFromEnv();

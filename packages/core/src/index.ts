@@ -5,16 +5,6 @@ export {
   DEFAULT_AUTH_FAILURE_LIMIT,
 } from './auth-guard.js';
 export { bodyParams, mediaType, parseRawBody, readStream } from './body.js';
-export {
-  configFromEnv,
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  type DemoKey,
-  type EnvConfig,
-  type EnvSource,
-  listenUrl,
-  startupMessage,
-} from './env.js';
 export { CONTENT_TYPE, type Envelope, envelope, errorEnvelope } from './envelope.js';
 export { ERROR_KINDS, type ErrorKind, TwoFaConfigError, TwoFaError } from './errors.js';
 export type { TwoFaEvent, TwoFaEventType } from './events.js';

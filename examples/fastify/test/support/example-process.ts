@@ -36,8 +36,15 @@ function oldestMtime(files: string[]): number {
 }
 
 function isFresh(fw: Framework): boolean {
-  const sources = ['packages/core/src', `packages/${fw}/src`, `examples/${fw}/src`].map((d) => join(ROOT, d));
-  const outputs = ['packages/core/dist/index.js', `packages/${fw}/dist/index.js`, `examples/${fw}/dist/server.js`];
+  const sources = ['packages/core/src', `packages/${fw}/src`, 'examples/support/src', `examples/${fw}/src`].map((d) =>
+    join(ROOT, d),
+  );
+  const outputs = [
+    'packages/core/dist/index.js',
+    `packages/${fw}/dist/index.js`,
+    'examples/support/dist/index.js',
+    `examples/${fw}/dist/server.js`,
+  ];
   return oldestMtime(outputs.map((f) => join(ROOT, f))) >= Math.max(...sources.map(newestMtime));
 }
 
@@ -61,7 +68,12 @@ export async function ensureBuilt(fw: Framework): Promise<void> {
   }
   try {
     if (isFresh(fw)) return;
-    const filters = ['@twofa-kit/core', `@twofa-kit/${fw}`, `@twofa-kit/example-${fw}`].flatMap((f) => ['--filter', f]);
+    const filters = [
+      '@twofa-kit/core',
+      `@twofa-kit/${fw}`,
+      '@twofa-kit/example-support',
+      `@twofa-kit/example-${fw}`,
+    ].flatMap((f) => ['--filter', f]);
     try {
       execFileSync('pnpm', [...filters, 'run', 'build'], { cwd: ROOT, stdio: 'pipe', encoding: 'utf8' });
     } catch (error) {

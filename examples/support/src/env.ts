@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { TwoFaConfigError } from './errors.js';
-import { parseKeyList, staticKeys } from './keys.js';
-import { checkPlan, type PlanTable, resolvePlans } from './plans.js';
-import type { PlanLimits, ResolveKey } from './types.js';
+import {
+  checkPlan,
+  type PlanLimits,
+  type PlanTable,
+  parseKeyList,
+  type ResolveKey,
+  resolvePlans,
+  staticKeys,
+  TwoFaConfigError,
+} from '@twofa-kit/core';
 
-/** Environment the example servers read (SPEC, "Example servers"). */
+/** Environment the example servers read (README, "Example servers"). */
 export type EnvSource = Readonly<Record<string, string | undefined>>;
 
 /** A key the server made for this run because `TWOFA_API_KEYS` was not set. */

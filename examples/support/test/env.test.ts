@@ -1,4 +1,5 @@
-import { configFromEnv, listenUrl, startupMessage, TwoFaConfigError } from '@twofa-kit/core';
+import { TwoFaConfigError } from '@twofa-kit/core';
+import { configFromEnv, listenUrl, startupMessage } from '@twofa-kit/example-support';
 import { describe, expect, it } from 'vitest';
 
 describe('configFromEnv', () => {
