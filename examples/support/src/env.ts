@@ -61,7 +61,9 @@ function readPlans(text: string | undefined): Record<string, PlanLimits> | undef
     throw new TwoFaConfigError(`TWOFA_PLANS is not valid JSON (${(error as Error).message})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new TwoFaConfigError('TWOFA_PLANS must be a JSON object like {"name":{"minute":5,"hour":100,"day":null}}');
+    throw new TwoFaConfigError(
+      'TWOFA_PLANS must be a JSON object like {"name":{"minute":5,"hour":100,"day":null,"month":null}}',
+    );
   }
   const plans: Record<string, PlanLimits> = {};
   for (const [name, plan] of Object.entries(parsed)) {

@@ -62,15 +62,17 @@ describe('configFromEnv', () => {
 
   it('adds and replaces plans from TWOFA_PLANS (null = unlimited, absent = unlimited)', async () => {
     const config = configFromEnv({
-      TWOFA_PLANS: '{"bench":{"minute":1000000000,"hour":null,"day":null},"free":{"minute":2}}',
+      TWOFA_PLANS:
+        '{"bench":{"minute":1000000000,"hour":null,"day":null},"free":{"minute":2},"metered":{"minute":1000,"month":50000}}',
       TWOFA_API_KEYS: 'kb:bench,kf:free',
     });
     expect(config.plans).toEqual({
-      bench: { minute: 1_000_000_000, hour: null, day: null },
-      free: { minute: 2, hour: null, day: null },
+      bench: { minute: 1_000_000_000, hour: null, day: null, month: null },
+      free: { minute: 2, hour: null, day: null, month: null },
+      metered: { minute: 1000, hour: null, day: null, month: 50_000 },
     });
-    expect(Object.keys(config.planTable)).toEqual(['free', 'pro', 'ultra', 'bench']);
-    expect(config.planTable.pro).toEqual({ minute: 30, hour: 1000, day: 10000 });
+    expect(Object.keys(config.planTable)).toEqual(['free', 'pro', 'ultra', 'bench', 'metered']);
+    expect(config.planTable.pro).toEqual({ minute: 30, hour: 1000, day: 10000, month: null });
     expect(await config.resolveKey('kb')).toMatchObject({ plan: 'bench' });
   });
 
@@ -88,6 +90,7 @@ describe('configFromEnv', () => {
     ['{"x":{"minute":1.5}}', /plans\.x\.minute must be a positive integer or null/],
     ['{"x":{"minute":"5"}}', /plans\.x\.minute must be a positive integer or null/],
     ['{"x":{"second":5}}', /unknown window "second"/],
+    ['{"x":{"month":0}}', /plans\.x\.month must be a positive integer or null/],
     ['{"a:b":{"minute":5}}', /plan name "a:b"/],
     ['{"__proto__":{"minute":5}}', /plan name "__proto__"/],
     ['{"":{"minute":5}}', /plan name ""/],

@@ -32,6 +32,8 @@ export const KEYS = {
   tiny: 'contract-tiny-key',
   /** a plan the host added with a limit no test reaches (for tests about inputs, not limits). */
   big: 'contract-big-key',
+  /** a plan the host added: 100 per minute and 3 per UTC calendar month. */
+  metered: 'contract-metered-key',
 } as const;
 
 const IDENTITIES: Record<string, Identity> = {
@@ -43,6 +45,7 @@ const IDENTITIES: Record<string, Identity> = {
   [KEYS.freeNoMinute]: { id: 'free-nominute', plan: 'free', limits: { minute: null } },
   [KEYS.tiny]: { id: 'tiny-1', plan: 'tiny' },
   [KEYS.big]: { id: 'big-1', plan: 'big' },
+  [KEYS.metered]: { id: 'metered-1', plan: 'metered' },
 };
 
 /** A clock tests move by hand. Starts at 2026-01-01T12:00:15.250Z. */
@@ -66,7 +69,7 @@ export class TestClock {
 export function contractOptions(clock: TestClock, extra: Partial<TwoFaOptions> = {}): TwoFaOptions {
   return {
     resolveKey: staticKeys(IDENTITIES),
-    plans: { tiny: { minute: 2 }, big: { minute: 1_000_000 } },
+    plans: { tiny: { minute: 2 }, big: { minute: 1_000_000 }, metered: { minute: 100, month: 3 } },
     clock: clock.fn,
     ...extra,
   };

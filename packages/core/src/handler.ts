@@ -7,7 +7,7 @@ import { presentedKey } from './keys.js';
 import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
 import { readParams } from './params.js';
 import { windowsFor } from './plans.js';
-import { policyHeader, rateLimitHeaders, secondsCeil } from './ratelimit.js';
+import { hasCalendarWindow, policyHeader, rateLimitHeaders, secondsCeil } from './ratelimit.js';
 import { ROUTES } from './routes/index.js';
 import type { RouteDef } from './routes/types.js';
 import type { ConsumeResult, WindowSpec } from './stores/types.js';
@@ -25,10 +25,13 @@ export interface TwoFa {
   close(): Promise<void>;
 }
 
-/** The limits that apply to one identity, with the policy header computed once per plan. */
+/**
+ * The limits that apply to one identity, with the policy header computed once per plan (or, with
+ * a calendar month whose length varies, per response: `undefined`).
+ */
 interface Limits {
   readonly windows: readonly WindowSpec[];
-  readonly policy: string;
+  readonly policy: string | undefined;
 }
 
 const HEAD_AS_GET = new Map([['HEAD', 'GET']]);
@@ -50,7 +53,8 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   }
   function makeLimits(identity: Identity): Limits | undefined {
     const windows = windowsFor(config.plans, identity);
-    return windows === undefined ? undefined : { windows, policy: policyHeader(windows) };
+    if (windows === undefined) return undefined;
+    return { windows, policy: hasCalendarWindow(windows) ? undefined : policyHeader(windows) };
   }
 
   function emit(
@@ -100,6 +104,12 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     return result;
   }
 
+  /** One limiter call, bounded by `storeTimeoutMs` when the store answers with a promise. */
+  async function askStore(operation: 'consume' | 'peek', id: string, windows: readonly WindowSpec[]) {
+    const pending = operation === 'consume' ? config.store.consume(id, windows) : config.store.peek(id, windows);
+    return isThenable(pending) ? withTimeout(Promise.resolve(pending), config.storeTimeoutMs) : pending;
+  }
+
   async function handle(request: TwoFaRequest): Promise<TwoFaResponse> {
     const started = performance.now();
     let route: RouteDef | undefined;
@@ -116,6 +126,9 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       const query = request.rawQuery === '' ? NO_QUERY : new URLSearchParams(request.rawQuery);
 
       let limit: ConsumeResult | undefined;
+      // With `countInvalidRequests: false` a quota route only peeks first (a full quota is still a
+      // 429 before the body is read) and counts once the input is known to be valid.
+      let countAfterValidation: Limits | undefined;
       if (route.auth) {
         const apiKey = presentedKey(request.headers, query, config.allowQueryKey);
         // The failed-auth guard refuses a client past its 401 limit before the key store is asked.
@@ -130,19 +143,10 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
           });
         }
         if (limits.windows.length > 0 && route.quota !== 'none') {
-          const pending =
-            route.quota === 'consume'
-              ? config.store.consume(identity.id, limits.windows)
-              : config.store.peek(identity.id, limits.windows);
-          limit = isThenable(pending) ? await withTimeout(Promise.resolve(pending), config.storeTimeoutMs) : pending;
+          if (route.quota === 'consume' && !config.countInvalidRequests) countAfterValidation = limits;
+          limit = await askStore(countAfterValidation ? 'peek' : route.quota, identity.id, limits.windows);
           rateHeaders = rateLimitHeaders(limits.policy, limit);
-          if (route.quota === 'consume' && !limit.allowed) {
-            const retryAfter = secondsCeil(limit.retryAfterMs);
-            throw new TwoFaError('RATE_LIMITED', {
-              data: { retry_after: retryAfter },
-              headers: { 'retry-after': String(retryAfter) },
-            });
-          }
+          if (route.quota === 'consume' && !limit.allowed) throw rateLimited(limit);
         }
       }
 
@@ -151,6 +155,12 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
           ? EMPTY_PARAMS
           : await bodyParams(request.body, request.headers, config.bodyLimit);
       const values = readParams(route.params, body, request.rawQuery === '' ? EMPTY_PARAMS : formParams(query));
+      if (countAfterValidation !== undefined && identity !== null) {
+        route.validate?.(values, config);
+        limit = await askStore('consume', identity.id, countAfterValidation.windows);
+        rateHeaders = rateLimitHeaders(countAfterValidation.policy, limit);
+        if (!limit.allowed) throw rateLimited(limit);
+      }
       const outcome = await route.handle({
         request,
         identity,
@@ -188,6 +198,15 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       if (config.ownsStore) await config.store.close?.();
     },
   };
+}
+
+/** 429 with `retry_after` (whole seconds, rounded up) in the body and the `Retry-After` header. */
+function rateLimited(limit: ConsumeResult): TwoFaError {
+  const retryAfter = secondsCeil(limit.retryAfterMs);
+  return new TwoFaError('RATE_LIMITED', {
+    data: { retry_after: retryAfter },
+    headers: { 'retry-after': String(retryAfter) },
+  });
 }
 
 function eventFor(error: TwoFaError): TwoFaEventType {

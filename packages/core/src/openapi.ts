@@ -262,7 +262,8 @@ export function routeJsonSchemas(
 
 const RATELIMIT_HEADERS = {
   'RateLimit-Policy': {
-    description: 'The limited windows of the caller’s plan (draft-ietf-httpapi-ratelimit-headers-10).',
+    description:
+      'The limited windows of the caller’s plan (draft-ietf-httpapi-ratelimit-headers-10): `minute`, `hour`, `day` and `month` (the UTC calendar month; its `w` is the current month’s length in seconds). Unlimited windows are left out.',
     schema: { type: 'string', examples: ['"minute";q=30;w=60, "hour";q=1000;w=3600, "day";q=10000;w=86400'] },
   },
   RateLimit: {

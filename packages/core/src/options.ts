@@ -44,6 +44,14 @@ export interface TwoFaOptions {
   /** Called with each outcome (never the secret, code or key). Errors thrown by it are ignored. */
   onEvent?: (event: TwoFaEvent) => void;
   /**
+   * Whether a request refused for its input (400 bad secret, parameter, code or body; 413; 415)
+   * counts against the quota. Default true: every authenticated request to a quota route counts
+   * once it is admitted. With false, such a request is first checked against the quota without
+   * counting (a full quota is still a 429 before the body is read), and counted only once its
+   * input is valid: two limiter calls per valid request instead of one.
+   */
+  countInvalidRequests?: boolean;
+  /**
    * The failed-auth guard: 401s per client address (`TwoFaRequest.ip`, as the host's trust-proxy
    * setting gives it) are limited; past the limit every request from that address gets 429
    * `TOO_MANY_AUTH_FAILURES` before its key is looked up. Default `{ max: 20, windowSeconds: 60,
@@ -68,6 +76,7 @@ export interface ResolvedConfig {
   readonly clock: () => number;
   readonly totpEngine: TotpEngine;
   readonly onEvent: ((event: TwoFaEvent) => void) | undefined;
+  readonly countInvalidRequests: boolean;
   readonly authFailureLimit: AuthFailureLimit | false;
 }
 
@@ -81,6 +90,12 @@ function positiveInt(name: string, value: unknown, fallback: number, max = Numbe
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
     throw new TwoFaConfigError(`${name} must be an integer from 1 to ${max}, got ${String(value)}`);
   }
+  return value;
+}
+
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TwoFaConfigError(`${name} must be true or false, got ${String(value)}`);
   return value;
 }
 
@@ -120,6 +135,7 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
     clock,
     totpEngine: engine,
     onEvent: options.onEvent,
+    countInvalidRequests: flag('countInvalidRequests', options.countInvalidRequests, true),
     authFailureLimit: resolveAuthFailureLimit(options.authFailureLimit),
   });
 }

@@ -1,21 +1,26 @@
 import { TwoFaConfigError } from './errors.js';
 import type { WindowSpec } from './stores/types.js';
+import { CALENDAR_MONTH } from './stores/windows.js';
 import type { Identity, PlanLimits } from './types.js';
 
 export type PlanTable = Readonly<Record<string, PlanLimits>>;
 
 /** The seed's plans. Replace or extend them with the `plans` option. */
 export const DEFAULT_PLANS: PlanTable = Object.freeze({
-  free: Object.freeze({ minute: 5, hour: 100, day: null }),
-  pro: Object.freeze({ minute: 30, hour: 1_000, day: 10_000 }),
-  ultra: Object.freeze({ minute: 100, hour: 5_000, day: null }),
+  free: Object.freeze({ minute: 5, hour: 100, day: null, month: null }),
+  pro: Object.freeze({ minute: 30, hour: 1_000, day: 10_000, month: null }),
+  ultra: Object.freeze({ minute: 100, hour: 5_000, day: null, month: null }),
 });
 
-/** The windows, in the order they appear in the RateLimit headers. */
+/**
+ * The windows, in the order they appear in the RateLimit headers. The month is the UTC calendar
+ * month (`CALENDAR_MONTH`): its length in the headers is the current month's.
+ */
 export const WINDOWS = [
   { name: 'minute', seconds: 60 },
   { name: 'hour', seconds: 3_600 },
   { name: 'day', seconds: 86_400 },
+  { name: 'month', seconds: CALENDAR_MONTH },
 ] as const satisfies readonly { name: keyof PlanLimits; seconds: number }[];
 
 function checkLimit(where: string, value: unknown): number | null {
@@ -29,18 +34,19 @@ function checkLimit(where: string, value: unknown): number | null {
 /** Validates one plan's limits; a missing window is unlimited. */
 export function checkPlan(name: string, plan: unknown): PlanLimits {
   if (typeof plan !== 'object' || plan === null) {
-    throw new TwoFaConfigError(`plan "${name}" must be an object like { minute, hour, day }`);
+    throw new TwoFaConfigError(`plan "${name}" must be an object like { minute, hour, day, month }`);
   }
   const p = plan as Record<string, unknown>;
   for (const key of Object.keys(p)) {
     if (!WINDOWS.some((w) => w.name === key)) {
-      throw new TwoFaConfigError(`plan "${name}" has an unknown window "${key}" (use minute, hour, day)`);
+      throw new TwoFaConfigError(`plan "${name}" has an unknown window "${key}" (use minute, hour, day, month)`);
     }
   }
   return Object.freeze({
     minute: checkLimit(`plans.${name}.minute`, p.minute ?? null),
     hour: checkLimit(`plans.${name}.hour`, p.hour ?? null),
     day: checkLimit(`plans.${name}.day`, p.day ?? null),
+    month: checkLimit(`plans.${name}.month`, p.month ?? null),
   });
 }
 

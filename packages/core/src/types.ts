@@ -45,6 +45,8 @@ export interface PlanLimits {
   readonly minute: number | null;
   readonly hour: number | null;
   readonly day: number | null;
+  /** The UTC calendar month (from the 1st at 00:00 UTC). */
+  readonly month: number | null;
 }
 
 /** What the host's key store resolves an API key to. */

@@ -14,6 +14,7 @@ const KEYS: Record<string, Identity> = {
   kpro: { id: 'u-pro', plan: 'pro' },
   ktiny: { id: 'u-tiny', plan: 'pro', limits: { minute: 2, day: null } },
   kopen: { id: 'u-open', plan: 'free', limits: { minute: null, hour: null } },
+  kmonth: { id: 'u-month', plan: 'pro', limits: { month: 3 } },
 };
 
 async function start() {
@@ -57,6 +58,7 @@ describe('GET /usage', () => {
           minute: { limit: 30, remaining: 28, reset: 45 },
           hour: { limit: 1000, remaining: 998, reset: 3585 },
           day: { limit: 10000, remaining: 9998, reset: 43185 },
+          month: { limit: null, remaining: null, reset: null },
         },
       },
     });
@@ -65,6 +67,10 @@ describe('GET /usage', () => {
     const limits = (r.json.data as { limits: Record<string, { limit: number; remaining: number; reset: number }> })
       .limits;
     for (const [name, w] of Object.entries(limits)) {
+      if (w.limit === null) {
+        expect(headers[name]).toBeUndefined();
+        continue;
+      }
       expect(headers[name]).toEqual({ remaining: w.remaining, reset: w.reset });
       expect(policy[name]).toBe(w.limit);
     }
@@ -85,6 +91,7 @@ describe('GET /usage', () => {
         minute: { limit: 5, remaining: 0, reset: 40 },
         hour: { limit: 100, remaining: 95, reset: 3580 },
         day: { limit: null, remaining: null, reset: null },
+        month: { limit: null, remaining: null, reset: null },
       },
     });
     expect(r.headers.get('ratelimit')).toBe('"minute";r=0;t=40, "hour";r=95;t=3580');
@@ -99,12 +106,32 @@ describe('GET /usage', () => {
         minute: { limit: 2, remaining: 2, reset: 45 },
         hour: { limit: 1000, remaining: 1000, reset: 3585 },
         day: { limit: null, remaining: null, reset: null },
+        month: { limit: null, remaining: null, reset: null },
       },
     });
     const open = await get(s.at('/usage'), 'kopen');
     const nul = { limit: null, remaining: null, reset: null };
-    expect(open.json.data).toEqual({ plan: 'free', limits: { minute: nul, hour: nul, day: nul } });
+    expect(open.json.data).toEqual({ plan: 'free', limits: { minute: nul, hour: nul, day: nul, month: nul } });
     expect(open.headers.get('ratelimit')).toBeNull();
+  });
+
+  it('shows the month: the UTC calendar month, its reset at the next 1st 00:00 UTC', async () => {
+    const { s, clock } = await start(); // 2026-01-01 12:00:15.250: January has 31 days
+    await postForm(s.at('/generate'), { secret: SECRET }, 'kmonth');
+    const r = await get(s.at('/usage'), 'kmonth');
+    const untilFeb = (Date.UTC(2026, 1, 1) - clock.now) / 1000; // 30 days 11:59:44.75
+    expect((r.json.data as { limits: unknown }).limits).toMatchObject({
+      month: { limit: 3, remaining: 2, reset: Math.ceil(untilFeb) },
+    });
+    expect(r.headers.get('ratelimit-policy')).toBe(
+      '"minute";q=30;w=60, "hour";q=1000;w=3600, "day";q=10000;w=86400, "month";q=3;w=2678400',
+    );
+    expect(r.headers.get('ratelimit')).toMatch(/, "month";r=2;t=2635185$/);
+    // In February the month is 28 days long, and starts again from its limit.
+    clock.now = Date.UTC(2026, 1, 10);
+    const feb = await get(s.at('/usage'), 'kmonth');
+    expect(feb.headers.get('ratelimit-policy')).toMatch(/, "month";q=3;w=2419200$/);
+    expect(feb.headers.get('ratelimit')).toMatch(/, "month";r=3;t=1641600$/);
   });
 
   it('needs a key, and is GET only', async () => {

@@ -110,6 +110,7 @@ export function extensionsSuite(harness: AdapterHarness): void {
             minute: { limit: 30, remaining: 29, reset: 45 },
             hour: { limit: 1000, remaining: 999, reset: 3585 },
             day: { limit: 10000, remaining: 9999, reset: 43185 },
+            month: { limit: null, remaining: null, reset: null },
           },
         });
         expect(res.headers.ratelimit).toBe('"minute";r=29;t=45, "hour";r=999;t=3585, "day";r=9999;t=43185');

@@ -7,6 +7,7 @@ import {
   GENERATE,
   KEYS,
   MESSAGES,
+  PREFIX,
   SEED_SECRET,
   TestClock,
   withServer,
@@ -159,6 +160,89 @@ export function limitsSuite(harness: AdapterHarness): void {
         expectAdmitted(await generate(url, KEYS.free), policy, '"minute";r=0;t=60, "day";r=0;t=43140');
         clock.set(at(12, 2, 0));
         expectRefused(await generate(url, KEYS.free), 43080, policy, '"minute";r=1;t=60, "day";r=0;t=43080');
+      });
+    });
+
+    it('a month quota: the UTC calendar month in the headers, retry_after to the next 1st, fresh then', async () => {
+      const clock = new TestClock();
+      clock.set(Date.UTC(2026, 0, 10, 8, 0, 0)); // January: 31 days
+      const jan = '"minute";q=100;w=60, "month";q=3;w=2678400';
+      const toFeb = (Date.UTC(2026, 1, 1) - clock.now) / 1000; // 21 days 16 h
+      await withServer(harness, contractOptions(clock), async (url) => {
+        for (let i = 1; i <= 3; i++) {
+          expectAdmitted(
+            await generate(url, KEYS.metered),
+            jan,
+            `"minute";r=${100 - i};t=60, "month";r=${3 - i};t=${toFeb}`,
+          );
+        }
+        expectRefused(await generate(url, KEYS.metered), toFeb, jan, `"minute";r=97;t=60, "month";r=0;t=${toFeb}`);
+        clock.set(Date.UTC(2026, 0, 31, 23, 59, 59, 500));
+        expectRefused(await generate(url, KEYS.metered), 1, jan, '"minute";r=100;t=1, "month";r=0;t=1');
+        clock.set(Date.UTC(2026, 1, 1)); // February 2026: 28 days
+        const feb = '"minute";q=100;w=60, "month";q=3;w=2419200';
+        expectAdmitted(await generate(url, KEYS.metered), feb, '"minute";r=99;t=60, "month";r=2;t=2419200');
+        const usage = await request(url).get(`${PREFIX}/usage`).set('X-API-Key', KEYS.metered);
+        expect(expectEnvelope(usage, 200).data).toMatchObject({
+          plan: 'metered',
+          limits: { month: { limit: 3, remaining: 2, reset: 2_419_200 }, day: { limit: null } },
+        });
+        // The end of a year: December has 31 days, and January starts again.
+        clock.set(Date.UTC(2026, 11, 31, 23, 59, 30));
+        const dec = '"minute";q=100;w=60, "month";q=3;w=2678400';
+        for (let i = 1; i <= 3; i++)
+          expectAdmitted(await generate(url, KEYS.metered), dec, `"minute";r=${100 - i};t=30, "month";r=${3 - i};t=30`);
+        expectRefused(await generate(url, KEYS.metered), 30, dec, '"minute";r=97;t=30, "month";r=0;t=30');
+        clock.set(Date.UTC(2027, 0, 1));
+        expectAdmitted(await generate(url, KEYS.metered), dec, '"minute";r=99;t=60, "month";r=2;t=2678400');
+      });
+    });
+
+    it('a request refused with 400/413/415 counts by default; with countInvalidRequests: false it does not', async () => {
+      const clock = new TestClock();
+      const bad = (url: string) =>
+        request(url).post(GENERATE).set('X-API-Key', KEYS.free).type('form').send('secret=not*base32');
+      await withServer(harness, contractOptions(clock), async (url) => {
+        const res = await bad(url);
+        expectEnvelope(res, 400, MESSAGES.invalidSecret);
+        expect(res.headers.ratelimit).toBe('"minute";r=4;t=45, "hour";r=99;t=3585');
+      });
+      await withServer(harness, contractOptions(clock, { countInvalidRequests: false }), async (url) => {
+        for (let i = 0; i < 8; i++) {
+          const res = await bad(url);
+          expectEnvelope(res, 400, MESSAGES.invalidSecret);
+          expect(res.headers['ratelimit-policy']).toBe(FREE_POLICY);
+          expect(res.headers.ratelimit).toBe('"minute";r=5;t=45, "hour";r=100;t=3585');
+        }
+        const big = await request(url)
+          .post(GENERATE)
+          .set('X-API-Key', KEYS.free)
+          .type('form')
+          .send(`secret=${'A'.repeat(20_000)}`);
+        expectEnvelope(big, 413);
+        const odd = await request(url)
+          .post(GENERATE)
+          .set('X-API-Key', KEYS.free)
+          .set('Content-Type', 'text/plain')
+          .send('x');
+        expectEnvelope(odd, 415);
+        const badCode = await request(url)
+          .post(`${PREFIX}/verify`)
+          .set('X-API-Key', KEYS.free)
+          .type('form')
+          .send(`secret=${SEED_SECRET}&code=1234567`);
+        expectEnvelope(badCode, 400);
+        for (let i = 1; i <= 5; i++) {
+          expectAdmitted(
+            await generate(url, KEYS.free),
+            FREE_POLICY,
+            `"minute";r=${5 - i};t=45, "hour";r=${100 - i};t=3585`,
+          );
+        }
+        // The order stays 401 → 429 → 400: on a full quota a bad request is a 429, counted nowhere.
+        expectRefused(await bad(url), 45, FREE_POLICY, '"minute";r=0;t=45, "hour";r=95;t=3585');
+        const noKey = await request(url).post(GENERATE).type('form').send('secret=not*base32');
+        expectEnvelope(noKey, 401, MESSAGES.unauthorized);
       });
     });
 

@@ -70,6 +70,9 @@ export const generateRoute: RouteDef = {
     },
   },
   errors: ['INVALID_SECRET', 'INVALID_PARAMETER', 'MALFORMED_BODY', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'],
+  validate(values, config) {
+    totpParams(values, config.maxSecretLength);
+  },
   handle({ values, nowMs, config }) {
     const params = totpParams(values, config.maxSecretLength);
     const timestamp = Math.floor(nowMs / 1000);

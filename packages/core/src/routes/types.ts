@@ -56,5 +56,10 @@ export interface RouteDef {
   readonly success: { readonly message: string; readonly data: JsonSchema };
   /** Error kinds the route can answer with, besides the ones every route can (404/405/500). */
   readonly errors: readonly ErrorKind[];
+  /**
+   * Checks the parameters the way `handle` will, throwing the same 400s, without doing the work.
+   * Run before counting when the host chose not to count invalid requests (`countInvalidRequests`).
+   */
+  validate?(values: ParamValues, config: ResolvedConfig): void;
   handle(ctx: RouteContext): RouteOutcome | Promise<RouteOutcome>;
 }

@@ -66,6 +66,10 @@ export const verifyRoute: RouteDef = {
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
   ],
+  validate(values, config) {
+    const params = totpParams(values, config.maxSecretLength);
+    if ((values.code as string).length !== params.digits) throw new TwoFaError('INVALID_CODE');
+  },
   handle({ values, nowMs, config }) {
     const params = totpParams(values, config.maxSecretLength);
     const code = values.code as string;

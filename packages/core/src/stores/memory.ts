@@ -1,11 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import { TwoFaConfigError } from '../errors.js';
 import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './types.js';
+import { windowEnd, windowStart } from './windows.js';
 
 export interface MemoryStoreOptions {
   /**
    * The most identities kept at once. Past it the least recently used identity is forgotten (its
-   * counters start again from zero). Default 100,000 (about 16 MB).
+   * counters start again from zero). Default 100,000 (about 16 MB with three windows, 19 MB with four).
    */
   maxIdentities?: number;
   /** The clock, in Unix milliseconds. Default `Date.now`. Tests move it instead of sleeping. */
@@ -15,9 +16,10 @@ export interface MemoryStoreOptions {
 export const DEFAULT_MAX_IDENTITIES = 100_000;
 
 /**
- * Counters of one identity: a flat array of `[windowSeconds, windowStartSeconds, count]` triples.
- * Small integers in a plain, exactly sized array: about 160 bytes per identity with the LRU entry
- * (measured by `pnpm bench`, see BENCHMARKS.md).
+ * Counters of one identity: a flat array of `[windowSeconds, windowStartSeconds, count]` triples
+ * (`windowSeconds` is `CALENDAR_MONTH`, 0, for the month). Small integers in a plain, exactly sized
+ * array: about 160 bytes per identity with three windows and the LRU entry, about 185 with four
+ * (measured by `bench/memory.mjs`, see BENCHMARKS.md).
  */
 type Counters = number[];
 
@@ -62,31 +64,34 @@ export class MemoryStore implements LimiterStore {
     const stored = count ? this.#lru.get(key) : this.#lru.peek(key);
     const counters = stored ?? [];
     const used: number[] = new Array(windows.length);
+    const starts: number[] = new Array(windows.length);
     let blocked = false;
     let retryAfterMs = 0;
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i] as WindowSpec;
-      const start = nowS - (nowS % w.seconds);
+      const start = windowStart(w.seconds, nowS);
+      starts[i] = start;
       const n = currentCount(counters, w.seconds, start);
       used[i] = n;
       if (n >= w.limit) {
         blocked = true;
-        retryAfterMs = Math.max(retryAfterMs, (start + w.seconds) * 1000 - nowMs);
+        retryAfterMs = Math.max(retryAfterMs, windowEnd(w.seconds, start) * 1000 - nowMs);
       }
     }
     const admitted = count && !blocked;
     const states: WindowState[] = new Array(windows.length);
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i] as WindowSpec;
-      const start = nowS - (nowS % w.seconds);
+      const start = starts[i] as number;
+      const end = windowEnd(w.seconds, start);
       const n = (used[i] as number) + (admitted ? 1 : 0);
       if (admitted) setCount(counters, w.seconds, start, n);
       states[i] = {
         name: w.name,
-        seconds: w.seconds,
+        seconds: end - start,
         limit: w.limit,
         remaining: Math.max(0, w.limit - n),
-        resetMs: (start + w.seconds) * 1000 - nowMs,
+        resetMs: end * 1000 - nowMs,
       };
     }
     // A known identity was updated in place (and `get` refreshed its recency). A new one is stored

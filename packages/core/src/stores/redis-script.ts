@@ -1,4 +1,5 @@
 import type { ConsumeResult, WindowSpec, WindowState } from './types.js';
+import { BOUNDS_LUA, windowEnd, windowStart } from './windows.js';
 
 /**
  * The Lua of the Redis limiter. One hash per identity holds, for each window length `S`, the
@@ -7,15 +8,25 @@ import type { ConsumeResult, WindowSpec, WindowState } from './types.js';
  * agree on windows. `TIME` in a script that writes needs effects replication: the default since
  * Redis 5 and the only mode since Redis 7 (`redis.replicate_commands()` turns it on for 3.2–4).
  *
- * KEYS[1] = the identity's hash. ARGV = seconds1, limit1, seconds2, limit2, ...
+ * The month (seconds `0`, `CALENDAR_MONTH`) is the UTC calendar month, computed from `TIME` in
+ * Lua (`BOUNDS_LUA`).
+ *
+ * KEYS[1] = the identity's hash. ARGV = seconds1, limit1, seconds2, limit2, ... and, for tests
+ * only, a last odd argument: the Unix ms to use instead of `TIME` (see `RedisStoreOptions.testClock`).
  * Reply: { admitted (1|0), nowMs, count1, count2, ... } — the counts after this call.
  */
-const READ = `
+const READ = `${BOUNDS_LUA}
 local key = KEYS[1]
-local time = redis.call('TIME')
-local nowS = tonumber(time[1])
-local nowMs = nowS * 1000 + math.floor(tonumber(time[2]) / 1000)
-local n = #ARGV / 2
+local n = math.floor(#ARGV / 2)
+local nowS, nowMs
+if #ARGV > 2 * n then
+  nowMs = tonumber(ARGV[#ARGV])
+  nowS = math.floor(nowMs / 1000)
+else
+  local time = redis.call('TIME')
+  nowS = tonumber(time[1])
+  nowMs = nowS * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
 local fields = {}
 for i = 1, n do
   fields[2 * i - 1] = 's' .. ARGV[2 * i - 1]
@@ -24,13 +35,15 @@ end
 local stored = redis.call('HMGET', key, unpack(fields))
 local reply = { 0, nowMs }
 local starts = {}
+local ends = {}
 local blocked = false
 for i = 1, n do
   local seconds = tonumber(ARGV[2 * i - 1])
-  local start = nowS - (nowS % seconds)
+  local start, stop = bounds(seconds, nowS)
   local count = 0
   if tonumber(stored[2 * i - 1]) == start then count = tonumber(stored[2 * i]) or 0 end
   starts[i] = start
+  ends[i] = stop
   reply[i + 2] = count
   if count >= tonumber(ARGV[2 * i]) then blocked = true end
 end
@@ -50,7 +63,7 @@ if not blocked then
     set[#set + 1] = starts[i]
     set[#set + 1] = 'c' .. seconds
     set[#set + 1] = reply[i + 2]
-    local left = (starts[i] + tonumber(seconds)) * 1000 - nowMs
+    local left = ends[i] * 1000 - nowMs
     if left > ttl then ttl = left end
   end
   redis.call('HSET', key, unpack(set))
@@ -64,14 +77,15 @@ export const PEEK_LUA = `${READ}
 return reply
 `;
 
-/** ARGV for the scripts: `seconds, limit` per window. */
-export function scriptArgs(windows: readonly WindowSpec[]): string[] {
-  const args: string[] = new Array(windows.length * 2);
+/** ARGV for the scripts: `seconds, limit` per window, then `nowMs` when a test clock is given. */
+export function scriptArgs(windows: readonly WindowSpec[], nowMs?: number): string[] {
+  const args: string[] = new Array(windows.length * 2 + (nowMs === undefined ? 0 : 1));
   for (let i = 0; i < windows.length; i++) {
     const w = windows[i] as WindowSpec;
     args[2 * i] = String(w.seconds);
     args[2 * i + 1] = String(w.limit);
   }
+  if (nowMs !== undefined) args[windows.length * 2] = String(Math.floor(nowMs));
   return args;
 }
 
@@ -92,11 +106,13 @@ export function resultFromReply(reply: unknown, windows: readonly WindowSpec[]):
   for (let i = 0; i < windows.length; i++) {
     const w = windows[i] as WindowSpec;
     const count = Number(reply[i + 2]);
-    const resetMs = (nowS - (nowS % w.seconds) + w.seconds) * 1000 - nowMs;
+    const start = windowStart(w.seconds, nowS);
+    const end = windowEnd(w.seconds, start);
+    const resetMs = end * 1000 - nowMs;
     if (!admitted && count >= w.limit) retryAfterMs = Math.max(retryAfterMs, resetMs);
     states[i] = {
       name: w.name,
-      seconds: w.seconds,
+      seconds: end - start,
       limit: w.limit,
       remaining: Math.max(0, w.limit - count),
       resetMs,

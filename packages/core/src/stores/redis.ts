@@ -3,6 +3,7 @@ import { TwoFaConfigError, TwoFaError } from '../errors.js';
 import { MemoryStore } from './memory.js';
 import { CONSUME_LUA, PEEK_LUA, resultFromReply, scriptArgs } from './redis-script.js';
 import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './types.js';
+import { windowEnd, windowStart } from './windows.js';
 
 /**
  * What the store needs of an ioredis client. Both `Redis` and `Cluster` from ioredis (5 or 6)
@@ -62,6 +63,12 @@ export interface RedisStoreOptions {
   clock?: () => number;
   /** Called for each call answered by the policy instead of Redis. Its errors are ignored. */
   onError?: (failure: RedisStoreFailure) => void;
+  /**
+   * Tests only: the time (Unix ms) the script uses instead of Redis's `TIME`, so a test can move
+   * the clock across a month's end. Never set it in production: instances would no longer agree
+   * on time. Default none (Redis's `TIME` decides).
+   */
+  testClock?: () => number;
 }
 
 export const DEFAULT_REDIS_KEY_PREFIX = 'twofa:';
@@ -69,8 +76,8 @@ export const DEFAULT_REDIS_TIMEOUT_MS = 250;
 export const DEFAULT_REDIS_COOLDOWN_MS = 1000;
 
 /** Command names registered on the client with `defineCommand` (versioned with the scripts). */
-const CONSUME_COMMAND = 'twofaKitConsumeV1';
-const PEEK_COMMAND = 'twofaKitPeekV1';
+const CONSUME_COMMAND = 'twofaKitConsumeV2';
+const PEEK_COMMAND = 'twofaKitPeekV2';
 
 type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
 
@@ -108,6 +115,7 @@ export class RedisStore implements LimiterStore {
   readonly #onError: ((failure: RedisStoreFailure) => void) | undefined;
   readonly #consume: ScriptCommand;
   readonly #peek: ScriptCommand;
+  readonly #testClock: (() => number) | undefined;
   #skipUntil = 0;
 
   constructor(options: RedisStoreOptions) {
@@ -133,6 +141,7 @@ export class RedisStore implements LimiterStore {
     this.#ownsFallback = options.fallback === undefined;
     this.#fallback = options.fallback ?? new MemoryStore({ clock: this.#clock });
     this.#onError = options.onError;
+    this.#testClock = options.testClock;
 
     client.defineCommand(CONSUME_COMMAND, { numberOfKeys: 1, lua: CONSUME_LUA });
     client.defineCommand(PEEK_COMMAND, { numberOfKeys: 1, lua: PEEK_LUA });
@@ -204,7 +213,10 @@ export class RedisStore implements LimiterStore {
     }
     const command = operation === 'consume' ? this.#consume : this.#peek;
     try {
-      const reply = await deadline(command(this.keyFor(key), ...scriptArgs(windows)), this.#timeoutMs);
+      const reply = await deadline(
+        command(this.keyFor(key), ...scriptArgs(windows, this.#testClock?.())),
+        this.#timeoutMs,
+      );
       return resultFromReply(reply, windows);
     } catch (error) {
       const timedOut = error instanceof Timeout;
@@ -249,13 +261,11 @@ export class RedisStore implements LimiterStore {
 /** `open`: admitted, counted nowhere, every window reported with its full limit left. */
 function openResult(windows: readonly WindowSpec[], nowMs: number): ConsumeResult {
   const nowS = Math.floor(nowMs / 1000);
-  const states: WindowState[] = windows.map((w) => ({
-    name: w.name,
-    seconds: w.seconds,
-    limit: w.limit,
-    remaining: w.limit,
-    resetMs: (nowS - (nowS % w.seconds) + w.seconds) * 1000 - nowMs,
-  }));
+  const states: WindowState[] = windows.map((w) => {
+    const start = windowStart(w.seconds, nowS);
+    const end = windowEnd(w.seconds, start);
+    return { name: w.name, seconds: end - start, limit: w.limit, remaining: w.limit, resetMs: end * 1000 - nowMs };
+  });
   return { allowed: true, windows: states, retryAfterMs: 0 };
 }
 

@@ -2,9 +2,12 @@ import type { MaybePromise } from '../types.js';
 
 /** One limited window of a plan: a fixed window aligned to the UTC clock. */
 export interface WindowSpec {
-  /** `minute`, `hour` or `day` (the names used in the RateLimit headers). */
+  /** `minute`, `hour`, `day` or `month` (the names used in the RateLimit headers). */
   readonly name: string;
-  /** Length in seconds (60, 3600, 86400). Windows start when `unixSeconds % seconds === 0`. */
+  /**
+   * Length in seconds (60, 3600, 86400): such windows start when `unixSeconds % seconds === 0`.
+   * `CALENDAR_MONTH` (0) is the UTC calendar month, from the 1st at 00:00 UTC to the next 1st.
+   */
   readonly seconds: number;
   /** Requests admitted per window: a non-negative integer (unlimited windows are not passed; 0 blocks). */
   readonly limit: number;
@@ -13,6 +16,7 @@ export interface WindowSpec {
 /** A window's state after a `consume` or `peek`. */
 export interface WindowState {
   readonly name: string;
+  /** Length of the current window in seconds (for the month: 28, 29, 30 or 31 days). */
   readonly seconds: number;
   readonly limit: number;
   /** Requests left in the current window after this call. */

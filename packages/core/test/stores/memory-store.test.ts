@@ -8,6 +8,7 @@ storeSuite('MemoryStore (injected clock)', {
   setup: () => ({
     store: new MemoryStore({ clock: () => now }),
     exactClock: true,
+    withClock: (clock) => new MemoryStore({ clock }),
     async pass(ms: number) {
       now += ms;
     },

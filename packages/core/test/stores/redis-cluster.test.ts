@@ -12,7 +12,11 @@ if (enabled) {
     async setup() {
       cluster = await startRedisCluster();
       client = await connectCluster(cluster);
-      return realTime(new RedisStore({ client, onRedisError: 'closed' }));
+      const c = client;
+      return {
+        ...realTime(new RedisStore({ client: c, onRedisError: 'closed' })),
+        withClock: (testClock) => new RedisStore({ client: c, onRedisError: 'closed', testClock }),
+      };
     },
     async teardown() {
       client?.disconnect();

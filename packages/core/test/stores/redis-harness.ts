@@ -49,6 +49,6 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * Redis keeps its own clock: letting time pass means waiting. The 25 ms margin covers timer
  * granularity between Node's timers and Redis's `TIME` on the same host.
  */
-export function realTime(store: StoreHarness['store']): StoreHarness {
+export function realTime(store: StoreHarness['store']): Omit<StoreHarness, 'withClock'> {
   return { store, exactClock: false, pass: (ms) => sleep(Math.max(0, ms) + 25) };
 }

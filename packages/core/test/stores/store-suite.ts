@@ -10,7 +10,13 @@
  * by accident. Checks that need to land 1 ms before an edge run only where the clock is exact.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from '../../src/index.js';
+import {
+  CALENDAR_MONTH,
+  type ConsumeResult,
+  type LimiterStore,
+  type WindowSpec,
+  type WindowState,
+} from '../../src/index.js';
 
 export interface StoreHarness {
   readonly store: LimiterStore;
@@ -18,6 +24,11 @@ export interface StoreHarness {
   readonly exactClock: boolean;
   /** Lets at least `ms` of the store's time pass. */
   pass(ms: number): Promise<void>;
+  /**
+   * A second store on the same backend whose time is `clock` (for Redis: the script's test-only
+   * time override), for traces across a month's end that no test could wait for.
+   */
+  withClock(clock: () => number): LimiterStore;
 }
 
 export interface SuiteOptions {
@@ -29,6 +40,14 @@ export interface SuiteOptions {
 const MINUTE: WindowSpec = { name: 'minute', seconds: 60, limit: 5 };
 const HOUR: WindowSpec = { name: 'hour', seconds: 3_600, limit: 100 };
 const DAY: WindowSpec = { name: 'day', seconds: 86_400, limit: 10_000 };
+const MONTH: WindowSpec = { name: 'month', seconds: CALENDAR_MONTH, limit: 50_000 };
+const FOUR: WindowSpec[] = [
+  { name: 'minute', seconds: 60, limit: 5 },
+  { name: 'hour', seconds: 3_600, limit: 100 },
+  { name: 'day', seconds: 86_400, limit: 1_000 },
+  { name: 'month', seconds: CALENDAR_MONTH, limit: 3_000 },
+];
+const DAY_MS = 86_400_000;
 const PRO: WindowSpec[] = [
   { name: 'minute', seconds: 60, limit: 30 },
   { name: 'hour', seconds: 3_600, limit: 1_000 },
@@ -261,6 +280,80 @@ export function storeSuite(label: string, options: SuiteOptions): void {
       expect(full.retryAfterMs).toBe(state(full, 'minute').resetMs);
       expect(full.windows.map((s) => s.remaining)).toEqual([0, 95]);
     });
+
+    it('four windows including the calendar month: all count, the month ends on a day boundary', async () => {
+      await awayFromEdges(FOUR, 5_000);
+      const id = identity('four');
+      for (let i = 0; i < 5; i++) {
+        const r = await consume(id, FOUR);
+        expect(r.allowed).toBe(true);
+        expect(r.windows.map((s) => s.remaining)).toEqual([4 - i, 99 - i, 999 - i, 2_999 - i]);
+      }
+      const r = await consume(id, FOUR);
+      expect(r.allowed).toBe(false);
+      expect(r.windows.map((s) => s.remaining)).toEqual([0, 95, 995, 2_995]);
+      expect(r.retryAfterMs).toBe(state(r, 'minute').resetMs);
+      const month = state(r, 'month');
+      // The current month's length: 28 to 31 days; it ends at a midnight, so with the day.
+      expect([28, 29, 30, 31].map((d) => d * 86_400)).toContain(month.seconds);
+      expect(month.resetMs).toBeGreaterThan(0);
+      expect(month.resetMs).toBeLessThanOrEqual(month.seconds * 1000);
+      expect((month.resetMs - state(r, 'day').resetMs) % DAY_MS).toBe(0);
+      expect(state(await peek(id, FOUR), 'month').remaining).toBe(2_995);
+    });
+
+    // A month's end, with the store's clock moved: 31, 28, 29 (2028, and 2000), 30 days, the end
+    // of a year, and February of 2100 (not a leap year).
+    const MONTHS: [year: number, month: number, days: number][] = [
+      [2026, 0, 31],
+      [2026, 1, 28],
+      [2028, 1, 29],
+      [2000, 1, 29],
+      [2100, 1, 28],
+      [2026, 3, 30],
+      [2026, 10, 30],
+      [2026, 11, 31],
+    ];
+    for (const [year, month, days] of MONTHS) {
+      const label = `${year}-${String(month + 1).padStart(2, '0')}`;
+      it(`the month ${label} lasts ${days} days: full until its last ms, fresh at the next 1st 00:00 UTC`, async () => {
+        const start = Date.UTC(year, month, 1);
+        const end = Date.UTC(year, month + 1, 1);
+        let now = start;
+        const store = h.withClock(() => now);
+        const w = [
+          { name: 'minute', seconds: 60, limit: 10 },
+          { ...MONTH, limit: 2 },
+        ];
+        const id = identity(`month-${label}`);
+        const first = await Promise.resolve(store.consume(id, w));
+        expect(first.allowed).toBe(true);
+        expect(state(first, 'month')).toMatchObject({ seconds: days * 86_400, remaining: 1, resetMs: days * DAY_MS });
+        now = start + 15 * DAY_MS + 1_234;
+        expect((await Promise.resolve(store.consume(id, w))).allowed).toBe(true);
+        // Full: retry_after runs to the end of the month, days away.
+        const full = await Promise.resolve(store.consume(id, w));
+        expect(full.allowed).toBe(false);
+        expect(full.retryAfterMs).toBe(end - now);
+        expect(state(full, 'minute').remaining).toBe(9); // the refused request counted nowhere
+        now = end - 1;
+        const last = await Promise.resolve(store.consume(id, w));
+        expect(last.allowed).toBe(false);
+        expect(last.retryAfterMs).toBe(1);
+        expect(state(last, 'month').resetMs).toBe(1);
+        now = end;
+        const next = await Promise.resolve(store.consume(id, w));
+        expect(next.allowed).toBe(true);
+        const nextDays = Math.round((Date.UTC(year, month + 2, 1) - end) / DAY_MS);
+        expect(state(next, 'month')).toMatchObject({
+          seconds: nextDays * 86_400,
+          remaining: 1,
+          resetMs: nextDays * DAY_MS,
+        });
+        expect((await Promise.resolve(store.peek(id, w))).windows.map((s) => s.remaining)).toEqual([9, 1]);
+        await store.close?.();
+      });
+    }
 
     it('no windows: admitted, nothing to report', async () => {
       const r = await consume(identity('none'), []);
