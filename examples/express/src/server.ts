@@ -1,15 +1,20 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { configFromEnv, limiterStore, startupMessage } from '@twofa-kit/example-support';
+import { configFromEnv, limiterStore, METRICS_PATH, metricsFromEnv, startupMessage } from '@twofa-kit/example-support';
 import { buildApp } from './app.js';
 
 try {
   const config = configFromEnv();
-  const { store, close } = await limiterStore(config.redisUrl);
-  const server = buildApp({ resolveKey: config.resolveKey, plans: config.plans, store }).listen(
-    config.port,
-    config.host,
-  );
+  const metrics = metricsFromEnv();
+  const { store, close } = await limiterStore(config.redisUrl, metrics);
+  const app = buildApp({ resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent });
+  if (metrics !== undefined) {
+    // TWOFA_METRICS=1: Prometheus metrics outside the prefix.
+    app.get(METRICS_PATH, (_req, res, next) => {
+      metrics.scrape().then(({ contentType, body }) => res.type(contentType).send(body), next);
+    });
+  }
+  const server = app.listen(config.port, config.host);
   await once(server, 'listening'); // rejects on 'error' (e.g. EADDRINUSE)
   const { port } = server.address() as AddressInfo;
 

@@ -1,11 +1,19 @@
 import type { AddressInfo } from 'node:net';
-import { configFromEnv, limiterStore, startupMessage } from '@twofa-kit/example-support';
+import { configFromEnv, limiterStore, METRICS_PATH, metricsFromEnv, startupMessage } from '@twofa-kit/example-support';
 import { buildApp } from './app.js';
 
 try {
   const config = configFromEnv();
-  const { store, close } = await limiterStore(config.redisUrl);
-  const app = buildApp({ resolveKey: config.resolveKey, plans: config.plans, store });
+  const metrics = metricsFromEnv();
+  const { store, close } = await limiterStore(config.redisUrl, metrics);
+  const app = buildApp({ resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent });
+  if (metrics !== undefined) {
+    // TWOFA_METRICS=1: Prometheus metrics outside the prefix.
+    app.get(METRICS_PATH, async (_request, reply) => {
+      const { contentType, body } = await metrics.scrape();
+      return reply.type(contentType).send(body);
+    });
+  }
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.server.address() as AddressInfo;
 

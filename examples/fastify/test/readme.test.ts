@@ -57,7 +57,13 @@ describe('README.md', () => {
 
   it('has the plan table of DEFAULT_PLANS', () => {
     expect(table('plan')).toEqual(
-      Object.entries(DEFAULT_PLANS).map(([name, p]) => [`\`${name}\``, fmt(p.minute), fmt(p.hour), fmt(p.day)]),
+      Object.entries(DEFAULT_PLANS).map(([name, p]) => [
+        `\`${name}\``,
+        fmt(p.minute),
+        fmt(p.hour),
+        fmt(p.day),
+        fmt(p.month),
+      ]),
     );
   });
 
@@ -70,7 +76,9 @@ describe('README.md', () => {
   });
 
   it('documents every variable the example servers read', () => {
-    const source = readFileSync(join(ROOT, 'examples/support/src/env.ts'), 'utf8');
+    const source = ['env.ts', 'metrics.ts']
+      .map((file) => readFileSync(join(ROOT, 'examples/support/src', file), 'utf8'))
+      .join('\n');
     const read = [...new Set([...source.matchAll(/env\.([A-Z_]+)/g)].map((m) => `\`${m[1]}\``))];
     expect(
       table('variable')

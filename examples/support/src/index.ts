@@ -8,4 +8,11 @@ export {
   listenUrl,
   startupMessage,
 } from './env.js';
-export { limiterStore } from './store.js';
+export {
+  createMetrics,
+  METRICS_PATH,
+  type Metrics,
+  type MetricsOptions,
+  metricsFromEnv,
+} from './metrics.js';
+export { limiterStore, type StoreObserver } from './store.js';

@@ -1,8 +1,10 @@
 import type { ErrorKind } from './errors.js';
+import type { WindowState } from './stores/types.js';
 
 /**
  * Outcome events for metrics and logs. They never carry the secret, the generated code or the raw
- * API key: only the identity's id, the route, the status and the time taken.
+ * API key: only the identity's id and plan, the route, the status, the limiter's answer and the
+ * time taken.
  */
 export type TwoFaEventType =
   | 'generated'
@@ -21,6 +23,16 @@ export interface TwoFaEvent {
   readonly status: number;
   /** The identity's id, when the key was resolved. */
   readonly identityId: string | null;
+  /** The identity's plan, when the key was resolved. */
+  readonly plan: string | null;
+  /**
+   * What the limiter decided for this request: `admitted` (counted in every window), `refused`
+   * (429, counted nowhere) or `peeked` (read without counting: `/usage`, or a request refused for
+   * its input under `countInvalidRequests: false`). Absent when no limiter was asked.
+   */
+  readonly limiter?: 'admitted' | 'refused' | 'peeked';
+  /** The limiter's windows after this request (limit, remaining, reset), when it was asked. */
+  readonly windows?: readonly WindowState[];
   /** Handling time in milliseconds. */
   readonly durationMs: number;
   /** For `error`: the error, to log. Never sent to the client. */

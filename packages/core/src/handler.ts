@@ -25,6 +25,12 @@ export interface TwoFa {
   close(): Promise<void>;
 }
 
+/** The limiter's last answer for a request, for the event. */
+interface LimiterAnswer {
+  readonly decision: 'admitted' | 'refused' | 'peeked';
+  readonly result: ConsumeResult;
+}
+
 /**
  * The limits that apply to one identity, with the policy header computed once per plan (or, with
  * a calendar month whose length varies, per response: `undefined`).
@@ -64,6 +70,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     identity: Identity | null,
     started: number,
     extra: { error?: unknown; valid?: boolean; kind?: ErrorKind } = {},
+    limit?: LimiterAnswer,
   ): void {
     const listener = config.onEvent;
     if (listener === undefined) return;
@@ -72,7 +79,9 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       route: route?.id ?? null,
       status,
       identityId: identity?.id ?? null,
+      plan: identity?.plan ?? null,
       durationMs: performance.now() - started,
+      ...(limit === undefined ? {} : { limiter: limit.decision, windows: limit.result.windows }),
       ...extra,
     };
     try {
@@ -115,6 +124,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     let route: RouteDef | undefined;
     let identity: Identity | null = null;
     let rateHeaders: Record<string, string> = {};
+    let answer: LimiterAnswer | undefined;
     try {
       const path = request.path;
       route = byPath.get(path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/, '') : path);
@@ -144,7 +154,12 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
         }
         if (limits.windows.length > 0 && route.quota !== 'none') {
           if (route.quota === 'consume' && !config.countInvalidRequests) countAfterValidation = limits;
-          limit = await askStore(countAfterValidation ? 'peek' : route.quota, identity.id, limits.windows);
+          const operation = countAfterValidation ? 'peek' : route.quota;
+          limit = await askStore(operation, identity.id, limits.windows);
+          answer = {
+            decision: route.quota === 'consume' && !limit.allowed ? 'refused' : decided(operation),
+            result: limit,
+          };
           rateHeaders = rateLimitHeaders(limits.policy, limit);
           if (route.quota === 'consume' && !limit.allowed) throw rateLimited(limit);
         }
@@ -158,6 +173,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       if (countAfterValidation !== undefined && identity !== null) {
         route.validate?.(values, config);
         limit = await askStore('consume', identity.id, countAfterValidation.windows);
+        answer = { decision: limit.allowed ? 'admitted' : 'refused', result: limit };
         rateHeaders = rateLimitHeaders(countAfterValidation.policy, limit);
         if (!limit.allowed) throw rateLimited(limit);
       }
@@ -169,7 +185,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
         nowMs: config.clock(),
         config,
       });
-      emit(outcome.event, route, 200, identity, started, outcome.eventFields);
+      emit(outcome.event, route, 200, identity, started, outcome.eventFields, answer);
       if (outcome.document !== undefined) {
         return {
           status: 200,
@@ -181,10 +197,10 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     } catch (error) {
       if (error instanceof TwoFaError && error.kind !== 'INTERNAL') {
         const fields = error.kind === 'UNAVAILABLE' ? { error, kind: error.kind } : { kind: error.kind };
-        emit(eventFor(error), route, error.status, identity, started, fields);
+        emit(eventFor(error), route, error.status, identity, started, fields, answer);
         return envelope(error.status, error.message, error.data, { ...rateHeaders, ...error.headers });
       }
-      emit('error', route, 500, identity, started, { error, kind: 'INTERNAL' });
+      emit('error', route, 500, identity, started, { error, kind: 'INTERNAL' }, answer);
       return errorEnvelope('INTERNAL', null, rateHeaders);
     }
   }
@@ -198,6 +214,10 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       if (config.ownsStore) await config.store.close?.();
     },
   };
+}
+
+function decided(operation: 'consume' | 'peek'): 'admitted' | 'peeked' {
+  return operation === 'consume' ? 'admitted' : 'peeked';
 }
 
 /** 429 with `retry_after` (whole seconds, rounded up) in the body and the `Retry-After` header. */

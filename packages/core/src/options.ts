@@ -44,6 +44,13 @@ export interface TwoFaOptions {
   /** Called with each outcome (never the secret, code or key). Errors thrown by it are ignored. */
   onEvent?: (event: TwoFaEvent) => void;
   /**
+   * The failed-auth guard: 401s per client address (`TwoFaRequest.ip`, as the host's trust-proxy
+   * setting gives it) are limited; past the limit every request from that address gets 429
+   * `TOO_MANY_AUTH_FAILURES` before its key is looked up. Default `{ max: 20, windowSeconds: 60,
+   * maxClients: 10000 }`; `false` turns it off.
+   */
+  authFailureLimit?: AuthFailureLimitOptions | false;
+  /**
    * Whether a request refused for its input (400 bad secret, parameter, code or body; 413; 415)
    * counts against the quota. Default true: every authenticated request to a quota route counts
    * once it is admitted. With false, such a request is first checked against the quota without
@@ -51,13 +58,6 @@ export interface TwoFaOptions {
    * input is valid: two limiter calls per valid request instead of one.
    */
   countInvalidRequests?: boolean;
-  /**
-   * The failed-auth guard: 401s per client address (`TwoFaRequest.ip`, as the host's trust-proxy
-   * setting gives it) are limited; past the limit every request from that address gets 429
-   * `TOO_MANY_AUTH_FAILURES` before its key is looked up. Default `{ max: 20, windowSeconds: 60,
-   * maxClients: 10000 }`; `false` turns it off.
-   */
-  authFailureLimit?: AuthFailureLimitOptions | false;
 }
 
 /** Options with every default applied, validated once at construction. */

@@ -69,6 +69,23 @@ describe('onEvent', () => {
       ['rate_limited', 'generate', 429, null, 'TOO_MANY_AUTH_FAILURES'],
     ]);
     expect(events.filter((e) => e.type === 'verified').map((e) => e.valid)).toEqual([true, false]);
+    // The plan and the limiter's decision, with the windows it answered (free: minute and hour).
+    expect(events.map((e) => [e.plan, e.limiter ?? null, e.windows?.map((w) => w.remaining) ?? null])).toEqual([
+      ['free', 'admitted', [4, 99]],
+      ['free', 'admitted', [3, 98]],
+      ['free', 'admitted', [2, 97]],
+      ['free', 'admitted', [1, 96]],
+      ['free', 'peeked', [1, 96]],
+      [null, null, null],
+      ['free', 'admitted', [0, 95]],
+      ['free', 'refused', [0, 95]],
+      [null, null, null],
+      [null, null, null],
+      [null, null, null],
+      [null, null, null],
+      [null, null, null],
+      [null, null, null],
+    ]);
     for (const e of events) {
       expect(e.durationMs).toBeGreaterThanOrEqual(0);
       expect(Number.isFinite(e.durationMs)).toBe(true);

@@ -43,6 +43,24 @@ function expectGenerated(res: Reply) {
   expect(data.valid_until).toBe(data.timestamp + data.remaining_time);
 }
 
+/**
+ * The samples of a Prometheus text exposition, keyed by name and labels with the labels sorted
+ * (`name{a="1",b="2"}`), so tests do not depend on the order prom-client writes them in.
+ */
+function parseMetrics(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    const series = line.slice(0, space);
+    const brace = series.indexOf('{');
+    const name = brace < 0 ? series : series.slice(0, brace);
+    const labels = brace < 0 ? [] : (series.slice(brace + 1, -1).match(/[a-z_]+="(?:[^"\\]|\\.)*"/g) ?? []);
+    out.set(labels.length === 0 ? name : `${name}{${labels.sort().join(',')}}`, Number(line.slice(space + 1)));
+  }
+  return out;
+}
+
 function count(text: string, part: string): number {
   return text.split(part).length - 1;
 }
@@ -183,6 +201,127 @@ export function exampleSuite(fw: Framework): void {
       expect(await outside.text()).not.toContain('"message":"Not found"');
       expect(await server.stop()).toBe(0);
     });
+
+    it('with TWOFA_METRICS=1 serves Prometheus metrics at /metrics: requests, limiter, guard — never a key, secret or code', async () => {
+      const keys = {
+        free: 'metrics-free-key-c0ffee',
+        metered: 'metrics-metered-key-beef',
+        pro: 'metrics-pro-key-f00d',
+      };
+      const server = await start({
+        TWOFA_API_KEYS: `${keys.free}:free,${keys.metered}:metered,${keys.pro}:pro`,
+        TWOFA_PLANS: '{"metered":{"minute":100,"month":2}}',
+        TWOFA_METRICS: '1',
+      });
+      const codes: string[] = [];
+      const ok = async (key: string) => {
+        const res = await generate(server.url, key);
+        expectGenerated(res);
+        codes.push((res.body.data as { code: string }).code);
+      };
+      for (let i = 0; i < 5; i++) await ok(keys.free);
+      expect((await generate(server.url, keys.free)).status).toBe(429); // the minute
+      await ok(keys.metered);
+      const invalid = await call(`${server.url}/api/2fa/generate`, {
+        method: 'POST',
+        headers: { 'X-API-Key': keys.metered, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'secret=not*base32',
+      });
+      expect(invalid.status).toBe(400); // counted: the month (2) is now full
+      expect((await generate(server.url, keys.metered)).status).toBe(429);
+      const code = codes[0] as string;
+      const verify = await call(`${server.url}/api/2fa/verify`, {
+        method: 'POST',
+        headers: { 'X-API-Key': keys.pro, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: `secret=${SECRET}&code=${code}&window=10`,
+      });
+      expect(verify.body.data).toMatchObject({ valid: true });
+      expect((await call(`${server.url}/api/2fa/usage`, { headers: { 'X-API-Key': keys.pro } })).status).toBe(200);
+      // 20 unknown keys from one address, then the failed-auth guard refuses the 21st.
+      for (let i = 0; i < 20; i++) expect((await generate(server.url, `unknown-key-${i}`)).status).toBe(401);
+      expect((await generate(server.url, keys.pro)).status).toBe(429);
+
+      const res = await fetch(`${server.url}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await res.text();
+      const m = parseMetrics(text);
+      expect(m.get('twofa_requests_total{plan="free",route="generate",status="200"}')).toBe(5);
+      expect(m.get('twofa_requests_total{plan="free",route="generate",status="429"}')).toBe(1);
+      expect(m.get('twofa_requests_total{plan="metered",route="generate",status="200"}')).toBe(1);
+      expect(m.get('twofa_requests_total{plan="metered",route="generate",status="400"}')).toBe(1);
+      expect(m.get('twofa_requests_total{plan="metered",route="generate",status="429"}')).toBe(1);
+      expect(m.get('twofa_requests_total{plan="pro",route="verify",status="200"}')).toBe(1);
+      expect(m.get('twofa_requests_total{plan="pro",route="usage",status="200"}')).toBe(1);
+      expect(m.get('twofa_requests_total{plan="none",route="generate",status="401"}')).toBe(20);
+      expect(m.get('twofa_requests_total{plan="none",route="generate",status="429"}')).toBe(1);
+      expect(m.get('twofa_failures_total{kind="INVALID_SECRET",route="generate"}')).toBe(1);
+      expect(m.get('twofa_failures_total{kind="RATE_LIMITED",route="generate"}')).toBe(2);
+      expect(m.get('twofa_auth_guard_refusals_total{route="generate"}')).toBe(1);
+      expect(m.get('twofa_limiter_decisions_total{decision="admitted",plan="free",window="none"}')).toBe(5);
+      expect(m.get('twofa_limiter_decisions_total{decision="refused",plan="free",window="minute"}')).toBe(1);
+      expect(m.get('twofa_limiter_decisions_total{decision="admitted",plan="metered",window="none"}')).toBe(2);
+      expect(m.get('twofa_limiter_decisions_total{decision="refused",plan="metered",window="month"}')).toBe(1);
+      expect(m.get('twofa_limiter_decisions_total{decision="peeked",plan="pro",window="none"}')).toBe(1);
+      expect(m.get('twofa_verifications_total{result="valid"}')).toBe(1);
+      // Who is near their quota: the metered identity has used all of its month, the free one its minute.
+      const ratios = [...m].filter(([k]) => k.startsWith('twofa_identity_quota_used_ratio{'));
+      expect(ratios.filter(([k, v]) => /plan="metered",window="month"/.test(k) && v === 1)).toHaveLength(1);
+      expect(ratios.filter(([k, v]) => /plan="free",window="minute"/.test(k) && v === 1)).toHaveLength(1);
+      expect(m.get('twofa_quota_used_ratio_bucket{le="0.5",plan="metered",window="month"}')).toBe(1);
+      expect(m.get('twofa_quota_used_ratio_count{plan="metered",window="month"}')).toBe(2);
+      // Latency: one observation per request, by route and status.
+      expect(m.get('twofa_request_duration_seconds_count{route="generate",status="200"}')).toBe(6);
+      expect(m.get('twofa_request_duration_seconds_bucket{le="+Inf",route="generate",status="401"}')).toBe(20);
+      expect(m.has('process_cpu_user_seconds_total')).toBe(true);
+      // No key, no secret and no code anywhere in the text.
+      for (const key of [...Object.values(keys), 'unknown-key-']) expect(text).not.toContain(key);
+      expect(text).not.toContain(SECRET);
+      expect(text.toLowerCase()).not.toContain(SECRET.toLowerCase());
+      for (const c of codes) expect(text).not.toMatch(new RegExp(`(?<![0-9.])${c}(?![0-9.])`));
+      // The host's own routes and the prefix are untouched.
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    });
+
+    it('without TWOFA_METRICS there is no /metrics; TWOFA_METRICS=yes refuses to start', async () => {
+      const server = await start({ TWOFA_API_KEYS: 'k:free' });
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+      const result = await runUntilExit(fw, { TWOFA_METRICS: 'yes' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/TWOFA_METRICS must be 1 \(on\) or 0 \(off\)/);
+    });
+
+    it.runIf(redisTestsEnabled(`examples/${fw} metrics with REDIS_URL`))(
+      'with REDIS_URL and TWOFA_METRICS=1, shows whether Redis is connected and the outage policy at work',
+      async () => {
+        const redis = await startRedis();
+        try {
+          const server = await start({ TWOFA_API_KEYS: 'k:free', REDIS_URL: redis.url, TWOFA_METRICS: '1' });
+          expectGenerated(await generate(server.url, 'k'));
+          let m = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
+          expect(m.get('twofa_redis_connected')).toBe(1);
+          expect([...m.keys()].some((k) => k.startsWith('twofa_store_failures_total{'))).toBe(false);
+          await redis.stop();
+          // Redis is gone: the store answers from its local fallback, and says so.
+          for (let i = 0; i < 50 && m.get('twofa_redis_connected') !== 0; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            m = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
+          }
+          expect(m.get('twofa_redis_connected')).toBe(0);
+          expectGenerated(await generate(server.url, 'k'));
+          m = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
+          const failures = [...m].filter(([k]) => k.startsWith('twofa_store_failures_total{'));
+          expect(failures.length).toBeGreaterThan(0);
+          for (const [k] of failures)
+            expect(k).toMatch(/operation="consume",policy="fallback",reason="(not_ready|error)"/);
+          expect(failures.reduce((sum, [, v]) => sum + v, 0)).toBe(1);
+          expect(m.get('twofa_requests_total{plan="free",route="generate",status="200"}')).toBe(2);
+        } finally {
+          await Promise.all(running.splice(0).map((s) => s.stop()));
+          await redis.stop();
+        }
+      },
+    );
 
     it('stops cleanly on SIGINT', async () => {
       const server = await startExample(fw, { TWOFA_API_KEYS: 'k:free' });
