@@ -25,12 +25,6 @@ export interface TwoFa {
   close(): Promise<void>;
 }
 
-/** The limiter's last answer for a request, for the event. */
-interface LimiterAnswer {
-  readonly decision: 'admitted' | 'refused' | 'peeked';
-  readonly result: ConsumeResult;
-}
-
 /**
  * The limits that apply to one identity, with the policy header computed once per plan (or, with
  * a calendar month whose length varies, per response: `undefined`).
@@ -70,7 +64,8 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     identity: Identity | null,
     started: number,
     extra: { error?: unknown; valid?: boolean; kind?: ErrorKind } = {},
-    limit?: LimiterAnswer,
+    decision?: LimiterDecision,
+    limit?: ConsumeResult,
   ): void {
     const listener = config.onEvent;
     if (listener === undefined) return;
@@ -81,7 +76,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       identityId: identity?.id ?? null,
       plan: identity?.plan ?? null,
       durationMs: performance.now() - started,
-      ...(limit === undefined ? {} : { limiter: limit.decision, windows: limit.result.windows }),
+      ...(decision === undefined || limit === undefined ? {} : { limiter: decision, windows: limit.windows }),
       ...extra,
     };
     try {
@@ -124,7 +119,8 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     let route: RouteDef | undefined;
     let identity: Identity | null = null;
     let rateHeaders: Record<string, string> = {};
-    let answer: LimiterAnswer | undefined;
+    let limit: ConsumeResult | undefined;
+    let decision: LimiterDecision | undefined;
     try {
       const path = request.path;
       route = byPath.get(path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/, '') : path);
@@ -135,7 +131,6 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       }
       const query = request.rawQuery === '' ? NO_QUERY : new URLSearchParams(request.rawQuery);
 
-      let limit: ConsumeResult | undefined;
       // With `countInvalidRequests: false` a quota route only peeks first (a full quota is still a
       // 429 before the body is read) and counts once the input is known to be valid.
       let countAfterValidation: Limits | undefined;
@@ -156,10 +151,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
           if (route.quota === 'consume' && !config.countInvalidRequests) countAfterValidation = limits;
           const operation = countAfterValidation ? 'peek' : route.quota;
           limit = await askStore(operation, identity.id, limits.windows);
-          answer = {
-            decision: route.quota === 'consume' && !limit.allowed ? 'refused' : decided(operation),
-            result: limit,
-          };
+          decision = route.quota === 'consume' && !limit.allowed ? 'refused' : decided(operation);
           rateHeaders = rateLimitHeaders(limits.policy, limit);
           if (route.quota === 'consume' && !limit.allowed) throw rateLimited(limit);
         }
@@ -173,7 +165,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       if (countAfterValidation !== undefined && identity !== null) {
         route.validate?.(values, config);
         limit = await askStore('consume', identity.id, countAfterValidation.windows);
-        answer = { decision: limit.allowed ? 'admitted' : 'refused', result: limit };
+        decision = limit.allowed ? 'admitted' : 'refused';
         rateHeaders = rateLimitHeaders(countAfterValidation.policy, limit);
         if (!limit.allowed) throw rateLimited(limit);
       }
@@ -185,7 +177,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
         nowMs: config.clock(),
         config,
       });
-      emit(outcome.event, route, 200, identity, started, outcome.eventFields, answer);
+      emit(outcome.event, route, 200, identity, started, outcome.eventFields, decision, limit);
       if (outcome.document !== undefined) {
         return {
           status: 200,
@@ -197,10 +189,10 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     } catch (error) {
       if (error instanceof TwoFaError && error.kind !== 'INTERNAL') {
         const fields = error.kind === 'UNAVAILABLE' ? { error, kind: error.kind } : { kind: error.kind };
-        emit(eventFor(error), route, error.status, identity, started, fields, answer);
+        emit(eventFor(error), route, error.status, identity, started, fields, decision, limit);
         return envelope(error.status, error.message, error.data, { ...rateHeaders, ...error.headers });
       }
-      emit('error', route, 500, identity, started, { error, kind: 'INTERNAL' }, answer);
+      emit('error', route, 500, identity, started, { error, kind: 'INTERNAL' }, decision, limit);
       return errorEnvelope('INTERNAL', null, rateHeaders);
     }
   }
@@ -216,7 +208,10 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   };
 }
 
-function decided(operation: 'consume' | 'peek'): 'admitted' | 'peeked' {
+/** What the limiter decided for a request, for its event. */
+type LimiterDecision = NonNullable<TwoFaEvent['limiter']>;
+
+function decided(operation: 'consume' | 'peek'): LimiterDecision {
   return operation === 'consume' ? 'admitted' : 'peeked';
 }
 
