@@ -61,6 +61,14 @@ function parseMetrics(text: string): Map<string, number> {
   return out;
 }
 
+/** Seconds in the UTC calendar month holding `ms`. */
+function monthSeconds(ms: number): number {
+  const d = new Date(ms);
+  return (
+    (Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)) / 1000
+  );
+}
+
 function count(text: string, part: string): number {
   return text.split(part).length - 1;
 }
@@ -221,7 +229,13 @@ export function exampleSuite(fw: Framework): void {
       };
       for (let i = 0; i < 5; i++) await ok(keys.free);
       expect((await generate(server.url, keys.free)).status).toBe(429); // the minute
+      const before = monthSeconds(Date.now());
       await ok(keys.metered);
+      // The month's item: w is this UTC month's length (either side of a month's end, should the
+      // request straddle one).
+      const policy = `"minute";q=100;w=60, "month";q=2;w=`;
+      const metered = (await call(`${server.url}/api/2fa/usage`, { headers: { 'X-API-Key': keys.metered } })).headers;
+      expect([`${policy}${before}`, `${policy}${monthSeconds(Date.now())}`]).toContain(metered.get('ratelimit-policy'));
       const invalid = await call(`${server.url}/api/2fa/generate`, {
         method: 'POST',
         headers: { 'X-API-Key': keys.metered, 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -253,6 +267,7 @@ export function exampleSuite(fw: Framework): void {
       expect(m.get('twofa_requests_total{plan="metered",route="generate",status="429"}')).toBe(1);
       expect(m.get('twofa_requests_total{plan="pro",route="verify",status="200"}')).toBe(1);
       expect(m.get('twofa_requests_total{plan="pro",route="usage",status="200"}')).toBe(1);
+      expect(m.get('twofa_requests_total{plan="metered",route="usage",status="200"}')).toBe(1);
       expect(m.get('twofa_requests_total{plan="none",route="generate",status="401"}')).toBe(20);
       expect(m.get('twofa_requests_total{plan="none",route="generate",status="429"}')).toBe(1);
       expect(m.get('twofa_failures_total{kind="INVALID_SECRET",route="generate"}')).toBe(1);
@@ -263,6 +278,7 @@ export function exampleSuite(fw: Framework): void {
       expect(m.get('twofa_limiter_decisions_total{decision="admitted",plan="metered",window="none"}')).toBe(2);
       expect(m.get('twofa_limiter_decisions_total{decision="refused",plan="metered",window="month"}')).toBe(1);
       expect(m.get('twofa_limiter_decisions_total{decision="peeked",plan="pro",window="none"}')).toBe(1);
+      expect(m.get('twofa_limiter_decisions_total{decision="peeked",plan="metered",window="none"}')).toBe(1);
       expect(m.get('twofa_verifications_total{result="valid"}')).toBe(1);
       // Who is near their quota: the metered identity has used all of its month, the free one its minute.
       const ratios = [...m].filter(([k]) => k.startsWith('twofa_identity_quota_used_ratio{'));

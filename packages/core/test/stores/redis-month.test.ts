@@ -6,7 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CALENDAR_MONTH, windowEnd, windowStart } from '../../src/index.js';
+import { CALENDAR_MONTH, RedisStore, windowEnd, windowStart } from '../../src/index.js';
 import { BOUNDS_LUA } from '../../src/stores/windows.js';
 import { connect, type RedisServer, redisTestsEnabled, startRedis } from './redis-harness.js';
 
@@ -66,6 +66,27 @@ if (enabled) {
           return [start, windowEnd(CALENDAR_MONTH, start)];
         });
         expect(reply).toEqual(expected);
+      }
+    });
+
+    it('a month window keeps the hash until the month ends (its TTL comes from the Lua end)', async () => {
+      for (const [now, end] of [
+        [Date.UTC(2028, 1, 10, 6), Date.UTC(2028, 2, 1)],
+        [Date.UTC(2100, 1, 27, 23, 59, 59, 500), Date.UTC(2100, 2, 1)],
+        [Date.UTC(2026, 11, 31, 12), Date.UTC(2027, 0, 1)],
+      ] as const) {
+        const store = new RedisStore({ client, onRedisError: 'closed', testClock: () => now });
+        const id = `ttl-${now}`;
+        await store.consume(id, [
+          { name: 'minute', seconds: 60, limit: 5 },
+          { name: 'month', seconds: CALENDAR_MONTH, limit: 5 },
+        ]);
+        const ttl = await client.pttl(store.keyFor(id));
+        // Set from the script's (test) time; real time passes before PTTL reads it (far less than a day, the
+        // smallest error a wrong month end makes).
+        expect(ttl).toBeLessThanOrEqual(end - now);
+        expect(ttl).toBeGreaterThan(end - now - 60_000);
+        await store.close();
       }
     });
 
