@@ -64,13 +64,11 @@ export class MemoryStore implements LimiterStore {
     const stored = count ? this.#lru.get(key) : this.#lru.peek(key);
     const counters = stored ?? [];
     const used: number[] = new Array(windows.length);
-    const starts: number[] = new Array(windows.length);
     let blocked = false;
     let retryAfterMs = 0;
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i] as WindowSpec;
       const start = windowStart(w.seconds, nowS);
-      starts[i] = start;
       const n = currentCount(counters, w.seconds, start);
       used[i] = n;
       if (n >= w.limit) {
@@ -82,7 +80,7 @@ export class MemoryStore implements LimiterStore {
     const states: WindowState[] = new Array(windows.length);
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i] as WindowSpec;
-      const start = starts[i] as number;
+      const start = windowStart(w.seconds, nowS);
       const end = windowEnd(w.seconds, start);
       const n = (used[i] as number) + (admitted ? 1 : 0);
       if (admitted) setCount(counters, w.seconds, start, n);

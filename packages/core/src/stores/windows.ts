@@ -10,18 +10,29 @@ export const CALENDAR_MONTH = 0;
 
 const DAY = 86_400;
 
+// The last month computed, [start, end) in Unix seconds: nearly every call falls in it, and a
+// `Date` per call would triple the cost of a limiter call with a month window.
+let monthStart = 0;
+let monthEnd = 0;
+
+function monthOf(nowS: number): void {
+  const date = new Date(nowS * 1000);
+  monthStart = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1) / 1000;
+  monthEnd = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) / 1000;
+}
+
 /** Start (Unix seconds) of the window of length `seconds` that holds `nowS`. */
 export function windowStart(seconds: number, nowS: number): number {
   if (seconds !== CALENDAR_MONTH) return nowS - (nowS % seconds);
-  const date = new Date(nowS * 1000);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1) / 1000;
+  if (nowS < monthStart || nowS >= monthEnd) monthOf(nowS);
+  return monthStart;
 }
 
 /** End (Unix seconds, exclusive) of the window of length `seconds` that starts at `start`. */
 export function windowEnd(seconds: number, start: number): number {
   if (seconds !== CALENDAR_MONTH) return start + seconds;
-  const date = new Date(start * 1000);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) / 1000;
+  if (start !== monthStart) monthOf(start);
+  return monthEnd;
 }
 
 /**
