@@ -68,6 +68,12 @@ function keyLine(k: KeyRecord): string {
   ].join('\t');
 }
 
+/** The overrides as JSON, windows in the kit's order (minute first). */
+function limitsText(limits: Limits): string {
+  const ordered = WINDOWS.filter((w) => w.name in limits).map((w) => [w.name, limits[w.name]]);
+  return JSON.stringify(Object.fromEntries(ordered));
+}
+
 const LIMIT_OPTIONS = Object.fromEntries(WINDOWS.map((w) => [w.name, { type: 'string' as const }]));
 
 /** Runs one command; returns the lines to print. */
@@ -149,12 +155,12 @@ async function runCommand(pool: pg.Pool, argv: readonly string[], env = process.
       if (Object.keys(limits).length === 0)
         throw new UsageError(`give at least one of ${WINDOWS.map((w) => `--${w.name}`).join(', ')}`);
       const customer = await setLimits(pool, required(values, 'customer'), limits as Limits);
-      return `${customer.id}\t${JSON.stringify(customer.limits)}`;
+      return `${customer.id}\t${limitsText(customer.limits)}`;
     }
     case 'limits clear': {
       const { values } = parse({ customer: { type: 'string' } });
       const customer = await setLimits(pool, required(values, 'customer'), {});
-      return `${customer.id}\t${JSON.stringify(customer.limits)}`;
+      return `${customer.id}\t${limitsText(customer.limits)}`;
     }
     default:
       throw new UsageError(argv.length === 0 ? 'no command' : `unknown command: ${argv.slice(0, 2).join(' ')}`);

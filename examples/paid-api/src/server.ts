@@ -38,12 +38,14 @@ try {
   };
   process.once('SIGINT', shutdown).once('SIGTERM', shutdown);
   const where = db.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL';
-  console.log(`twofa-kit paid-api example listening on ${listenUrl(config.host, port)}`);
+  const bound = db.embedded ? '' : ' (at once on change notifications)';
   console.log(
-    `Keys: ${where}; a revoked key stops working within ${config.keyCacheTtlMs} ms` +
-      (db.embedded ? '' : ' (at once on change notifications)'),
+    [
+      `Keys: ${where}; a revoked key stops working within ${config.keyCacheTtlMs} ms${bound}`,
+      'Issue one: pnpm --dir examples/paid-api keys customer create --email you@example.com --plan pro',
+      `twofa-kit paid-api example listening on ${listenUrl(config.host, port)}`,
+    ].join('\n'),
   );
-  console.log('Issue one: pnpm --dir examples/paid-api keys customer create --email you@example.com --plan pro');
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
