@@ -20,17 +20,7 @@ import { paidApiConfig } from './config.js';
 import { createCustomer, type Limits, PaidApiError, setLimits, setPlan } from './customers.js';
 import { migrate, openDatabase } from './db.js';
 import { createKey, expireKey, type KeyRecord, listKeys, revokeKey, rotateKey } from './keys.js';
-
-const USAGE = `usage: keys <command>
-  customer create --email E --plan P [--password PW]
-  key create --customer ID [--expires ISO-DATE]
-  key rotate KEY_ID [--grace SECONDS]
-  key revoke KEY_ID
-  key expire KEY_ID --at ISO-DATE|never
-  key list --customer ID
-  plan set --customer ID --plan P
-  limits set --customer ID [--minute N] [--hour N] [--day N]   (N or "unlimited")
-  limits clear --customer ID`;
+import { USAGE } from './usage.js';
 
 class UsageError extends Error {}
 

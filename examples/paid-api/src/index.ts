@@ -42,3 +42,4 @@ export {
   rotateKey,
 } from './keys.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
+export { USAGE } from './usage.js';
