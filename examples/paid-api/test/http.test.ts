@@ -4,7 +4,9 @@
  * (at once through change notifications; at the latest after the key-cache TTL), expiry and the
  * end of a rotation's grace period are exact, and a customer's keys share one quota.
  */
-import { DEFAULT_PLANS } from '@twofa-kit/core';
+import { redisTestsEnabled, startRedis } from '@twofa-kit/contract';
+import { DEFAULT_PLANS, type LimiterStore } from '@twofa-kit/core';
+import { limiterStore } from '@twofa-kit/example-support';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -45,9 +47,9 @@ describe.skipIf(!postgresTestsEnabled('examples/paid-api over HTTP'))('paid-api 
   });
 
   /** One app instance: its own pool, key cache, limiter and (optionally) change listener. */
-  async function instance(options: { ttlMs: number; notify: boolean; clock?: () => number }) {
+  async function instance(options: { ttlMs: number; notify: boolean; clock?: () => number; store?: LimiterStore }) {
     const pool = new pg.Pool({ connectionString: server.url, max: 4 });
-    const { app, keys } = buildApp({ pool, ttlMs: options.ttlMs, clock: options.clock });
+    const { app, keys } = buildApp({ pool, ttlMs: options.ttlMs, clock: options.clock, store: options.store });
     let listener: ChangeListener | undefined;
     if (options.notify) {
       listener = listenForChanges(server.url, keys.clear);
@@ -170,4 +172,39 @@ describe.skipIf(!postgresTestsEnabled('examples/paid-api over HTTP'))('paid-api 
     expect((await generate(a, k1)).status).toBe(200); // pro: 30 a minute, same counters
     expect((await generate(a, k2)).headers.get('ratelimit')).toMatch(/^"minute";r=23;/);
   });
+
+  it.skipIf(!redisTestsEnabled('paid-api instances sharing a Redis'))(
+    'instances sharing one Redis (REDIS_URL) count a customer once, whichever key and instance it uses',
+    async () => {
+      const redis = await startRedis();
+      const limiters = [await limiterStore(redis.url), await limiterStore(redis.url)];
+      cleanups.push(async () => {
+        for (const l of limiters) await l.close();
+        await redis.stop();
+      });
+      const [a, b] = [
+        await instance({ ttlMs: TEN_MINUTES, notify: true, store: limiters[0]?.store }),
+        await instance({ ttlMs: TEN_MINUTES, notify: true, store: limiters[1]?.store }),
+      ];
+      const { customer, key: k1 } = await customerWithKey('free');
+      const { key: k2 } = await createKey(admin, customer.id);
+      // Redis's clock decides the window: wait for a fresh minute with room for the burst.
+      const second = new Date().getUTCSeconds();
+      if (second > 50) await new Promise((r) => setTimeout(r, (61 - second) * 1000));
+      const statuses = [];
+      for (const [base, k] of [
+        [a, k1],
+        [b, k2],
+        [a, k2],
+        [b, k1],
+        [a, k1],
+        [b, k2],
+        [a, k2],
+      ] as const) {
+        statuses.push((await generate(base, k)).status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    },
+    90_000,
+  );
 });
