@@ -1,0 +1,44 @@
+/**
+ * The paid-API example's environment: the example servers' (`PORT`, `HOST`, `REDIS_URL`,
+ * `TWOFA_PLANS`, read by `@twofa-kit/example-support`) plus `DATABASE_URL`, `PAID_API_DATA_DIR`
+ * and `KEY_CACHE_TTL_MS`. `TWOFA_API_KEYS` is not used: keys live in the database.
+ */
+import { fileURLToPath } from 'node:url';
+import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
+import { configFromEnv, type EnvSource } from '@twofa-kit/example-support';
+import { DEFAULT_KEY_CACHE_TTL_MS } from './key-store.js';
+
+export interface PaidApiConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly redisUrl: string | undefined;
+  readonly plans: Record<string, PlanLimits> | undefined;
+  readonly planTable: PlanTable;
+  /** `DATABASE_URL`, or undefined for the embedded PostgreSQL. */
+  readonly databaseUrl: string | undefined;
+  /** The embedded PostgreSQL's directory: `PAID_API_DATA_DIR`, default `examples/paid-api/.data`. */
+  readonly dataDir: string;
+  /** `KEY_CACHE_TTL_MS`, default 10,000: the bound on a revocation reaching an instance. */
+  readonly keyCacheTtlMs: number;
+}
+
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
+
+export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
+  const { port, host, redisUrl, plans, planTable } = configFromEnv({ ...env, TWOFA_API_KEYS: undefined });
+  const ttlText = env.KEY_CACHE_TTL_MS?.trim();
+  const keyCacheTtlMs = ttlText ? Number(ttlText) : DEFAULT_KEY_CACHE_TTL_MS;
+  if (!/^\d*$/.test(ttlText ?? '') || !Number.isSafeInteger(keyCacheTtlMs) || keyCacheTtlMs < 1) {
+    throw new TwoFaConfigError(`KEY_CACHE_TTL_MS must be a whole number of ms ≥ 1, got ${JSON.stringify(ttlText)}`);
+  }
+  return Object.freeze({
+    port,
+    host,
+    redisUrl,
+    plans,
+    planTable,
+    databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    dataDir: env.PAID_API_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
+    keyCacheTtlMs,
+  });
+}

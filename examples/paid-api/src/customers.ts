@@ -1,0 +1,191 @@
+/**
+ * Customers: who pays, on which plan, with which limits. A customer's keys share its limits: the
+ * identity the kit counts quotas for is the customer. Every change is announced on the
+ * `twofa_keys` channel (`changes.ts`) so running servers drop their cached keys at once.
+ */
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { type PlanLimits, type PlanTable, WINDOWS } from '@twofa-kit/core';
+import type pg from 'pg';
+import { announce } from './changes.js';
+import { transaction } from './db.js';
+
+export type CustomerStatus = 'active' | 'suspended';
+export type Limits = Partial<PlanLimits>;
+
+export interface Customer {
+  readonly id: string;
+  readonly email: string;
+  readonly plan: string;
+  /** Per-customer overrides of the plan's windows (`null` = unlimited); `{}` when none. */
+  readonly limits: Limits;
+  readonly status: CustomerStatus;
+  readonly hasPassword: boolean;
+  readonly createdAt: Date;
+}
+
+/** A mistake in what was asked (unknown customer, plan, bad value): the CLI prints its message. */
+export class PaidApiError extends Error {
+  override readonly name = 'PaidApiError';
+}
+
+interface CustomerRow {
+  id: string;
+  email: string;
+  plan: string;
+  limits: Limits;
+  status: CustomerStatus;
+  password_hash: string | null;
+  created_at: Date;
+}
+
+function toCustomer(row: CustomerRow): Customer {
+  return {
+    id: row.id,
+    email: row.email,
+    plan: row.plan,
+    limits: row.limits,
+    status: row.status,
+    hasPassword: row.password_hash !== null,
+    createdAt: row.created_at,
+  };
+}
+
+/** `cus_` and 16 random hex digits. */
+export function newCustomerId(): string {
+  return `cus_${randomBytes(8).toString('hex')}`;
+}
+
+// --- passwords (for the Dashboard's sign-in): scrypt, stored as scrypt$N$r$p$salt$hash ----------
+
+const SCRYPT = { N: 16_384, r: 8, p: 1, keylen: 32 } as const;
+
+function derive(password: string, salt: Buffer, N: number, r: number, p: number, keylen: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, keylen, { N, r, p, maxmem: 64 * 1024 * 1024 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  if (password.length < 8) throw new PaidApiError('a password needs at least 8 characters');
+  const salt = randomBytes(16);
+  const hash = await derive(password, salt, SCRYPT.N, SCRYPT.r, SCRYPT.p, SCRYPT.keylen);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${hash.toString('base64url')}`;
+}
+
+/** Checks a password against a stored `scrypt$…` hash, in constant time. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [kind, n, r, p, salt, hash] = stored.split('$');
+  if (kind !== 'scrypt' || salt === undefined || hash === undefined) return false;
+  const expected = Buffer.from(hash, 'base64url');
+  const actual = await derive(
+    password,
+    Buffer.from(salt, 'base64url'),
+    Number(n),
+    Number(r),
+    Number(p),
+    expected.length,
+  );
+  return timingSafeEqual(actual, expected);
+}
+
+// --- checks -----------------------------------------------------------------------------------
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+
+export function checkPlanName(plans: PlanTable, plan: string): string {
+  if (!Object.hasOwn(plans, plan)) {
+    throw new PaidApiError(`unknown plan ${JSON.stringify(plan)} (plans: ${Object.keys(plans).join(', ')})`);
+  }
+  return plan;
+}
+
+/** Validates overrides: only the kit's windows, each a non-negative integer or null (unlimited). */
+export function checkLimits(limits: Readonly<Record<string, unknown>>): Limits {
+  const out: Record<string, number | null> = {};
+  for (const [name, value] of Object.entries(limits)) {
+    if (!WINDOWS.some((w) => w.name === name)) {
+      throw new PaidApiError(
+        `unknown window ${JSON.stringify(name)} (windows: ${WINDOWS.map((w) => w.name).join(', ')})`,
+      );
+    }
+    if (value !== null && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)) {
+      throw new PaidApiError(`the ${name} limit must be a whole number ≥ 0 or unlimited, got ${String(value)}`);
+    }
+    out[name] = value;
+  }
+  return out as Limits;
+}
+
+// --- functions a host calls ---------------------------------------------------------------------
+
+export interface NewCustomer {
+  readonly email: string;
+  readonly plan: string;
+  readonly password?: string | undefined;
+  readonly limits?: Limits | undefined;
+}
+
+/** Creates a customer; the plan must be one of `plans`. Returns it (its id is what the CLI prints). */
+export async function createCustomer(pool: pg.Pool, plans: PlanTable, input: NewCustomer): Promise<Customer> {
+  const email = input.email.trim();
+  if (!EMAIL.test(email)) throw new PaidApiError(`not an email address: ${JSON.stringify(input.email)}`);
+  checkPlanName(plans, input.plan);
+  const limits = checkLimits(input.limits ?? {});
+  const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+  try {
+    const { rows } = await pool.query<CustomerRow>(
+      `INSERT INTO customers (id, email, password_hash, plan, limits) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+      [newCustomerId(), email, passwordHash, input.plan, JSON.stringify(limits)],
+    );
+    return toCustomer(rows[0] as CustomerRow);
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') {
+      throw new PaidApiError(`a customer with the email ${email} already exists`);
+    }
+    throw error;
+  }
+}
+
+export async function getCustomer(pool: pg.Pool, id: string): Promise<Customer> {
+  const { rows } = await pool.query<CustomerRow>('SELECT * FROM customers WHERE id = $1', [id]);
+  if (rows[0] === undefined) throw new PaidApiError(`no customer ${JSON.stringify(id)}`);
+  return toCustomer(rows[0]);
+}
+
+export async function findCustomerByEmail(pool: pg.Pool, email: string): Promise<Customer | undefined> {
+  const { rows } = await pool.query<CustomerRow>('SELECT * FROM customers WHERE lower(email) = lower($1)', [
+    email.trim(),
+  ]);
+  return rows[0] === undefined ? undefined : toCustomer(rows[0]);
+}
+
+async function update(pool: pg.Pool, id: string, set: string, values: unknown[]): Promise<Customer> {
+  return transaction(pool, async (client) => {
+    const { rows } = await client.query<CustomerRow>(
+      `UPDATE customers SET ${set}, updated_at = now() WHERE id = $1 RETURNING *`,
+      [id, ...values],
+    );
+    if (rows[0] === undefined) throw new PaidApiError(`no customer ${JSON.stringify(id)}`);
+    await announce(client, id);
+    return toCustomer(rows[0]);
+  });
+}
+
+/** Moves a customer (and so all its keys) to another plan. */
+export async function setPlan(pool: pg.Pool, plans: PlanTable, id: string, plan: string): Promise<Customer> {
+  checkPlanName(plans, plan);
+  return update(pool, id, 'plan = $2', [plan]);
+}
+
+/** Replaces the customer's overrides (`{}` = the plan's limits alone). */
+export async function setLimits(pool: pg.Pool, id: string, limits: Limits): Promise<Customer> {
+  return update(pool, id, 'limits = $2', [JSON.stringify(checkLimits(limits))]);
+}
+
+/** A suspended customer's keys all answer 401 until it is active again. */
+export async function setStatus(pool: pg.Pool, id: string, status: CustomerStatus): Promise<Customer> {
+  if (status !== 'active' && status !== 'suspended') throw new PaidApiError('status is active or suspended');
+  return update(pool, id, 'status = $2', [status]);
+}

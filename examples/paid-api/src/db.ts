@@ -1,0 +1,103 @@
+/**
+ * The connection to PostgreSQL: `DATABASE_URL`, or an embedded PostgreSQL in a local data directory
+ * when it is unset (see `embedded.ts`). Everything else talks to the database through the `pg` pool
+ * this returns, whichever it is.
+ */
+import pg from 'pg';
+import { openEmbedded } from './embedded.js';
+import { MIGRATIONS } from './migrations.js';
+
+/** What the key and customer functions need: something that runs a query (a pool or a client). */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+export interface Database {
+  readonly pool: pg.Pool;
+  /** A connection string for this database (an extra client such as the change listener uses it). */
+  readonly url: string;
+  /** True on the embedded PostgreSQL: one connection at a time, no LISTEN/NOTIFY between clients. */
+  readonly embedded: boolean;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** `DATABASE_URL`; undefined or empty for the embedded PostgreSQL. */
+  readonly url?: string | undefined;
+  /** Where the embedded PostgreSQL keeps its data. */
+  readonly dataDir: string;
+  /** Most pooled connections to a real PostgreSQL. Default 10. */
+  readonly maxConnections?: number;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  if (options.url !== undefined && options.url.trim() !== '') {
+    const url = options.url.trim();
+    const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+    pool.on('error', () => {}); // an idle client's connection dropped: the pool replaces it
+    return { pool, url, embedded: false, close: () => pool.end() };
+  }
+  const embedded = await openEmbedded(options.dataDir);
+  // The embedded server runs one statement stream at a time: a second pooled connection could only
+  // wait behind an open transaction of the first.
+  const pool = new pg.Pool({ connectionString: embedded.url, max: 1 });
+  pool.on('error', () => {});
+  return {
+    pool,
+    url: embedded.url,
+    embedded: true,
+    close: async () => {
+      await pool.end();
+      await embedded.close();
+    },
+  };
+}
+
+/** Any number for `pg_advisory_xact_lock`, so concurrent starts migrate one after the other. */
+const MIGRATION_LOCK = 7_202_613;
+
+/**
+ * Applies the migrations not yet applied, in one transaction, under an advisory lock: idempotent,
+ * and safe when several instances start at once. Returns the versions it applied.
+ */
+export async function migrate(pool: pg.Pool): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const done = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(done.rows.map((r) => r.version));
+    const now: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      now.push(m.version);
+    }
+    await client.query('COMMIT');
+    return now;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Runs `fn` in a transaction on one connection of the pool. */
+export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

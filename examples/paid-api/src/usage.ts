@@ -1,0 +1,11 @@
+/** The CLI's commands (`keys help`), quoted by docs/paid-api.md and the example's README. */
+export const USAGE = `usage: keys <command>
+  customer create --email E --plan P [--password PW]
+  key create --customer ID [--expires ISO-DATE]
+  key rotate KEY_ID [--grace SECONDS]
+  key revoke KEY_ID
+  key expire KEY_ID --at ISO-DATE|never
+  key list --customer ID
+  plan set --customer ID --plan P
+  limits set --customer ID [--minute N] [--hour N] [--day N]   (N or "unlimited")
+  limits clear --customer ID`;

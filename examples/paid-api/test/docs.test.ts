@@ -1,0 +1,57 @@
+/**
+ * The paid-API docs stay true: docs/paid-api.md and the example's README quote the CLI's usage and
+ * the host app verbatim, state the key cache's default TTL as the revocation bound, list the
+ * environment the server reads, and the root README links the page.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_GRACE_SECONDS, DEFAULT_KEY_CACHE_TTL_MS, USAGE } from '../src/index.js';
+import { ROOT } from './support/process.js';
+
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+const page = read('docs/paid-api.md');
+const exampleReadme = read('examples/paid-api/README.md');
+
+describe('docs/paid-api.md and examples/paid-api/README.md', () => {
+  it('quote the CLI usage verbatim', () => {
+    for (const doc of [page, exampleReadme]) {
+      const block = /<!-- usage: examples\/paid-api\/src\/usage.ts -->\n```\n([\s\S]*?)```/.exec(doc);
+      expect(block?.[1]).toBe(`${USAGE}\n`);
+    }
+  });
+
+  it('quote the host app verbatim', () => {
+    const snippets = [...page.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
+    expect(snippets.map((m) => m[1])).toEqual(['examples/paid-api/src/app.ts']);
+    for (const [, path, code] of snippets) expect(code).toBe(read(path as string));
+  });
+
+  it('state the defaults the code has: the revocation bound and the grace period', () => {
+    const ttl = `\`KEY_CACHE_TTL_MS\` (default ${DEFAULT_KEY_CACHE_TTL_MS.toLocaleString('en-US')} ms)`;
+    expect(page).toContain(ttl);
+    expect(page).toMatch(new RegExp(`\\| +\`KEY_CACHE_TTL_MS\` +\\| +\`${DEFAULT_KEY_CACHE_TTL_MS}\` +\\|`));
+    expect(exampleReadme).toContain(
+      `\`KEY_CACHE_TTL_MS\` (default ${DEFAULT_KEY_CACHE_TTL_MS.toLocaleString('en-US')}`,
+    );
+    expect(page).toContain(`grace period (default ${DEFAULT_GRACE_SECONDS.toLocaleString('en-US')} s)`);
+  });
+
+  it('list every variable the server reads', () => {
+    const read = [
+      ...new Set(
+        [...readFileSync(join(ROOT, 'examples/paid-api/src/config.ts'), 'utf8').matchAll(/env\.([A-Z_]+)/g)].map(
+          (m) => m[1],
+        ),
+      ),
+    ];
+    expect(read.length).toBeGreaterThan(2);
+    for (const name of read) expect(page, name).toContain(`\`${name}\``);
+  });
+
+  it('are linked: the README links the page, the example README links the page', () => {
+    expect(read('README.md')).toContain('[Running a paid API](docs/paid-api.md)');
+    expect(exampleReadme).toContain('(../../docs/paid-api.md)');
+    expect(page.startsWith('# Running a paid API\n')).toBe(true);
+  });
+});
