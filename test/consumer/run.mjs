@@ -39,6 +39,11 @@ function check(name, ok, detail = '') {
   else failed++;
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${ok || detail === '' ? '' : ` — ${detail}`}`);
 }
+/** The line of a failed command's output that names the error. */
+function firstError(error) {
+  const text = `${error.stderr ?? ''}${error.stdout ?? ''}` || String(error.message);
+  return text.split('\n').find((line) => /Error|error TS/.test(line)) ?? text.slice(0, 300);
+}
 function run(cmd, args, cwd) {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
@@ -124,7 +129,7 @@ async function exercise(name, cwd, entry) {
   try {
     app = await start(cwd, entry);
   } catch (error) {
-    check(`${name}: starts`, false, String(error.message));
+    check(`${name}: starts`, false, firstError({ stderr: error.message }));
     return;
   }
   try {
@@ -222,14 +227,19 @@ async function main() {
         continue;
       }
       // require() and import() give the same module: one copy of the code and of its state.
-      const same = run(
-        process.execPath,
-        [
-          '-e',
-          `const c = require('@twofa-kit/core'); import('@twofa-kit/core').then((e) => console.log(e.createTwoFa === c.createTwoFa && e.MemoryStore === c.MemoryStore && e.TwoFaError === c.TwoFaError))`,
-        ],
-        dir,
-      ).trim();
+      let same;
+      try {
+        same = run(
+          process.execPath,
+          [
+            '-e',
+            `const c = require('@twofa-kit/core'); import('@twofa-kit/core').then((e) => console.log(e.createTwoFa === c.createTwoFa && e.MemoryStore === c.MemoryStore && e.TwoFaError === c.TwoFaError))`,
+          ],
+          dir,
+        ).trim();
+      } catch (error) {
+        same = firstError(error);
+      }
       check(`${app.name}: require() and import() of @twofa-kit/core give one instance`, same === 'true', same);
       let entry = 'app.js';
       if (app.typescript) {
@@ -244,7 +254,7 @@ async function main() {
             app.type === 'module' ? esm && !cjs : cjs && !esm,
           );
         } catch (error) {
-          check(`${app.name}: type-checks with ${version}`, false, String(error.stdout ?? error.message));
+          check(`${app.name}: type-checks with ${version}`, false, String(error.stdout || error.message));
           continue;
         }
         entry = 'dist/app.js';
