@@ -134,6 +134,22 @@ async function exercise(name, cwd, entry) {
   }
   try {
     check(`${name}: starts`, true);
+    // A malformed JSON body without a key: 401 first, whatever the host's parser made of it.
+    const noKey = run('curl', [
+      '-sS',
+      '-X',
+      'POST',
+      `http://127.0.0.1:${app.port}/api/2fa/generate`,
+      '-H',
+      'Content-Type: application/json',
+      '-d',
+      '{"secret":',
+    ]);
+    check(
+      `${name}: a malformed body without a key is 401 Invalid or missing API key`,
+      noKey === '{"code":401,"message":"Invalid or missing API key","data":null}',
+      noKey,
+    );
     await awayFromMinuteEnd();
     const first = curlGenerate(app.port);
     const ts = first.body.data?.timestamp;
@@ -164,6 +180,22 @@ async function exercise(name, cwd, entry) {
   } finally {
     app.stop();
   }
+}
+
+/** `npm install` in `dir`, without blocking: resolves with its exit code and output. */
+function npmInstall(dir) {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    child.on('error', (error) => resolve({ code: 1, output: String(error) }));
+    child.on('close', (code) => resolve({ code, output }));
+  });
 }
 
 function packageJson(name, type, dependencies) {
@@ -216,14 +248,20 @@ async function main() {
         typescript: true,
       })),
     ];
-    for (const app of apps) {
+    // The installs wait on the network: all four at once.
+    const installs = await Promise.all(
+      apps.map((app) => {
+        const dir = join(work, app.name);
+        cpSync(join(APPS, app.from), dir, { recursive: true });
+        writeFileSync(join(dir, 'package.json'), packageJson(app.name, app.type, app.deps));
+        return npmInstall(dir);
+      }),
+    );
+    for (const [i, app] of apps.entries()) {
       const dir = join(work, app.name);
-      cpSync(join(APPS, app.from), dir, { recursive: true });
-      writeFileSync(join(dir, 'package.json'), packageJson(app.name, app.type, app.deps));
-      try {
-        run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir);
-      } catch (error) {
-        check(`${app.name}: npm install`, false, String(error.stderr ?? error.message));
+      const install = installs[i];
+      if (install.code !== 0) {
+        check(`${app.name}: npm install`, false, install.output);
         continue;
       }
       // require() and import() give the same module: one copy of the code and of its state.
