@@ -1,5 +1,4 @@
-import type { TwoFaOptions } from '@twofa-kit/core';
-import { twoFaRouter } from '@twofa-kit/express';
+import { type TwoFaOptions, twoFaRouter } from '@twofa-kit/express';
 import express from 'express';
 
 /** A host app with a route of its own, serving the 2FA API under /api/2fa. */

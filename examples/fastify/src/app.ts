@@ -1,5 +1,4 @@
-import { createTwoFa, type TwoFaOptions } from '@twofa-kit/core';
-import { twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
+import { createTwoFa, type TwoFaOptions, twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
 import Fastify from 'fastify';
 
 /** A host app with a route of its own, serving the 2FA API under /api/2fa. */

@@ -1,6 +1,5 @@
 import Router from '@koa/router';
-import type { TwoFaOptions } from '@twofa-kit/core';
-import { twoFaRouter } from '@twofa-kit/koa';
+import { type TwoFaOptions, twoFaRouter } from '@twofa-kit/koa';
 import Koa from 'koa';
 
 /** A host app with a route of its own, serving the 2FA API under /api/2fa. */

@@ -12,7 +12,10 @@ import Koa from 'koa';
 
 /** What the host app around the kit has. */
 export interface HostSetup {
-  /** The host's own body parsers run before the kit (express.json/urlencoded, @koa/bodyparser; Fastify's defaults are always there). */
+  /**
+   * The host's own body parsers run before the kit (express.json/urlencoded, @koa/bodyparser;
+   * on Fastify, the host's own parsers for JSON and forms in place of Fastify's JSON one).
+   */
   withHostParsers?: boolean;
   /** The host's own routes, error handler and 404 (see HOST_ROUTES). */
   hostRoutes?: boolean;
@@ -70,6 +73,22 @@ export const FASTIFY: AdapterHarness = {
     const twoFa = createTwoFa(options);
     const app = Fastify({ frameworkErrors: twoFaFrameworkErrors(twoFa) });
     app.addHook('onClose', () => twoFa.close());
+    if (host.withHostParsers) {
+      // The host's own parsers for the content types the kit reads (the kit's routes read the body
+      // themselves, so a parser error there is still answered after the key is checked).
+      const parseError = (cause: unknown) => Object.assign(new Error('host parser', { cause }), { statusCode: 400 });
+      app.removeContentTypeParser('application/json');
+      app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+        try {
+          done(null, JSON.parse(body as string));
+        } catch (cause) {
+          done(parseError(cause), undefined);
+        }
+      });
+      app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      });
+    }
     if (host.hostRoutes) {
       app.setErrorHandler((_error, _request, reply) => reply.code(500).send(HOST_ROUTES.hostErrorBody));
       app.get(HOST_ROUTES.ping, async () => ({ pong: true }));

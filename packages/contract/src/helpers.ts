@@ -197,7 +197,7 @@ export interface SeenRequest {
   rawQuery: string;
   basePath: string | undefined;
   ip: string | undefined;
-  body: 'stream' | 'parsed' | 'none';
+  body: 'stream' | 'parsed' | 'none' | 'failed';
   apiKeyHeader: boolean;
 }
 

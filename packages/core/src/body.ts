@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { TwoFaError } from './errors.js';
+import { type ErrorKind, TwoFaError } from './errors.js';
 import type { BodySource, HeaderMap } from './types.js';
 
 /**
@@ -153,6 +153,8 @@ export async function bodyParams(body: BodySource, headers: HeaderMap, limit: nu
       return EMPTY_PARAMS;
     case 'stream':
       return parseRawBody(await readStream(body.stream, headers, limit), headers);
+    case 'failed':
+      throw new TwoFaError(hostParserErrorKind(body.error), { cause: body.error });
     case 'parsed':
       // The host's parser has its own limit; ours still holds for the length the client declared.
       if (Number(headerValue(headers, 'content-length')) > limit) throw new TwoFaError('PAYLOAD_TOO_LARGE');
@@ -167,4 +169,19 @@ function parsedParams(value: unknown, headers: HeaderMap): ParamSource {
   if (typeof value === 'string') return parseRawBody(Buffer.from(value), headers);
   if (typeof value !== 'object' || Array.isArray(value)) throw new TwoFaError('MALFORMED_BODY');
   return objectParams(value as Record<string, unknown>);
+}
+
+/** The kind of a host body parser's error (body-parser, co-body, Fastify's parsers), by its status. */
+function hostParserErrorKind(error: unknown): ErrorKind {
+  const status =
+    typeof error === 'object' && error !== null
+      ? Number(
+          (error as { status?: unknown; statusCode?: unknown }).status ??
+            (error as { statusCode?: unknown }).statusCode,
+        )
+      : NaN;
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  if (status === 400) return 'MALFORMED_BODY';
+  return 'INTERNAL';
 }

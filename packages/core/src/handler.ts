@@ -19,8 +19,6 @@ export interface TwoFa {
   readonly routes: readonly RouteDef[];
   /** Answers one request. Never throws: an unexpected error becomes the masked 500 envelope. */
   handle(request: TwoFaRequest): Promise<TwoFaResponse>;
-  /** Envelope for an error a host-side body parser raised before the request reached us. */
-  hostParserError(error: unknown): TwoFaResponse;
   /** Closes the store when the core created it. */
   close(): Promise<void>;
 }
@@ -201,7 +199,6 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     config,
     routes,
     handle,
-    hostParserError: (error) => errorEnvelope(hostParserErrorKind(error)),
     async close() {
       if (config.ownsStore) await config.store.close?.();
     },
@@ -242,21 +239,6 @@ function allowHeader(route: RouteDef): string {
   const methods = new Set<string>(route.methods);
   if (methods.has('GET')) methods.add('HEAD');
   return [...methods].join(', ');
-}
-
-/** Maps the errors of body-parser / co-body / Fastify's parsers to our kinds by their status. */
-function hostParserErrorKind(error: unknown) {
-  const status =
-    typeof error === 'object' && error !== null
-      ? Number(
-          (error as { status?: unknown; statusCode?: unknown }).status ??
-            (error as { statusCode?: unknown }).statusCode,
-        )
-      : NaN;
-  if (status === 413) return 'PAYLOAD_TOO_LARGE' as const;
-  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE' as const;
-  if (status === 400) return 'MALFORMED_BODY' as const;
-  return 'INTERNAL' as const;
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

@@ -13,7 +13,13 @@ export type BodySource =
   /** The host app's own body parser already ran (express.json, koa bodyparser, ...). */
   | { readonly kind: 'parsed'; readonly value: unknown }
   /** No body (GET, or the framework reported none). */
-  | { readonly kind: 'none' };
+  | { readonly kind: 'none' }
+  /**
+   * The host app's own body parser ran first and failed (malformed, too large, unsupported type).
+   * Answered like a body the core could not read: after authentication and counting, 400/413/415
+   * by the error's `status`/`statusCode` (anything else is a 500).
+   */
+  | { readonly kind: 'failed'; readonly error: unknown };
 
 /** The neutral request every adapter maps its framework's request into. */
 export interface TwoFaRequest {

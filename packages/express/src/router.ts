@@ -1,5 +1,19 @@
-import { createTwoFa, type TwoFa, type TwoFaOptions, type TwoFaResponse } from '@twofa-kit/core';
-import { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from 'express';
+import {
+  type BodySource,
+  createTwoFa,
+  type TwoFa,
+  type TwoFaOptions,
+  type TwoFaRequest,
+  type TwoFaResponse,
+} from '@twofa-kit/core';
+import {
+  type ErrorRequestHandler,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+  Router,
+} from 'express';
 
 /** Either the core's options, or a core built elsewhere (so several apps can share one). */
 export type TwoFaRouterOptions = TwoFaOptions | { readonly twoFa: TwoFa };
@@ -10,7 +24,9 @@ export type TwoFaRouter = Router & {
   /**
    * Mount after the router (`app.use(router.errorHandler)`, at the same path) when a host body
    * parser runs before it: its errors on paths under the prefix (malformed JSON, body too large)
-   * then answer in the envelope. Errors on other paths pass on to the host's handlers.
+   * are then answered by the kit like a body it read itself: 401 without a valid key, otherwise
+   * 400/413 in the envelope, counted like any other request. Errors on other paths pass on to
+   * the host's handlers.
    */
   readonly errorHandler: ErrorRequestHandler;
 };
@@ -22,12 +38,28 @@ function write(res: Response, out: TwoFaResponse): void {
   res.end(out.body);
 }
 
-/** Whether a path (relative to where the router is mounted) is under the prefix, as Express matches it. */
-function underPrefix(path: string, prefix: string): boolean {
-  if (prefix === '') return true;
+/**
+ * Where `path` (relative to where a handler is mounted) meets the prefix, as Express matches it
+ * (case-insensitively): the length of the prefix part, or -1 when the path is not under it.
+ */
+function prefixEnd(path: string, prefix: string): number {
+  if (prefix === '') return 0;
   const p = path.toLowerCase();
   const want = prefix.toLowerCase();
-  return p === want || p.startsWith(`${want}/`);
+  return p === want || p.startsWith(`${want}/`) ? want.length : -1;
+}
+
+function toRequest(req: Request, url: string, basePath: string, body: BodySource): TwoFaRequest {
+  const q = url.indexOf('?');
+  return {
+    method: req.method,
+    path: q < 0 ? url : url.slice(0, q),
+    rawQuery: q < 0 ? '' : url.slice(q + 1),
+    headers: req.headers,
+    body,
+    ip: req.ip,
+    basePath,
+  };
 }
 
 /**
@@ -40,29 +72,22 @@ export function twoFaRouter(options: TwoFaRouterOptions): TwoFaRouter {
   const prefix = twoFa.config.prefix;
 
   const handler: RequestHandler = (req: Request, res: Response, next) => {
-    const url = req.url;
-    const q = url.indexOf('?');
     const parsed: unknown = req.body;
+    // A host body parser that already consumed the stream left its result; otherwise we read it.
+    const body: BodySource =
+      parsed !== undefined && req.readableEnded ? { kind: 'parsed', value: parsed } : { kind: 'stream', stream: req };
+    twoFa.handle(toRequest(req, req.url, req.baseUrl, body)).then((out) => write(res, out), next);
+  };
+  // A host body parser failed before the router: the core answers it (401 without a valid key).
+  const answerParserError = (error: unknown, req: Request, res: Response, next: NextFunction, end: number) => {
+    if (res.headersSent) return next(error);
+    const url = req.url.slice(end) || '/';
+    const basePath = req.baseUrl + req.url.slice(0, end);
     twoFa
-      .handle({
-        method: req.method,
-        path: q < 0 ? url : url.slice(0, q),
-        rawQuery: q < 0 ? '' : url.slice(q + 1),
-        headers: req.headers,
-        // A host body parser that already consumed the stream left its result; otherwise we read it.
-        body:
-          parsed !== undefined && req.readableEnded
-            ? { kind: 'parsed', value: parsed }
-            : { kind: 'stream', stream: req },
-        ip: req.ip,
-        basePath: req.baseUrl,
-      })
+      .handle(toRequest(req, url.startsWith('?') ? `/${url}` : url, basePath, { kind: 'failed', error }))
       .then((out) => write(res, out), next);
   };
-  const errorHandler: ErrorRequestHandler = (error, _req, res, next) => {
-    if (res.headersSent) next(error);
-    else write(res, twoFa.hostParserError(error));
-  };
+  const errorHandler: ErrorRequestHandler = (error, req, res, next) => answerParserError(error, req, res, next, 0);
 
   const routes = Router();
   for (const route of twoFa.routes) {
@@ -78,8 +103,9 @@ export function twoFaRouter(options: TwoFaRouterOptions): TwoFaRouter {
   if (prefix === '') router.use(routes);
   else router.use(prefix, routes);
   const hostErrorHandler: ErrorRequestHandler = (error, req, res, next) => {
-    if (underPrefix(req.path, prefix)) errorHandler(error, req, res, next);
-    else next(error);
+    const end = prefixEnd(req.path, prefix);
+    if (end < 0) next(error);
+    else answerParserError(error, req, res, next, end);
   };
   return Object.assign(router, { twoFa, errorHandler: hostErrorHandler });
 }

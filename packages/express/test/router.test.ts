@@ -128,7 +128,13 @@ describe('@twofa-kit/express', () => {
     const host = await request(url).post('/api/2fa-like').type('json').send('{"a":');
     expect(host.status).toBe(418);
     expect(JSON.parse(host.text)).toEqual({ host: 400 });
-    expectEnvelope(await request(url).post(GENERATE).type('json').send('{"a":'), 400);
-    expectEnvelope(await request(url).post('/API/2FA/GENERATE').type('json').send('{"a":'), 400);
+    // Under the prefix the kit answers: the key first (401), then the parser's error (400).
+    expectEnvelope(await request(url).post(GENERATE).type('json').send('{"a":'), 401);
+    const keyed = (path: string) => request(url).post(path).set('X-API-Key', KEYS.big).type('json').send('{"a":');
+    expectEnvelope(await keyed(GENERATE), 400);
+    // The path below the prefix is the core's to match, as for any request there.
+    const upper = await generate(url, '/API/2FA/GENERATE');
+    expect((await keyed('/API/2FA/GENERATE')).status).toBe(upper.status);
+    expectEnvelope(await keyed('/api/2fa/nope?x=1'), 404);
   });
 });

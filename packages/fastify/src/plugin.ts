@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import {
+  type BodySource,
   createTwoFa,
   openApiSettings,
   routeJsonSchemas,
@@ -30,22 +31,29 @@ function routesPlugin(twoFa: TwoFa) {
     app.setValidatorCompiler(() => () => true);
     app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const answer = async (request: FastifyRequest, reply: FastifyReply, body: BodySource) => {
       const url = request.raw.url ?? '/';
       const q = url.indexOf('?');
       const fullPath = q < 0 ? url : url.slice(0, q);
       const below = fullPath.slice(basePath.length);
-      const body = request.body as Readable | undefined;
       const res = await twoFa.handle({
         method: request.method,
         path: below.startsWith('/') ? below : `/${below}`,
         rawQuery: q < 0 ? '' : url.slice(q + 1),
         headers: request.headers,
-        body: body === undefined || body === null ? { kind: 'none' } : { kind: 'stream', stream: body },
+        body,
         ip: request.ip,
         basePath,
       });
       return send(reply, res);
+    };
+    const handler = (request: FastifyRequest, reply: FastifyReply) => {
+      const body = request.body as Readable | undefined;
+      return answer(
+        request,
+        reply,
+        body === undefined || body === null ? { kind: 'none' } : { kind: 'stream', stream: body },
+      );
     };
 
     const schemaSettings = openApiSettings(twoFa.config, basePath);
@@ -75,7 +83,9 @@ function routesPlugin(twoFa: TwoFa) {
         (request as { body: unknown }).body = request.raw;
         return handler(request, reply);
       }
-      return send(reply, twoFa.hostParserError(error));
+      // Anything else raised before the handler (a hook's error, say) is answered by the core like
+      // a body it could not read: 401 first without a valid key, then 400/413/415 by its status.
+      return answer(request, reply, { kind: 'failed', error });
     });
   };
 }

@@ -1,6 +1,13 @@
 import { METHODS } from 'node:http';
 import Router, { type RouterMiddleware } from '@koa/router';
-import { createTwoFa, type TwoFa, type TwoFaOptions, type TwoFaRequest, type TwoFaResponse } from '@twofa-kit/core';
+import {
+  type BodySource,
+  createTwoFa,
+  type TwoFa,
+  type TwoFaOptions,
+  type TwoFaRequest,
+  type TwoFaResponse,
+} from '@twofa-kit/core';
 import type { Context, Middleware } from 'koa';
 
 /** Either the core's options, or a core built elsewhere (so several apps can share one). */
@@ -11,7 +18,9 @@ export type TwoFaRouter = Router & {
   readonly twoFa: TwoFa;
   /**
    * Mount before a host body parser (`app.use(router.errorHandler)`) so that its errors on paths
-   * under the prefix (malformed JSON, body too large) answer in the envelope. Optional.
+   * under the prefix (malformed JSON, body too large) are answered by the kit like a body it read
+   * itself: 401 without a valid key, otherwise 400/413 in the envelope, counted like any other
+   * request. Optional.
    */
   readonly errorHandler: Middleware;
 };
@@ -38,19 +47,22 @@ function write(ctx: Context, res: TwoFaResponse): void {
   ctx.body = res.body;
 }
 
-function toRequest(ctx: Context, prefix: string): TwoFaRequest {
-  const { basePath, below } = splitAtPrefix(ctx.path, prefix) ?? { basePath: prefix, below: ctx.path };
+/** A host body parser that already consumed the stream left its result; otherwise we read it. */
+function bodyOf(ctx: Context): BodySource {
   const parsed = (ctx.request as { body?: unknown }).body;
+  return parsed !== undefined && ctx.req.readableEnded
+    ? { kind: 'parsed', value: parsed }
+    : { kind: 'stream', stream: ctx.req };
+}
+
+function toRequest(ctx: Context, prefix: string, body: BodySource): TwoFaRequest {
+  const { basePath, below } = splitAtPrefix(ctx.path, prefix) ?? { basePath: prefix, below: ctx.path };
   return {
     method: ctx.method,
     path: below,
     rawQuery: ctx.querystring,
     headers: ctx.headers,
-    // A host body parser that already consumed the stream left its result; otherwise we read it.
-    body:
-      parsed !== undefined && ctx.req.readableEnded
-        ? { kind: 'parsed', value: parsed }
-        : { kind: 'stream', stream: ctx.req },
+    body,
     ip: ctx.ip,
     basePath,
   };
@@ -66,7 +78,7 @@ export function twoFaRouter(options: TwoFaRouterOptions): TwoFaRouter {
   const router = new Router(prefix === '' ? { methods: [...METHODS] } : { prefix, methods: [...METHODS] });
 
   const handler: RouterMiddleware = async (ctx) => {
-    write(ctx, await twoFa.handle(toRequest(ctx, prefix)));
+    write(ctx, await twoFa.handle(toRequest(ctx, prefix, bodyOf(ctx))));
   };
   for (const route of twoFa.routes) {
     router.register(route.path, [...route.methods], handler); // GET routes answer HEAD too
@@ -81,7 +93,8 @@ export function twoFaRouter(options: TwoFaRouterOptions): TwoFaRouter {
       await next();
     } catch (error) {
       if (splitAtPrefix(ctx.path, prefix) === undefined) throw error;
-      write(ctx, twoFa.hostParserError(error));
+      // The core answers it like a body it read itself: 401 first without a valid key.
+      write(ctx, await twoFa.handle(toRequest(ctx, prefix, { kind: 'failed', error })));
     }
   };
   return Object.assign(router, { twoFa, errorHandler });

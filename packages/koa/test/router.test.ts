@@ -117,13 +117,18 @@ describe('@twofa-kit/koa', () => {
     });
     app.use(router.errorHandler);
     app.use(async (ctx, next) => {
-      if (ctx.path.endsWith('/boom')) throw Object.assign(new Error('boom'), { status: 400 });
+      if (ctx.path.endsWith('/boom') || ctx.get('x-boom')) throw Object.assign(new Error('boom'), { status: 400 });
       await next();
     });
     mount(app, router);
     const url = await listen(app);
     const host = await request(url).get('/elsewhere/boom');
     expect(host.status).toBe(418);
-    expectEnvelope(await request(url).get('/api/2fa/boom'), 400);
+    // Under the prefix the kit answers such an error like a body it could not read: the path and
+    // the key first (404, 401), then the error's status (400).
+    expectEnvelope(await request(url).get('/api/2fa/boom'), 404);
+    expectEnvelope(await request(url).post('/api/2fa/generate/boom'), 404);
+    expectEnvelope(await request(url).post('/api/2fa/verify').set('X-Boom', '1'), 401);
+    expectEnvelope(await request(url).post('/api/2fa/verify').set('X-Boom', '1').set('X-API-Key', KEYS.big), 400);
   });
 });

@@ -52,6 +52,40 @@ export function hostSuite(harness: AdapterHarness): void {
       expectEnvelope(res, 400);
     });
 
+    it('answers 401 before the host parser’s error when no valid key is given', async () => {
+      const cases = [
+        request(app.url).post(GENERATE).type('json').send('{"secret":'),
+        request(app.url).post(GENERATE).set('X-API-Key', 'not-a-key').type('json').send('{"secret":'),
+        request(app.url)
+          .post(GENERATE)
+          .send({ secret: SEED_SECRET, pad: 'A'.repeat(1_100_000) }),
+      ];
+      for (const res of await Promise.all(cases)) {
+        expectEnvelope(res, 401, MESSAGES.unauthorized);
+        expect(res.headers.ratelimit).toBeUndefined();
+      }
+    });
+
+    it('counts a host parser’s error after a valid key like any other request', async () => {
+      const pro = () => request(app.url).post(GENERATE).set('X-API-Key', KEYS.pro);
+      const remaining = (res: request.Response) => Number(/"minute";r=(\d+)/.exec(res.headers.ratelimit ?? '')?.[1]);
+      const first = await pro().type('form').send(`secret=${SEED_SECRET}`);
+      expectEnvelope(first, 200, MESSAGES.generated);
+      const hostFailed = await pro().type('json').send('{"secret":');
+      expectEnvelope(hostFailed, 400);
+      // A 400 of the kit's own (a body the host parsed, with a secret the kit refuses), for comparison.
+      const kitRefused = await pro().send({ secret: 'AAAA!' });
+      expectEnvelope(kitRefused, 400, MESSAGES.invalidSecret);
+      const last = await pro().type('form').send(`secret=${SEED_SECRET}`);
+      expectEnvelope(last, 200, MESSAGES.generated);
+      const steps = [first, hostFailed, kitRefused, last].map(remaining);
+      expect(steps.every(Number.isInteger), `RateLimit on every answer: ${steps}`).toBe(true);
+      const hostCost = (steps[0] as number) - (steps[1] as number);
+      const kitCost = (steps[1] as number) - (steps[2] as number);
+      expect(hostCost).toBe(kitCost);
+      expect((steps[2] as number) - (steps[3] as number)).toBe(1);
+    });
+
     it('answers a body over the host parser’s own limit in the envelope (413)', async () => {
       const res = await post().send({ secret: SEED_SECRET, pad: 'A'.repeat(1_100_000) });
       expectEnvelope(res, 413);
