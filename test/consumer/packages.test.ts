@@ -64,7 +64,7 @@ describe.each(Object.entries(PACKAGES))('@twofa-kit/%s', (name, { types }) => {
       license: 'MIT',
       type: 'module',
       sideEffects: false,
-      engines: { node: '>=20.19' },
+      engines: { node: '^20.19.0 || >=22.12.0' },
       homepage: `${REPO}/tree/main/packages/${name}#readme`,
       bugs: { url: `${REPO}/issues` },
       repository: { type: 'git', url: `git+${REPO}.git`, directory: `packages/${name}` },
