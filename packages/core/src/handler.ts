@@ -6,6 +6,7 @@ import type { TwoFaEvent, TwoFaEventType } from './events.js';
 import { presentedKey } from './keys.js';
 import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
 import { readParams } from './params.js';
+import { trimTrailingSlashes } from './path.js';
 import { windowsFor } from './plans.js';
 import { policyHeader, rateLimitHeaders, secondsCeil } from './ratelimit.js';
 import { ROUTES } from './routes/index.js';
@@ -107,7 +108,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     let rateHeaders: Record<string, string> = {};
     try {
       const path = request.path;
-      route = byPath.get(path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/, '') : path);
+      route = byPath.get(path.length > 1 && path.endsWith('/') ? trimTrailingSlashes(path) : path);
       if (route === undefined) throw new TwoFaError('NOT_FOUND');
       const method = HEAD_AS_GET.get(request.method) ?? request.method;
       if (!(route.methods as readonly string[]).includes(method)) {

@@ -45,7 +45,7 @@ export { policyHeader, rateLimitHeader } from './ratelimit.js';
 export { REDACTED, REDACTED_QUERY_PARAMS, redactUrl } from './redact.js';
 export { ROUTES } from './routes/index.js';
 export type { JsonSchema, RouteContext, RouteDef, RouteMethod, RouteOutcome } from './routes/types.js';
-export { decodeSecret, encodeBase32, MAX_SECRET_CHARS, MAX_SECRET_INPUT_LENGTH } from './secret.js';
+export { decodeSecret, encodeBase32, MAX_SECRET_CHARS, MAX_SECRET_INPUT_LENGTH, MIN_SECRET_CHARS } from './secret.js';
 export { DEFAULT_MAX_IDENTITIES, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export {
   DEFAULT_REDIS_COOLDOWN_MS,

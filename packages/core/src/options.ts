@@ -1,8 +1,9 @@
 import { type AuthFailureLimit, type AuthFailureLimitOptions, resolveAuthFailureLimit } from './auth-guard.js';
 import { TwoFaConfigError } from './errors.js';
 import type { TwoFaEvent } from './events.js';
+import { trimTrailingSlashes } from './path.js';
 import { type PlanTable, resolvePlans } from './plans.js';
-import { MAX_SECRET_CHARS } from './secret.js';
+import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from './secret.js';
 import { MemoryStore } from './stores/memory.js';
 import type { LimiterStore } from './stores/types.js';
 import type { TotpEngine } from './totp.js';
@@ -29,6 +30,11 @@ export interface TwoFaOptions {
   bodyLimit?: number;
   /** Most Base32 characters in a secret (after removing spaces, hyphens, padding). Default 256. */
   maxSecretLength?: number;
+  /**
+   * Fewest Base32 characters in a secret (after removing spaces, hyphens, padding). Default 16
+   * (10 bytes, the seed's example `JBSWY3DPEHPK3PXP`); shorter is a 400 `Invalid or missing secret`.
+   */
+  minSecretLength?: number;
   /** Time allowed to `resolveKey` before the request gets a 503. Default 3000 ms. */
   keyLookupTimeoutMs?: number;
   /**
@@ -63,6 +69,7 @@ export interface ResolvedConfig {
   readonly allowQueryKey: boolean;
   readonly bodyLimit: number;
   readonly maxSecretLength: number;
+  readonly minSecretLength: number;
   readonly keyLookupTimeoutMs: number;
   readonly storeTimeoutMs: number;
   readonly clock: () => number;
@@ -89,7 +96,7 @@ export function normalisePrefix(prefix: string): string {
   if (typeof prefix !== 'string' || !prefix.startsWith('/') || /[?#\s]/.test(prefix)) {
     throw new TwoFaConfigError(`prefix must be a path starting with "/", got ${JSON.stringify(prefix)}`);
   }
-  const trimmed = prefix.replace(/\/+$/, '');
+  const trimmed = trimTrailingSlashes(prefix);
   return trimmed;
 }
 
@@ -106,6 +113,8 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
   if (typeof store.consume !== 'function' || typeof store.peek !== 'function') {
     throw new TwoFaConfigError('store must implement consume() and peek()');
   }
+  const maxSecretLength = positiveInt('maxSecretLength', options.maxSecretLength, MAX_SECRET_CHARS, 1024);
+  const minSecretLength = positiveInt('minSecretLength', options.minSecretLength, MIN_SECRET_CHARS, maxSecretLength);
   return Object.freeze({
     resolveKey: options.resolveKey,
     prefix: normalisePrefix(options.prefix ?? DEFAULT_PREFIX),
@@ -114,7 +123,8 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
     ownsStore: options.store === undefined,
     allowQueryKey: options.allowQueryKey ?? true,
     bodyLimit: positiveInt('bodyLimit', options.bodyLimit, DEFAULT_BODY_LIMIT, 1024 * 1024 * 1024),
-    maxSecretLength: positiveInt('maxSecretLength', options.maxSecretLength, MAX_SECRET_CHARS, 1024),
+    maxSecretLength,
+    minSecretLength,
     keyLookupTimeoutMs: positiveInt('keyLookupTimeoutMs', options.keyLookupTimeoutMs, DEFAULT_KEY_LOOKUP_TIMEOUT_MS),
     storeTimeoutMs: positiveInt('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS),
     clock,

@@ -67,7 +67,7 @@ export const verifyRoute: RouteDef = {
     'UNSUPPORTED_MEDIA_TYPE',
   ],
   handle({ values, nowMs, config }) {
-    const params = totpParams(values, config.maxSecretLength);
+    const params = totpParams(values, config.maxSecretLength, config.minSecretLength);
     const code = values.code as string;
     if (code.length !== params.digits) throw new TwoFaError('INVALID_CODE'); // the pattern is checked by readParams
     const window = (values.window as number | undefined) ?? TOTP_BOUNDS.window.default;
