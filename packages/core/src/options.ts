@@ -6,6 +6,8 @@ import { type PlanTable, resolvePlans } from './plans.js';
 import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from './secret.js';
 import { MemoryStore } from './stores/memory.js';
 import type { LimiterStore } from './stores/types.js';
+import { MemoryVerifyMemory } from './stores/verify-memory.js';
+import type { VerifyMemory } from './stores/verify-types.js';
 import type { TotpEngine } from './totp.js';
 import type { PlanLimits, ResolveKey } from './types.js';
 
@@ -56,6 +58,12 @@ export interface TwoFaOptions {
    * maxClients: 10000 }`; `false` turns it off.
    */
   authFailureLimit?: AuthFailureLimitOptions | false;
+  /**
+   * Guessing bound of `POST /verify`: after `max` failed verifications of one secret by one
+   * identity within `windowSeconds` (from the first failure), verifications of that secret answer
+   * 429 until the window ends; other secrets are unaffected. Default `{ max: 5, windowSeconds: 300 }`.
+   */
+  verifyFailureLimit?: { max?: number; windowSeconds?: number };
 }
 
 /** Options with every default applied, validated once at construction. */
@@ -76,6 +84,9 @@ export interface ResolvedConfig {
   readonly totpEngine: TotpEngine;
   readonly onEvent: ((event: TwoFaEvent) => void) | undefined;
   readonly authFailureLimit: AuthFailureLimit | false;
+  readonly verifyFailureLimit: { readonly max: number; readonly windowSeconds: number };
+  /** The verify route's replay memory: the store's own (`recordVerification`), else one per process. */
+  readonly verifyMemory: VerifyMemory;
 }
 
 export const DEFAULT_PREFIX = '/api/2fa';
@@ -98,6 +109,12 @@ export function normalisePrefix(prefix: string): string {
   }
   const trimmed = trimTrailingSlashes(prefix);
   return trimmed;
+}
+
+function verifyMemoryOf(store: LimiterStore, clock: () => number): VerifyMemory {
+  const record = store.recordVerification;
+  if (typeof record === 'function') return { recordVerification: record.bind(store) };
+  return new MemoryVerifyMemory(clock);
 }
 
 export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
@@ -131,5 +148,15 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
     totpEngine: engine,
     onEvent: options.onEvent,
     authFailureLimit: resolveAuthFailureLimit(options.authFailureLimit),
+    verifyFailureLimit: Object.freeze({
+      max: positiveInt('verifyFailureLimit.max', options.verifyFailureLimit?.max, 5, 1_000_000),
+      windowSeconds: positiveInt(
+        'verifyFailureLimit.windowSeconds',
+        options.verifyFailureLimit?.windowSeconds,
+        300,
+        86_400,
+      ),
+    }),
+    verifyMemory: verifyMemoryOf(store, clock),
   });
 }

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { TwoFaConfigError, TwoFaError } from '../errors.js';
 import { MemoryStore } from './memory.js';
 import { CONSUME_LUA, PEEK_LUA, resultFromReply, scriptArgs } from './redis-script.js';
+import { VERIFY_LUA, verifyRecordFromReply } from './redis-verify-script.js';
 import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './types.js';
+import { MemoryVerifyMemory } from './verify-memory.js';
+import type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './verify-types.js';
 
 /**
  * What the store needs of an ioredis client. Both `Redis` and `Cluster` from ioredis (5 or 6)
@@ -38,7 +41,7 @@ export type RedisFailureReason =
 
 /** Passed to `onError`. Never carries a key, an identity or a key name. */
 export interface RedisStoreFailure {
-  readonly operation: 'consume' | 'peek';
+  readonly operation: 'consume' | 'peek' | 'verify';
   readonly reason: RedisFailureReason;
   readonly policy: RedisErrorPolicy;
   /** The error message (for `error` and `timeout`). */
@@ -71,6 +74,7 @@ export const DEFAULT_REDIS_COOLDOWN_MS = 1000;
 /** Command names registered on the client with `defineCommand` (versioned with the scripts). */
 const CONSUME_COMMAND = 'twofaKitConsumeV1';
 const PEEK_COMMAND = 'twofaKitPeekV1';
+const VERIFY_COMMAND = 'twofaKitVerifyV1';
 
 type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
 
@@ -183,6 +187,57 @@ export class RedisStore implements LimiterStore {
 
   peek(key: string, windows: readonly WindowSpec[]): Promise<ConsumeResult> {
     return this.#call('peek', key, windows);
+  }
+
+  /**
+   * The verify route's replay memory and failure count (see `VerifyMemory`): one script call on
+   * `<keyPrefix>verify:{<hash>}` (the hash of identity and secret the core passes). When Redis
+   * fails: `closed` → 503; `fallback` → the fallback store's memory (per instance); `open` → the
+   * code's own answer, remembered nowhere.
+   */
+  async recordVerification(key: string, attempt: VerifyAttempt, rules: VerifyRules): Promise<VerifyRecord> {
+    this.#verify ??= this.#defineVerify();
+    const ready = this.#client.status === 'ready' && (this.#skipUntil === 0 || performance.now() >= this.#skipUntil);
+    let reason: RedisFailureReason = this.#client.status === 'ready' ? 'cooldown' : 'not_ready';
+    let failure: unknown;
+    if (ready) {
+      try {
+        const args = [attempt.step === null ? '' : String(attempt.step), String(Math.ceil(attempt.rememberMs))];
+        args.push(String(rules.maxFailures), String(rules.failureWindowMs));
+        const reply = await deadline(this.#verify(`${this.#prefix}verify:{${key}}`, ...args), this.#timeoutMs);
+        return verifyRecordFromReply(reply);
+      } catch (error) {
+        failure = error;
+        reason = error instanceof Timeout ? 'timeout' : 'error';
+        if (reason === 'timeout') this.#skipUntil = performance.now() + this.#cooldownMs;
+      }
+    }
+    this.#report({
+      operation: 'verify',
+      reason,
+      policy: this.policy,
+      ...(failure instanceof Error ? { message: failure.message } : {}),
+    });
+    if (this.policy === 'closed') throw new TwoFaError('UNAVAILABLE');
+    if (this.policy === 'open') return { status: attempt.step === null ? 'failed' : 'accepted', retryAfterMs: 0 };
+    const local = this.#fallback.recordVerification?.bind(this.#fallback) ?? this.#localVerify();
+    return local(key, attempt, rules);
+  }
+  #verify: ScriptCommand | undefined;
+  #localVerifications: MemoryVerifyMemory | undefined;
+
+  #localVerify(): VerifyMemory['recordVerification'] {
+    this.#localVerifications ??= new MemoryVerifyMemory(this.#clock);
+    const memory = this.#localVerifications;
+    return (key, attempt, rules) => memory.recordVerification(key, attempt, rules);
+  }
+
+  #defineVerify(): ScriptCommand {
+    this.#client.defineCommand(VERIFY_COMMAND, { numberOfKeys: 1, lua: VERIFY_LUA });
+    const command = (this.#client as unknown as Record<string, ScriptCommand | undefined>)[VERIFY_COMMAND];
+    if (command === undefined)
+      throw new TwoFaConfigError('RedisStore: client.defineCommand did not define the commands');
+    return command.bind(this.#client);
   }
 
   /** Releases the fallback store. The client belongs to the host, which closes it. */
