@@ -11,6 +11,7 @@ import { windowsFor } from './plans.js';
 import { policyHeader, rateLimitHeaders, secondsCeil } from './ratelimit.js';
 import { ROUTES } from './routes/index.js';
 import type { RouteDef } from './routes/types.js';
+import type { GuardCounter } from './stores/guard-types.js';
 import type { ConsumeResult, WindowSpec } from './stores/types.js';
 import type { Identity, TwoFaRequest, TwoFaResponse } from './types.js';
 
@@ -40,7 +41,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   const routes = ROUTES;
   const byPath = new Map(routes.map((r) => [r.path, r]));
   const planLimits = new Map<string, Limits | undefined>();
-  const authGuard = createAuthGuard(config.authFailureLimit, config.clock);
+  const authGuard = createAuthGuard(config.authFailureLimit, config.clock, guardCounterOf(config.store));
 
   function limitsFor(identity: Identity): Limits | undefined {
     if (identity.limits === undefined) {
@@ -79,14 +80,14 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     }
   }
 
-  async function resolveIdentity(apiKey: string): Promise<Identity | null> {
+  async function resolveIdentity(apiKey: string, timeoutMs: number): Promise<Identity | null> {
     let result: ReturnType<typeof config.resolveKey>;
     try {
       result = config.resolveKey(apiKey);
     } catch (cause) {
       throw new TwoFaError('INTERNAL', { cause });
     }
-    if (isThenable(result)) result = await withTimeout(Promise.resolve(result), config.keyLookupTimeoutMs);
+    if (isThenable(result)) result = await withTimeout(Promise.resolve(result), timeoutMs);
     if (result === null || result === undefined) return null;
     if (
       typeof result !== 'object' ||
@@ -120,8 +121,12 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       if (route.auth) {
         const apiKey = presentedKey(request.headers, query, config.allowQueryKey);
         // The failed-auth guard refuses a client past its 401 limit before the key store is asked.
-        identity = await authGuard.lookup(request.ip, apiKey, async () =>
-          apiKey === undefined ? null : resolveIdentity(apiKey),
+        // One deadline for the whole lookup, waiting behind other lookups of the address included.
+        identity = await authGuard.lookup(
+          request.ip,
+          apiKey,
+          async (timeLeftMs) => (apiKey === undefined ? null : resolveIdentity(apiKey, timeLeftMs)),
+          config.keyLookupTimeoutMs,
         );
         if (identity === null) throw new TwoFaError('UNAUTHORIZED');
         const limits = limitsFor(identity);
@@ -189,6 +194,12 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       if (config.ownsStore) await config.store.close?.();
     },
   };
+}
+
+/** The store's own failed-auth counter (Redis: shared by every instance), when it has one. */
+function guardCounterOf(store: ResolvedConfig['store']): GuardCounter | undefined {
+  const authFailures = store.authFailures;
+  return typeof authFailures === 'function' ? { authFailures: authFailures.bind(store) } : undefined;
 }
 
 function eventFor(error: TwoFaError): TwoFaEventType {

@@ -2,7 +2,9 @@ export {
   type AuthFailureLimit,
   type AuthFailureLimitOptions,
   clientBucket,
+  clientBuckets,
   DEFAULT_AUTH_FAILURE_LIMIT,
+  IPV6_PREFIX_BUDGETS,
 } from './auth-guard.js';
 export { bodyParams, mediaType, parseRawBody, readStream } from './body.js';
 export { CONTENT_TYPE, type Envelope, envelope, errorEnvelope } from './envelope.js';
@@ -46,6 +48,8 @@ export { REDACTED, REDACTED_QUERY_PARAMS, redactUrl } from './redact.js';
 export { ROUTES } from './routes/index.js';
 export type { JsonSchema, RouteContext, RouteDef, RouteMethod, RouteOutcome } from './routes/types.js';
 export { decodeSecret, encodeBase32, MAX_SECRET_CHARS, MAX_SECRET_INPUT_LENGTH, MIN_SECRET_CHARS } from './secret.js';
+export { MemoryGuardCounter, OVERFLOW_BUCKET } from './stores/guard-memory.js';
+export type { GuardBucket, GuardCounter, GuardState } from './stores/guard-types.js';
 export { DEFAULT_MAX_IDENTITIES, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export {
   DEFAULT_REDIS_COOLDOWN_MS,
@@ -59,6 +63,7 @@ export {
   type RedisStoreOptions,
 } from './stores/redis.js';
 export type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './stores/types.js';
+export type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './stores/verify-types.js';
 export {
   ALGORITHMS,
   hotp,

@@ -155,6 +155,84 @@ describe('failed-auth guard', () => {
     expect(clientBucket(undefined)).toBe('unknown');
   });
 
+  it('counts an IPv6 client in its /64, /56 and /48 together: rotating through a prefix does not reset the count', async () => {
+    const clock = { now: START };
+    srv = await serve({ resolveKey: () => null, clock: () => clock.now, authFailureLimit: { max: 2 } });
+    const usage = srv.at('/usage');
+    // A new /64 per request, all in one /56: the /56 budget (4 × 2) runs out.
+    for (let i = 0; i < 8; i++) expect((await get(usage, 'x', as(`2001:db8:1:${i}::1`))).status).toBe(401);
+    expect((await get(usage, 'x', as('2001:db8:1:9::1'))).status).toBe(429);
+    // Another /56 of the same /48 still has room, until the /48 budget (16 × 2) runs out.
+    let answered401 = 0;
+    for (let n = 1; n <= 7; n++) {
+      for (let i = 0; i < 4; i++) {
+        const status = (await get(usage, 'x', as(`2001:db8:1:${(n * 0x100 + i).toString(16)}::1`))).status;
+        if (status === 401) answered401++;
+      }
+    }
+    expect(answered401).toBe(16 * 2 - 8);
+    expect((await get(usage, 'x', as('2001:db8:1:ff00::1'))).status).toBe(429);
+    // Another /48 is unaffected.
+    expect((await get(usage, 'x', as('2001:db8:2::1'))).status).toBe(401);
+    clock.now = START + 40_000;
+    expect((await get(usage, 'x', as('2001:db8:1:9::1'))).status).toBe(401);
+  });
+
+  it('a full table never forgets a counting client: new clients share the overflow bucket', async () => {
+    const clock = { now: START };
+    srv = await serve({
+      resolveKey: () => null,
+      clock: () => clock.now,
+      authFailureLimit: { max: 2, maxClients: 3 },
+    });
+    const usage = srv.at('/usage');
+    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) expect((await get(usage, 'x', as(ip))).status).toBe(401);
+    expect((await get(usage, 'x', as('192.0.2.1'))).status).toBe(401);
+    // A flood of fresh addresses: counted in one shared overflow bucket, never evicting 192.0.2.1.
+    expect((await get(usage, 'x', as('198.51.100.1'))).status).toBe(401);
+    expect((await get(usage, 'x', as('198.51.100.2'))).status).toBe(401);
+    for (let i = 3; i < 20; i++) expect((await get(usage, 'x', as(`198.51.100.${i}`))).status).toBe(429);
+    expect((await get(usage, 'x', as('192.0.2.1'))).status).toBe(429); // still counted: 2 of 2
+    expect((await get(usage, 'x', as('192.0.2.2'))).status).toBe(401); // its own bucket: 2 of 2 now
+    expect((await get(usage, 'x', as('192.0.2.2'))).status).toBe(429);
+    // The next window sweeps the past one's buckets: room again.
+    clock.now = START + 40_000;
+    expect((await get(usage, 'x', as('198.51.100.50'))).status).toBe(401);
+  });
+
+  it('gives the whole lookup one deadline, waiting included: 503 past it, never a hang', async () => {
+    let release: (() => void) | undefined;
+    let lookups = 0;
+    const kit = createTwoFa({
+      resolveKey: () =>
+        new Promise<null>((resolve) => {
+          lookups++;
+          release = () => resolve(null);
+        }),
+      authFailureLimit: { max: 1 },
+      keyLookupTimeoutMs: 200,
+    });
+    const call = (key: string) =>
+      kit.handle({
+        method: 'GET',
+        path: '/usage',
+        rawQuery: '',
+        headers: { 'x-api-key': key },
+        body: { kind: 'none' },
+        ip: '192.0.2.40',
+      });
+    // The first lookup hangs; a second key from the address waits for it (1 failure left), and
+    // both answer 503 at the one deadline instead of waiting on.
+    const [first, second] = await Promise.all([call('a'), call('b')]);
+    expect(first.status).toBe(503);
+    expect(second.status).toBe(503);
+    // The waiter's time was spent waiting: its own lookup never started (it would have had a fresh
+    // timeout of its own before, re-queueing without a deadline).
+    expect(lookups).toBe(1);
+    release?.();
+    await kit.close();
+  });
+
   it('rejects a bad configuration at start-up', () => {
     expect(() => createTwoFa({ resolveKey: () => null, authFailureLimit: { max: 0 } })).toThrow(TwoFaConfigError);
     expect(() => createTwoFa({ resolveKey: () => null, authFailureLimit: { windowSeconds: 1.5 } })).toThrow(

@@ -1,4 +1,5 @@
 import type { MaybePromise } from '../types.js';
+import type { GuardBucket, GuardState } from './guard-types.js';
 import type { VerifyAttempt, VerifyRecord, VerifyRules } from './verify-types.js';
 
 /** One limited window of a plan: a fixed window aligned to the UTC clock. */
@@ -55,4 +56,9 @@ export interface LimiterStore {
    * verification atomically. Without it the core keeps that memory per process.
    */
   recordVerification?(key: string, attempt: VerifyAttempt, rules: VerifyRules): MaybePromise<VerifyRecord>;
+  /**
+   * Optional (the failed-auth guard's counts, see `GuardCounter`): one atomic call over a client's
+   * buckets. Without it the core counts failed authentications per process.
+   */
+  authFailures?(buckets: readonly GuardBucket[], windowSeconds: number, count: boolean): MaybePromise<GuardState>;
 }
