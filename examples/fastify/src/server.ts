@@ -5,7 +5,10 @@ import { buildApp } from './app.js';
 try {
   const config = configFromEnv();
   const { store, close } = await limiterStore(config.redisUrl);
-  const app = buildApp({ resolveKey: config.resolveKey, plans: config.plans, store });
+  const app = buildApp(
+    { resolveKey: config.resolveKey, plans: config.plans, store },
+    { trustProxy: config.trustProxy },
+  );
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.server.address() as AddressInfo;
 

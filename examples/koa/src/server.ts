@@ -6,10 +6,10 @@ import { buildApp } from './app.js';
 try {
   const config = configFromEnv();
   const { store, close } = await limiterStore(config.redisUrl);
-  const server = buildApp({ resolveKey: config.resolveKey, plans: config.plans, store }).listen(
-    config.port,
-    config.host,
-  );
+  const server = buildApp(
+    { resolveKey: config.resolveKey, plans: config.plans, store },
+    { trustProxy: config.trustProxy },
+  ).listen(config.port, config.host);
   await once(server, 'listening'); // rejects on 'error' (e.g. EADDRINUSE)
   const { port } = server.address() as AddressInfo;
 
