@@ -40,13 +40,18 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   const config = resolveOptions(options);
   const routes = ROUTES;
   const byPath = new Map(routes.map((r) => [r.path, r]));
-  const planLimits = new Map<string, Limits | undefined>();
+  const planLimits = new Map<string, Limits>();
   const authGuard = createAuthGuard(config.authFailureLimit, config.clock, guardCounterOf(config.store));
 
   function limitsFor(identity: Identity): Limits | undefined {
-    if (identity.limits === undefined) {
-      if (!planLimits.has(identity.plan)) planLimits.set(identity.plan, makeLimits(identity));
-      return planLimits.get(identity.plan);
+    // Cached per configured plan only: plan strings a key store makes up never grow the cache.
+    if (identity.limits === undefined && Object.hasOwn(config.plans, identity.plan)) {
+      let limits = planLimits.get(identity.plan);
+      if (limits === undefined) {
+        limits = makeLimits(identity);
+        if (limits !== undefined) planLimits.set(identity.plan, limits);
+      }
+      return limits;
     }
     return makeLimits(identity);
   }

@@ -234,6 +234,20 @@ export function extensionsSuite(harness: AdapterHarness): void {
       expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['ApiKeyHeader', 'ApiKeyQuery']);
     });
 
+    it('answers a letter-case variant of the prefix (where the framework matches one) with the canonical document', async () => {
+      const canonical = (await request(app.url).get(OPENAPI)).text;
+      let variants = 0;
+      // 17 spellings: one document for all, stating the prefix as configured (not one per spelling).
+      for (const spelling of ['/API/2FA', '/Api/2fa', '/api/2FA', '/aPi/2Fa', ...Array(13).fill('/API/2fa')]) {
+        const res = await request(app.url).get(`${spelling}/openapi.json`);
+        if (res.status === 404) continue; // Fastify matches paths case-sensitively: not under the prefix
+        variants++;
+        expect(res.status).toBe(200);
+        expect(res.text).toBe(canonical);
+      }
+      expect(variants).toBe(harness.name === 'fastify' ? 0 : 17);
+    });
+
     it('follows the prefix and leaves out the query-key scheme when the query key is off', async () => {
       await withServer(harness, contractOptions(clock, { prefix: '/v2/otp', allowQueryKey: false }), async (url) => {
         const doc = JSON.parse((await request(url).get('/v2/otp/openapi.json')).text) as OpenApiDoc;
