@@ -2,7 +2,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { TwoFaConfigError, TwoFaError } from './errors.js';
 import { secondsCeil } from './ratelimit.js';
 import { MemoryGuardCounter } from './stores/guard-memory.js';
-import type { GuardBucket, GuardCounter } from './stores/guard-types.js';
+import type { GuardBucket, GuardCounter, GuardState } from './stores/guard-types.js';
 import type { Identity } from './types.js';
 
 /**
@@ -68,6 +68,12 @@ export function resolveAuthFailureLimit(option: AuthFailureLimitOptions | false 
     maxClients: int('maxClients', option.maxClients, DEFAULT_AUTH_FAILURE_LIMIT.maxClients, 10_000_000),
   });
 }
+
+/**
+ * How long this process reuses the store's answer for a client (ms): with several instances, one
+ * may admit a failure or so more per second than the shared budget while another counts.
+ */
+export const SHARED_STATE_REUSE_MS = 1000;
 
 /** Failures allowed to a /56 and to a /48, as multiples of the address limit (`max`). */
 export const IPV6_PREFIX_BUDGETS = Object.freeze({ 56: 4, 48: 16 });
@@ -188,15 +194,40 @@ export function createAuthGuard(
   counter?: GuardCounter,
 ): AuthGuard {
   if (limit === false) return OFF;
-  const { windowSeconds, max } = limit;
+  const { windowSeconds, max, maxClients } = limit;
   const counts: GuardCounter = counter ?? new MemoryGuardCounter(limit.maxClients, clock);
   const pending = new Map<string, Pending>();
+  /**
+   * A store's answers, reused for up to `SHARED_STATE_REUSE_MS` by this process, so a client's
+   * requests cost one store call per second, not one each; a failure here refreshes it at once.
+   */
+  const recent = new Map<string, { remaining: number; resetAt: number; until: number }>();
+
+  function remember(name: string, state: GuardState): void {
+    if (counter === undefined) return;
+    const now = performance.now();
+    if (recent.size >= maxClients) recent.clear();
+    recent.set(name, {
+      remaining: state.remaining,
+      resetAt: now + state.resetMs,
+      until: now + Math.min(SHARED_STATE_REUSE_MS, state.resetMs),
+    });
+  }
+
+  async function current(buckets: readonly GuardBucket[], name: string): Promise<GuardState> {
+    const hit = counter === undefined ? undefined : recent.get(name);
+    const now = performance.now();
+    if (hit !== undefined && hit.until > now) return { remaining: hit.remaining, resetMs: hit.resetAt - now };
+    const state = await counts.authFailures(buckets, windowSeconds, false);
+    remember(name, state);
+    return state;
+  }
 
   /** Registers a lookup once the client has room for it as a potential failure; refuses at 0 left. */
   async function admit(buckets: readonly GuardBucket[], token: string, deadline: number): Promise<void> {
     const name = (buckets[0] as GuardBucket).key;
     for (;;) {
-      const state = await counts.authFailures(buckets, windowSeconds, false);
+      const state = await current(buckets, name);
       if (state.remaining <= 0) throw tooMany(state.resetMs);
       let p = pending.get(name);
       const guesses = (p?.keys.size ?? 0) + (p?.keys.has(token) ? 0 : 1);
@@ -232,7 +263,7 @@ export function createAuthGuard(
       let identity: Identity | null | undefined;
       try {
         identity = await run(Math.max(1, deadline - performance.now()));
-        if (identity === null) await counts.authFailures(buckets, windowSeconds, true);
+        if (identity === null) remember(name, await counts.authFailures(buckets, windowSeconds, true));
         return identity;
       } finally {
         release(name, token);

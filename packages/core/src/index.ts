@@ -5,6 +5,7 @@ export {
   clientBuckets,
   DEFAULT_AUTH_FAILURE_LIMIT,
   IPV6_PREFIX_BUDGETS,
+  SHARED_STATE_REUSE_MS,
 } from './auth-guard.js';
 export { bodyParams, mediaType, parseRawBody, readStream } from './body.js';
 export { CONTENT_TYPE, type Envelope, envelope, errorEnvelope } from './envelope.js';

@@ -10,7 +10,7 @@ import { generateSync } from 'otplib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPRESS, FASTIFY, type RunningServer } from '../../../contract/src/index.js';
-import { encodeBase32, RedisStore, staticKeys } from '../../src/index.js';
+import { encodeBase32, RedisStore, SHARED_STATE_REUSE_MS, staticKeys } from '../../src/index.js';
 import { connect, type RedisServer, redisTestsEnabled, startRedis } from './redis-harness.js';
 
 const enabled = redisTestsEnabled('shared failed-auth budget and verify memory on one Redis');
@@ -80,6 +80,9 @@ describe.runIf(enabled)(
           .get('/api/2fa/usage')
           .set('X-API-Key', key);
       for (const i of [0, 1, 0, 1]) expect((await usage(i, `guess-${i}-${Math.random()}`)).status).toBe(401);
+      // Each instance reuses the shared count it last saw for up to a second (documented); after
+      // that, both refuse: 2 failures on each are the one budget of 4.
+      await new Promise((resolve) => setTimeout(resolve, SHARED_STATE_REUSE_MS + 50));
       const refused = await usage(0, 'guess-next');
       expect(refused.status).toBe(429);
       expect(refused.body.message).toBe('Too many failed authentication attempts');
