@@ -1,5 +1,6 @@
 import { clientBucket, createTwoFa, type Identity, staticKeys, TwoFaConfigError } from '@twofa-kit/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAuthGuard } from '../src/auth-guard.js';
 import { type ExtServer, get, serve } from './ext-server.js';
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 20); // 40 s before the minute ends
@@ -201,36 +202,25 @@ describe('failed-auth guard', () => {
   });
 
   it('gives the whole lookup one deadline, waiting included: 503 past it, never a hang', async () => {
-    let release: (() => void) | undefined;
+    const guard = createAuthGuard({ max: 1, windowSeconds: 60, maxClients: 100 }, () => START);
     let lookups = 0;
-    const kit = createTwoFa({
-      resolveKey: () =>
-        new Promise<null>((resolve) => {
-          lookups++;
-          release = () => resolve(null);
-        }),
-      authFailureLimit: { max: 1 },
-      keyLookupTimeoutMs: 200,
-    });
-    const call = (key: string) =>
-      kit.handle({
-        method: 'GET',
-        path: '/usage',
-        rawQuery: '',
-        headers: { 'x-api-key': key },
-        body: { kind: 'none' },
-        ip: '192.0.2.40',
+    let release: (() => void) | undefined;
+    const hanging = () =>
+      new Promise<null>((resolve) => {
+        lookups++;
+        release = () => resolve(null);
       });
-    // The first lookup hangs; a second key from the address waits for it (1 failure left), and
-    // both answer 503 at the one deadline instead of waiting on.
-    const [first, second] = await Promise.all([call('a'), call('b')]);
-    expect(first.status).toBe(503);
-    expect(second.status).toBe(503);
-    // The waiter's time was spent waiting: its own lookup never started (it would have had a fresh
-    // timeout of its own before, re-queueing without a deadline).
+    // A first lookup from the address is in flight (1 failure left, so a second key must wait).
+    const first = guard.lookup('192.0.2.40', 'a', hanging, 60_000);
+    // The second's time runs out while it waits: 503, and its own lookup never starts (before, it
+    // waited without a deadline for as long as the first lookup took).
+    await expect(guard.lookup('192.0.2.40', 'b', hanging, 50)).rejects.toMatchObject({ kind: 'UNAVAILABLE' });
     expect(lookups).toBe(1);
     release?.();
-    await kit.close();
+    expect(await first).toBeNull();
+    await expect(guard.lookup('192.0.2.40', 'c', hanging, 50)).rejects.toMatchObject({
+      kind: 'TOO_MANY_AUTH_FAILURES',
+    });
   });
 
   it('rejects a bad configuration at start-up', () => {
