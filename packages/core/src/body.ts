@@ -198,18 +198,23 @@ export function repeatedJsonKeys(text: string): ReadonlySet<string> | typeof TOO
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       let j = i + 1;
+      let escaped = false;
       while (j < text.length) {
         const d = text.charCodeAt(j);
-        if (d === BACKSLASH) j += 2;
-        else if (d === QUOTE) break;
+        if (d === BACKSLASH) {
+          escaped = true;
+          j += 2;
+        } else if (d === QUOTE) break;
         else j++;
       }
       if (depth === 1 && expectKey) {
-        let key: unknown;
-        try {
-          key = JSON.parse(text.slice(i, j + 1));
-        } catch {
-          return NO_KEYS; // not JSON: JSON.parse answers
+        let key: unknown = text.slice(i + 1, j);
+        if (escaped) {
+          try {
+            key = JSON.parse(text.slice(i, j + 1));
+          } catch {
+            return NO_KEYS; // not JSON: JSON.parse answers
+          }
         }
         if (!keys.has(key as string)) keys.add(key as string);
         else {
