@@ -6,7 +6,8 @@
  *   pnpm bench                full run (5 rounds × 10 s per row, ~10 minutes)
  *   pnpm bench --short        under a minute (2 rounds × 1.5 s per row; 100k identities only)
  *   pnpm bench --soak [min]   steady load on Fastify + kit for `min` minutes (default 10), heap every 10 s
- * Options: --only http,micro,memory   --rows fastify-bare,fastify-kit   --rounds N   --duration S   --no-build
+ *   pnpm bench --only pathological   pathological inputs on each adapter: cost as a ratio to a normal request
+ * Options: --only http,micro,memory,pathological   --rows fastify-bare,fastify-kit   --rounds N   --duration S   --no-build
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { httpTable, memoryTable, microTable, soakTable } from './lib/format.mjs'
 import { runLoad } from './lib/load.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { runSoak } from './lib/soak.mjs';
+import { MAX_RATIO, pathologicalTable, runPathological } from './pathological.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);
@@ -30,7 +32,7 @@ function value(name, fallback) {
 const short = flag('short');
 const soak = flag('soak');
 const mode = soak ? 'soak' : short ? 'short' : 'full';
-const sections = (value('only', 'http,micro,memory') ?? '').split(',');
+const sections = (value('only', 'http,micro,memory,pathological') ?? '').split(',');
 const rowFilter = value('rows', undefined)?.split(',');
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -87,6 +89,12 @@ async function main() {
           out.memory.push(await runChild('memory.mjs', [String(n)], { execArgv: ['--expose-gc'] }));
         }
         console.log(memoryTable(out.memory));
+      }
+      if (sections.includes('pathological')) {
+        out.pathological = await runPathological({ short });
+        console.log(pathologicalTable(out.pathological));
+        const over = out.pathological.rows.filter((r) => r.ratio >= MAX_RATIO);
+        if (over.length > 0) process.exitCode = 1;
       }
       if (sections.includes('http')) {
         out.http = await runLoad({

@@ -6,7 +6,10 @@ try {
   const config = configFromEnv();
   const metrics = metricsFromEnv();
   const { store, close } = await limiterStore(config.redisUrl, metrics);
-  const app = buildApp({ resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent });
+  const app = buildApp(
+    { resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent },
+    { trustProxy: config.trustProxy },
+  );
   if (metrics !== undefined) {
     // TWOFA_METRICS=1: Prometheus metrics outside the prefix.
     app.get(METRICS_PATH, async (_request, reply) => {

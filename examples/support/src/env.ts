@@ -34,6 +34,12 @@ export interface EnvConfig {
   readonly demoKeys: readonly DemoKey[] | undefined;
   /** `REDIS_URL`, or undefined for the in-memory limiter. */
   readonly redisUrl: string | undefined;
+  /**
+   * `TRUST_PROXY`: the number of reverse proxies in front (default 0). Each example applies it
+   * with its framework's own setting, so the client address is the one the nearest proxy
+   * appended to `X-Forwarded-For`, never one the client wrote.
+   */
+  readonly trustProxy: number;
 }
 
 export const DEFAULT_PORT = 3000;
@@ -89,6 +95,18 @@ function readRedisUrl(text: string | undefined): string | undefined {
   return text.trim();
 }
 
+function readTrustProxy(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return 0;
+  const t = text.trim();
+  const hops = Number(t);
+  if (t.length > 2 || !Number.isSafeInteger(hops) || hops < 0 || String(hops) !== t) {
+    throw new TwoFaConfigError(
+      `TRUST_PROXY must be the number of proxies in front, 0 to 99, got ${JSON.stringify(text)}`,
+    );
+  }
+  return hops;
+}
+
 /** One random key per plan, e.g. `demo_free_3q2…` (128 random bits). */
 function makeDemoKeys(planTable: PlanTable): DemoKey[] {
   return Object.keys(planTable).map((plan) => ({
@@ -99,7 +117,8 @@ function makeDemoKeys(planTable: PlanTable): DemoKey[] {
 
 /**
  * Reads the example servers' environment: `PORT`, `HOST`, `TWOFA_API_KEYS` (`k1:free,k2:pro`),
- * `TWOFA_PLANS` (a JSON object adding or replacing plans; `null` = unlimited) and `REDIS_URL`.
+ * `TWOFA_PLANS` (a JSON object adding or replacing plans; `null` = unlimited), `REDIS_URL` and
+ * `TRUST_PROXY` (proxies in front, default 0).
  * Without keys, makes one demo key per plan. Anything invalid — a bad port, JSON, plan, or a key
  * naming a plan that does not exist — throws a `TwoFaConfigError` saying what to fix; the message
  * never contains a key.
@@ -110,6 +129,7 @@ export function configFromEnv(env: EnvSource = process.env): EnvConfig {
   const plans = readPlans(env.TWOFA_PLANS);
   const planTable = resolvePlans(plans);
   const redisUrl = readRedisUrl(env.REDIS_URL);
+  const trustProxy = readTrustProxy(env.TRUST_PROXY);
 
   const given = env.TWOFA_API_KEYS?.trim() ? parseKeyList(env.TWOFA_API_KEYS) : undefined;
   const demoKeys = given === undefined || given.size === 0 ? makeDemoKeys(planTable) : undefined;
@@ -118,12 +138,13 @@ export function configFromEnv(env: EnvSource = process.env): EnvConfig {
   for (const plan of table.values()) {
     n++;
     if (!Object.hasOwn(planTable, plan)) {
+      // The entry by position only: a reversed entry (`free:sk_live_x`) has the key where the plan goes.
       throw new TwoFaConfigError(
-        `TWOFA_API_KEYS entry ${n} names the unknown plan ${JSON.stringify(plan)} (plans: ${Object.keys(planTable).join(', ')})`,
+        `TWOFA_API_KEYS entry ${n} names an unknown plan (plans: ${Object.keys(planTable).join(', ')}; entries are key:plan)`,
       );
     }
   }
-  return Object.freeze({ port, host, resolveKey: staticKeys(table), plans, planTable, demoKeys, redisUrl });
+  return Object.freeze({ port, host, resolveKey: staticKeys(table), plans, planTable, demoKeys, redisUrl, trustProxy });
 }
 
 /** `http://host:port`, with an IPv6 host in brackets. */

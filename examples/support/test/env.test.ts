@@ -51,8 +51,20 @@ describe('configFromEnv', () => {
   it('rejects a key naming an unknown plan, without echoing the key', () => {
     const run = () => configFromEnv({ TWOFA_API_KEYS: 'secretkey1:free,secretkey2:gold' });
     expect(run).toThrow(TwoFaConfigError);
-    expect(run).toThrow(/entry 2 names the unknown plan "gold" \(plans: free, pro, ultra\)/);
+    expect(run).toThrow(/entry 2 names an unknown plan \(plans: free, pro, ultra; entries are key:plan\)/);
     expect(() => run()).not.toThrow(/secretkey/);
+    // A reversed entry puts the key where the plan goes: the message names the entry by position only.
+    const reversed = () => configFromEnv({ TWOFA_API_KEYS: 'free:sk_live_x9Y' });
+    expect(reversed).toThrow(/entry 1 names an unknown plan/);
+    expect(() => reversed()).not.toThrow(/sk_live/);
+  });
+
+  it('reads TRUST_PROXY (default 0) and rejects what is not a small count', () => {
+    expect(configFromEnv({}).trustProxy).toBe(0);
+    expect(configFromEnv({ TRUST_PROXY: ' 2 ' }).trustProxy).toBe(2);
+    for (const bad of ['-1', '1.5', 'true', 'x', '100', '01']) {
+      expect(() => configFromEnv({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY must be/);
+    }
   });
 
   it('rejects a malformed key list', () => {

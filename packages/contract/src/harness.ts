@@ -19,6 +19,13 @@ export interface HostSetup {
   withHostParsers?: boolean;
   /** The host's own routes, error handler and 404 (see HOST_ROUTES). */
   hostRoutes?: boolean;
+  /**
+   * Reverse proxies in front, as the README shows per framework (the setting a client cannot
+   * forge): Fastify `trustProxy: (address, hop) => hop < n`, Koa `proxy = true` with
+   * `maxIpsCount = n`, Express `trust proxy` = n. The client address is then the one the nearest
+   * proxy appended.
+   */
+  trustProxyHops?: number;
 }
 
 export interface RunningServer {
@@ -65,13 +72,22 @@ function listen(server: http.Server): Promise<RunningServer> {
   });
 }
 
+/** Fastify's trust function for `n` proxies in front: the socket peer and the n - 1 hops before it. */
+export function trustHops(n: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < n;
+}
+
 export const FASTIFY: AdapterHarness = {
   name: 'fastify',
   async start(options, host = {}) {
     // The documented setup: a core built first, so Fastify's frameworkErrors (URLs it cannot
     // decode, answered before any plugin runs) can answer under the prefix in the envelope too.
     const twoFa = createTwoFa(options);
-    const app = Fastify({ frameworkErrors: twoFaFrameworkErrors(twoFa) });
+    const app = Fastify({
+      frameworkErrors: twoFaFrameworkErrors(twoFa),
+      // Fastify 5 refuses a bare hop count (`trustProxy: 1` trusts nothing); a function counts hops.
+      ...(host.trustProxyHops ? { trustProxy: trustHops(host.trustProxyHops) } : {}),
+    });
     app.addHook('onClose', () => twoFa.close());
     if (host.withHostParsers) {
       // The host's own parsers for the content types the kit reads (the kit's routes read the body
@@ -108,6 +124,10 @@ export const KOA: AdapterHarness = {
   name: 'koa',
   async start(options, host = {}) {
     const app = new Koa();
+    if (host.trustProxyHops) {
+      app.proxy = true;
+      app.maxIpsCount = host.trustProxyHops;
+    }
     const router = koaRouter(options);
     if (host.hostRoutes) {
       app.use(async (ctx, next) => {
@@ -144,6 +164,7 @@ export const EXPRESS: AdapterHarness = {
   name: 'express',
   async start(options, host = {}) {
     const app = express();
+    if (host.trustProxyHops) app.set('trust proxy', host.trustProxyHops);
     const router = expressRouter(options);
     if (host.withHostParsers) app.use(express.json(), express.urlencoded({ extended: false }));
     app.use(router);

@@ -57,7 +57,7 @@ describe('README extensions examples', () => {
       const url = await start();
       try {
         const previous = otplibCode(SECRET, NOW / 1000 - 30);
-        expect(await checkCode(url, 'pro-key', SECRET, previous)).toEqual({ valid: true, delta: -1 });
+        expect(await checkCode(url, 'pro-key', SECRET, previous)).toEqual({ valid: true, delta: -1, replayed: false });
         await expect(checkCode(url, 'pro-key', SECRET, '12')).rejects.toThrow('400 Invalid or missing code');
       } finally {
         await server.close();

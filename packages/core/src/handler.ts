@@ -6,10 +6,12 @@ import type { TwoFaEvent, TwoFaEventType } from './events.js';
 import { presentedKey } from './keys.js';
 import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
 import { readParams } from './params.js';
+import { trimTrailingSlashes } from './path.js';
 import { windowsFor } from './plans.js';
 import { hasCalendarWindow, policyHeader, rateLimitHeaders, secondsCeil } from './ratelimit.js';
 import { ROUTES } from './routes/index.js';
 import type { RouteDef } from './routes/types.js';
+import type { GuardCounter } from './stores/guard-types.js';
 import type { ConsumeResult, WindowSpec } from './stores/types.js';
 import type { Identity, TwoFaRequest, TwoFaResponse } from './types.js';
 
@@ -39,13 +41,18 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   const config = resolveOptions(options);
   const routes = ROUTES;
   const byPath = new Map(routes.map((r) => [r.path, r]));
-  const planLimits = new Map<string, Limits | undefined>();
-  const authGuard = createAuthGuard(config.authFailureLimit, config.clock);
+  const planLimits = new Map<string, Limits>();
+  const authGuard = createAuthGuard(config.authFailureLimit, config.clock, guardCounterOf(config.store));
 
   function limitsFor(identity: Identity): Limits | undefined {
-    if (identity.limits === undefined) {
-      if (!planLimits.has(identity.plan)) planLimits.set(identity.plan, makeLimits(identity));
-      return planLimits.get(identity.plan);
+    // Cached per configured plan only: plan strings a key store makes up never grow the cache.
+    if (identity.limits === undefined && Object.hasOwn(config.plans, identity.plan)) {
+      let limits = planLimits.get(identity.plan);
+      if (limits === undefined) {
+        limits = makeLimits(identity);
+        if (limits !== undefined) planLimits.set(identity.plan, limits);
+      }
+      return limits;
     }
     return makeLimits(identity);
   }
@@ -84,14 +91,14 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     }
   }
 
-  async function resolveIdentity(apiKey: string): Promise<Identity | null> {
+  async function resolveIdentity(apiKey: string, timeoutMs: number): Promise<Identity | null> {
     let result: ReturnType<typeof config.resolveKey>;
     try {
       result = config.resolveKey(apiKey);
     } catch (cause) {
       throw new TwoFaError('INTERNAL', { cause });
     }
-    if (isThenable(result)) result = await withTimeout(Promise.resolve(result), config.keyLookupTimeoutMs);
+    if (isThenable(result)) result = await withTimeout(Promise.resolve(result), timeoutMs);
     if (result === null || result === undefined) return null;
     if (
       typeof result !== 'object' ||
@@ -121,7 +128,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     let decision: LimiterDecision | undefined;
     try {
       const path = request.path;
-      route = byPath.get(path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/, '') : path);
+      route = byPath.get(path.length > 1 && path.endsWith('/') ? trimTrailingSlashes(path) : path);
       if (route === undefined) throw new TwoFaError('NOT_FOUND');
       const method = HEAD_AS_GET.get(request.method) ?? request.method;
       if (!(route.methods as readonly string[]).includes(method)) {
@@ -135,8 +142,12 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       if (route.auth) {
         const apiKey = presentedKey(request.headers, query, config.allowQueryKey);
         // The failed-auth guard refuses a client past its 401 limit before the key store is asked.
-        identity = await authGuard.lookup(request.ip, apiKey, async () =>
-          apiKey === undefined ? null : resolveIdentity(apiKey),
+        // One deadline for the whole lookup, waiting behind other lookups of the address included.
+        identity = await authGuard.lookup(
+          request.ip,
+          apiKey,
+          async (timeLeftMs) => (apiKey === undefined ? null : resolveIdentity(apiKey, timeLeftMs)),
+          config.keyLookupTimeoutMs,
         );
         if (identity === null) throw new TwoFaError('UNAUTHORIZED');
         const limits = limitsFor(identity);
@@ -219,6 +230,12 @@ function rateLimited(limit: ConsumeResult): TwoFaError {
     data: { retry_after: retryAfter },
     headers: { 'retry-after': String(retryAfter) },
   });
+}
+
+/** The store's own failed-auth counter (Redis: shared by every instance), when it has one. */
+function guardCounterOf(store: ResolvedConfig['store']): GuardCounter | undefined {
+  const authFailures = store.authFailures;
+  return typeof authFailures === 'function' ? { authFailures: authFailures.bind(store) } : undefined;
 }
 
 function eventFor(error: TwoFaError): TwoFaEventType {

@@ -2,7 +2,10 @@ export {
   type AuthFailureLimit,
   type AuthFailureLimitOptions,
   clientBucket,
+  clientBuckets,
   DEFAULT_AUTH_FAILURE_LIMIT,
+  IPV6_PREFIX_BUDGETS,
+  SHARED_STATE_REUSE_MS,
 } from './auth-guard.js';
 export { bodyParams, mediaType, parseRawBody, readStream } from './body.js';
 export { CONTENT_TYPE, type Envelope, envelope, errorEnvelope } from './envelope.js';
@@ -45,7 +48,9 @@ export { policyHeader, rateLimitHeader } from './ratelimit.js';
 export { REDACTED, REDACTED_QUERY_PARAMS, redactUrl } from './redact.js';
 export { ROUTES } from './routes/index.js';
 export type { JsonSchema, RouteContext, RouteDef, RouteMethod, RouteOutcome } from './routes/types.js';
-export { decodeSecret, encodeBase32, MAX_SECRET_CHARS, MAX_SECRET_INPUT_LENGTH } from './secret.js';
+export { decodeSecret, encodeBase32, MAX_SECRET_CHARS, MAX_SECRET_INPUT_LENGTH, MIN_SECRET_CHARS } from './secret.js';
+export { MemoryGuardCounter, OVERFLOW_BUCKET } from './stores/guard-memory.js';
+export type { GuardBucket, GuardCounter, GuardState } from './stores/guard-types.js';
 export { DEFAULT_MAX_IDENTITIES, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export {
   DEFAULT_REDIS_COOLDOWN_MS,
@@ -60,6 +65,7 @@ export {
 } from './stores/redis.js';
 export type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './stores/types.js';
 export { CALENDAR_MONTH, windowEnd, windowStart } from './stores/windows.js';
+export type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './stores/verify-types.js';
 export {
   ALGORITHMS,
   hotp,

@@ -22,9 +22,20 @@ export interface CachedKeysOptions {
   negativeTtlMs?: number;
   /** The clock for the TTLs, in ms. Default `performance.now`. Tests move it instead of sleeping. */
   clock?: () => number;
+  /**
+   * How long a lookup in flight is shared with later callers of the same key, in ms (the core's
+   * default key lookup timeout). Past it the entry is dropped, so a store that never answers
+   * holds nothing: the next caller starts a new lookup. Default 3,000.
+   */
+  inFlightTimeoutMs?: number;
 }
 
-export const CACHED_KEYS_DEFAULTS = Object.freeze({ max: 10_000, ttlMs: 60_000, negativeTtlMs: 5_000 });
+export const CACHED_KEYS_DEFAULTS = Object.freeze({
+  max: 10_000,
+  ttlMs: 60_000,
+  negativeTtlMs: 5_000,
+  inFlightTimeoutMs: 3_000,
+});
 
 /** A key store with a cache in front; `invalidate`/`clear` drop entries (on revocation, say). */
 export interface CachedKeyStore extends ResolveKey {
@@ -33,6 +44,8 @@ export interface CachedKeyStore extends ResolveKey {
   clear(): void;
   /** Entries held (known and unknown keys). */
   readonly size: number;
+  /** Lookups in flight (at most `max`; each dropped after `inFlightTimeoutMs`). */
+  readonly inFlight: number;
 }
 
 function count(name: string, value: unknown, fallback: number, min: number): number {
@@ -53,6 +66,12 @@ export function cachedKeys(resolve: ResolveKey, options: CachedKeysOptions = {})
   const max = count('max', options.max, CACHED_KEYS_DEFAULTS.max, 1);
   const ttlMs = count('ttlMs', options.ttlMs, CACHED_KEYS_DEFAULTS.ttlMs, 1);
   const negativeTtlMs = count('negativeTtlMs', options.negativeTtlMs, CACHED_KEYS_DEFAULTS.negativeTtlMs, 0);
+  const inFlightTimeoutMs = count(
+    'inFlightTimeoutMs',
+    options.inFlightTimeoutMs,
+    CACHED_KEYS_DEFAULTS.inFlightTimeoutMs,
+    1,
+  );
   const clock = options.clock;
   const cache = new LRUCache<string, Entry>({
     max,
@@ -73,6 +92,8 @@ export function cachedKeys(resolve: ResolveKey, options: CachedKeysOptions = {})
     if (hit !== undefined) return hit.identity;
     const running = inFlight.get(name);
     if (running !== undefined) return running;
+    // Bounded: with `max` lookups already in flight, this one runs unshared (and is still cached).
+    const share = inFlight.size < max;
     // The callback runs in a microtask, so even one that throws synchronously settles `promise`.
     const promise: Promise<Identity | null> = Promise.resolve()
       .then(() => resolve(apiKey))
@@ -90,7 +111,18 @@ export function cachedKeys(resolve: ResolveKey, options: CachedKeysOptions = {})
           throw error;
         },
       );
-    inFlight.set(name, promise);
+    if (share) {
+      inFlight.set(name, promise);
+      // A store that never answers must not hold the entry (nor its callers) for ever.
+      const timer = setTimeout(() => {
+        if (inFlight.get(name) === promise) inFlight.delete(name);
+      }, inFlightTimeoutMs);
+      timer.unref?.();
+      promise.then(
+        () => clearTimeout(timer),
+        () => clearTimeout(timer),
+      );
+    }
     return promise;
   };
 
@@ -109,6 +141,7 @@ export function cachedKeys(resolve: ResolveKey, options: CachedKeysOptions = {})
       },
     },
     size: { get: () => cache.size },
+    inFlight: { get: () => inFlight.size },
   }) as CachedKeyStore;
 }
 

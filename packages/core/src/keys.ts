@@ -42,8 +42,9 @@ export function presentedKey(headers: HeaderMap, query: URLSearchParams, allowQu
 export type StaticKeyTable = Readonly<Record<string, Identity | string>> | ReadonlyMap<string, Identity | string>;
 
 /**
- * A key store over a fixed table of `key → identity` (or `key → plan`, the id then being a hash
- * of the key). Keys are held only as SHA-256 digests; a lookup hashes the presented key, finds the
+ * A key store over a fixed table of `key → identity` (`{ plan, id }`, the id yours) or `key → plan`
+ * (the id then being `key_` and 16 hex digits of the key's unsalted SHA-256: prefer giving ids,
+ * since ids show up in events and logs). Keys are held only as SHA-256 digests; a lookup hashes the presented key, finds the
  * digest and confirms it with a constant-time comparison, so timing reveals nothing about how much
  * of a key was right.
  */
@@ -60,6 +61,8 @@ export function staticKeys(table: StaticKeyTable): ResolveKey {
     if (typeof identity.id !== 'string' || identity.id === '' || typeof identity.plan !== 'string') {
       throw new TwoFaConfigError('staticKeys: each identity needs a string id and plan');
     }
+    // Ids appear in events, logs and (hashed) Redis key names: an id that is its key would leak it.
+    if (identity.id === key) throw new TwoFaConfigError('staticKeys: an identity id must not be its key');
     byHash.set(digest.toString('hex'), { digest, identity: Object.freeze({ ...identity }) });
   }
   return (apiKey: string) => {

@@ -1,6 +1,7 @@
 import { ERROR_KINDS, type ErrorKind } from './errors.js';
 import type { ResolvedConfig } from './options.js';
 import type { ParamDef } from './params.js';
+import { trimTrailingSlashes } from './path.js';
 import type { JsonSchema, RouteDef, RouteMethod } from './routes/types.js';
 
 /**
@@ -323,7 +324,7 @@ function operation(route: RouteDef, method: RouteMethod, settings: OpenApiSettin
 
 /** The OpenAPI 3.1 document of `routes` mounted at `settings.basePath`. */
 export function openApiDocument(routes: readonly RouteDef[], settings: OpenApiSettings): Record<string, unknown> {
-  const base = settings.basePath === '/' ? '' : settings.basePath.replace(/\/+$/, '');
+  const base = settings.basePath === '/' ? '' : trimTrailingSlashes(settings.basePath);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const item: Record<string, unknown> = {};

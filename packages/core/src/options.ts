@@ -1,10 +1,13 @@
 import { type AuthFailureLimit, type AuthFailureLimitOptions, resolveAuthFailureLimit } from './auth-guard.js';
 import { TwoFaConfigError } from './errors.js';
 import type { TwoFaEvent } from './events.js';
+import { trimTrailingSlashes } from './path.js';
 import { type PlanTable, resolvePlans } from './plans.js';
-import { MAX_SECRET_CHARS } from './secret.js';
+import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from './secret.js';
 import { MemoryStore } from './stores/memory.js';
 import type { LimiterStore } from './stores/types.js';
+import { MemoryVerifyMemory } from './stores/verify-memory.js';
+import type { VerifyMemory } from './stores/verify-types.js';
 import type { TotpEngine } from './totp.js';
 import type { PlanLimits, ResolveKey } from './types.js';
 
@@ -29,6 +32,11 @@ export interface TwoFaOptions {
   bodyLimit?: number;
   /** Most Base32 characters in a secret (after removing spaces, hyphens, padding). Default 256. */
   maxSecretLength?: number;
+  /**
+   * Fewest Base32 characters in a secret (after removing spaces, hyphens, padding). Default 16
+   * (10 bytes, the seed's example `JBSWY3DPEHPK3PXP`); shorter is a 400 `Invalid or missing secret`.
+   */
+  minSecretLength?: number;
   /** Time allowed to `resolveKey` before the request gets a 503. Default 3000 ms. */
   keyLookupTimeoutMs?: number;
   /**
@@ -58,6 +66,12 @@ export interface TwoFaOptions {
    * input is valid: two limiter calls per valid request instead of one.
    */
   countInvalidRequests?: boolean;
+  /**
+   * Guessing bound of `POST /verify`: after `max` failed verifications of one secret by one
+   * identity within `windowSeconds` (from the first failure), verifications of that secret answer
+   * 429 until the window ends; other secrets are unaffected. Default `{ max: 5, windowSeconds: 300 }`.
+   */
+  verifyFailureLimit?: { max?: number; windowSeconds?: number };
 }
 
 /** Options with every default applied, validated once at construction. */
@@ -71,6 +85,7 @@ export interface ResolvedConfig {
   readonly allowQueryKey: boolean;
   readonly bodyLimit: number;
   readonly maxSecretLength: number;
+  readonly minSecretLength: number;
   readonly keyLookupTimeoutMs: number;
   readonly storeTimeoutMs: number;
   readonly clock: () => number;
@@ -78,6 +93,9 @@ export interface ResolvedConfig {
   readonly onEvent: ((event: TwoFaEvent) => void) | undefined;
   readonly countInvalidRequests: boolean;
   readonly authFailureLimit: AuthFailureLimit | false;
+  readonly verifyFailureLimit: { readonly max: number; readonly windowSeconds: number };
+  /** The verify route's replay memory: the store's own (`recordVerification`), else one per process. */
+  readonly verifyMemory: VerifyMemory;
 }
 
 export const DEFAULT_PREFIX = '/api/2fa';
@@ -104,8 +122,14 @@ export function normalisePrefix(prefix: string): string {
   if (typeof prefix !== 'string' || !prefix.startsWith('/') || /[?#\s]/.test(prefix)) {
     throw new TwoFaConfigError(`prefix must be a path starting with "/", got ${JSON.stringify(prefix)}`);
   }
-  const trimmed = prefix.replace(/\/+$/, '');
+  const trimmed = trimTrailingSlashes(prefix);
   return trimmed;
+}
+
+function verifyMemoryOf(store: LimiterStore, clock: () => number): VerifyMemory {
+  const record = store.recordVerification;
+  if (typeof record === 'function') return { recordVerification: record.bind(store) };
+  return new MemoryVerifyMemory(clock);
 }
 
 export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
@@ -121,6 +145,8 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
   if (typeof store.consume !== 'function' || typeof store.peek !== 'function') {
     throw new TwoFaConfigError('store must implement consume() and peek()');
   }
+  const maxSecretLength = positiveInt('maxSecretLength', options.maxSecretLength, MAX_SECRET_CHARS, 1024);
+  const minSecretLength = positiveInt('minSecretLength', options.minSecretLength, MIN_SECRET_CHARS, maxSecretLength);
   return Object.freeze({
     resolveKey: options.resolveKey,
     prefix: normalisePrefix(options.prefix ?? DEFAULT_PREFIX),
@@ -129,7 +155,8 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
     ownsStore: options.store === undefined,
     allowQueryKey: options.allowQueryKey ?? true,
     bodyLimit: positiveInt('bodyLimit', options.bodyLimit, DEFAULT_BODY_LIMIT, 1024 * 1024 * 1024),
-    maxSecretLength: positiveInt('maxSecretLength', options.maxSecretLength, MAX_SECRET_CHARS, 1024),
+    maxSecretLength,
+    minSecretLength,
     keyLookupTimeoutMs: positiveInt('keyLookupTimeoutMs', options.keyLookupTimeoutMs, DEFAULT_KEY_LOOKUP_TIMEOUT_MS),
     storeTimeoutMs: positiveInt('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS),
     clock,
@@ -137,5 +164,15 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
     onEvent: options.onEvent,
     countInvalidRequests: flag('countInvalidRequests', options.countInvalidRequests, true),
     authFailureLimit: resolveAuthFailureLimit(options.authFailureLimit),
+    verifyFailureLimit: Object.freeze({
+      max: positiveInt('verifyFailureLimit.max', options.verifyFailureLimit?.max, 5, 1_000_000),
+      windowSeconds: positiveInt(
+        'verifyFailureLimit.windowSeconds',
+        options.verifyFailureLimit?.windowSeconds,
+        300,
+        86_400,
+      ),
+    }),
+    verifyMemory: verifyMemoryOf(store, clock),
   });
 }

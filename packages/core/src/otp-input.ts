@@ -20,10 +20,20 @@ function uriInteger(params: URLSearchParams, name: 'digits' | 'period'): number 
   if (all.length === 0) return undefined;
   const raw = all[0] as string;
   const bounds = TOTP_BOUNDS[name];
-  if (all.length > 1 || !/^[0-9]{1,10}$/.test(raw)) badParameter(name);
+  if (all.length > 1 || !isDigits(raw)) badParameter(name);
   const n = Number(raw);
   if (n < bounds.min || n > bounds.max) badParameter(name);
   return n;
+}
+
+/** 1 to 10 ASCII digits (a plain loop: no regular expression on request data). */
+function isDigits(raw: string): boolean {
+  if (raw.length === 0 || raw.length > 10) return false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 /**
@@ -31,7 +41,7 @@ function uriInteger(params: URLSearchParams, name: 'digits' | 'period'): number 
  * `secret`, `digits`, `period` and `algorithm` apply. An explicit `digits`/`period`/`algorithm`
  * that contradicts the URI is a 400 (INVALID_PARAMETER naming it); an equal one is accepted.
  */
-export function totpParams(values: ParamValues, maxSecretChars: number): TotpParams {
+export function totpParams(values: ParamValues, maxSecretChars: number, minSecretChars = 1): TotpParams {
   const secretInput = values.secret as string;
   let secretText = secretInput;
   let uriDigits: number | undefined;
@@ -60,7 +70,7 @@ export function totpParams(values: ParamValues, maxSecretChars: number): TotpPar
     }
   }
 
-  const key = decodeSecret(secretText, maxSecretChars);
+  const key = decodeSecret(secretText, maxSecretChars, minSecretChars);
   if (key === undefined) throw new TwoFaError('INVALID_SECRET');
   return {
     key,

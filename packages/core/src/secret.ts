@@ -8,6 +8,8 @@
 export const MAX_SECRET_INPUT_LENGTH = 1024;
 /** Most Base32 characters after normalisation: 256 characters = 160 bytes of key. */
 export const MAX_SECRET_CHARS = 256;
+/** Fewest Base32 characters the routes accept (the `minSecretLength` default): 16 = 10 bytes, the seed's example. */
+export const MIN_SECRET_CHARS = 16;
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** Char code → 5-bit value, -1 for characters outside the alphabet (both cases accepted). */
@@ -22,9 +24,10 @@ const EQUALS = 0x3d;
 
 /**
  * Decodes a user-supplied Base32 secret to key bytes, or returns `undefined` when it is not one:
- * empty, too long, a character outside the alphabet, `=` anywhere but at the end, or under 1 byte.
+ * empty, too long, a character outside the alphabet, `=` anywhere but at the end, under 1 byte,
+ * or fewer than `minChars` Base32 characters (the routes pass their `minSecretLength`).
  */
-export function decodeSecret(input: string, maxChars = MAX_SECRET_CHARS): Uint8Array | undefined {
+export function decodeSecret(input: string, maxChars = MAX_SECRET_CHARS, minChars = 1): Uint8Array | undefined {
   if (input.length === 0 || input.length > MAX_SECRET_INPUT_LENGTH) return undefined;
   const out = new Uint8Array(Math.floor((Math.min(input.length, maxChars) * 5) / 8));
   let chars = 0;
@@ -50,7 +53,8 @@ export function decodeSecret(input: string, maxChars = MAX_SECRET_CHARS): Uint8A
     }
   }
   // A clean secret fills `out` exactly; only spaces, hyphens or padding leave a shorter view.
-  return o === 0 ? undefined : o === out.length ? out : out.subarray(0, o);
+  if (o === 0 || chars < minChars) return undefined;
+  return o === out.length ? out : out.subarray(0, o);
 }
 
 /** Encodes key bytes as unpadded upper-case Base32 (for tests and otpauth URIs). */

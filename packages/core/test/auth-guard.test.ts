@@ -1,5 +1,6 @@
 import { clientBucket, createTwoFa, type Identity, staticKeys, TwoFaConfigError } from '@twofa-kit/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAuthGuard } from '../src/auth-guard.js';
 import { type ExtServer, get, serve } from './ext-server.js';
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 20); // 40 s before the minute ends
@@ -153,6 +154,73 @@ describe('failed-auth guard', () => {
     expect(clientBucket('::ffff:192.0.2.1')).toBe('192.0.2.1');
     expect(clientBucket('192.0.2.1')).toBe('192.0.2.1');
     expect(clientBucket(undefined)).toBe('unknown');
+  });
+
+  it('counts an IPv6 client in its /64, /56 and /48 together: rotating through a prefix does not reset the count', async () => {
+    const clock = { now: START };
+    srv = await serve({ resolveKey: () => null, clock: () => clock.now, authFailureLimit: { max: 2 } });
+    const usage = srv.at('/usage');
+    // A new /64 per request, all in one /56: the /56 budget (4 × 2) runs out.
+    for (let i = 0; i < 8; i++) expect((await get(usage, 'x', as(`2001:db8:1:${i}::1`))).status).toBe(401);
+    expect((await get(usage, 'x', as('2001:db8:1:9::1'))).status).toBe(429);
+    // Another /56 of the same /48 still has room, until the /48 budget (16 × 2) runs out.
+    let answered401 = 0;
+    for (let n = 1; n <= 7; n++) {
+      for (let i = 0; i < 4; i++) {
+        const status = (await get(usage, 'x', as(`2001:db8:1:${(n * 0x100 + i).toString(16)}::1`))).status;
+        if (status === 401) answered401++;
+      }
+    }
+    expect(answered401).toBe(16 * 2 - 8);
+    expect((await get(usage, 'x', as('2001:db8:1:ff00::1'))).status).toBe(429);
+    // Another /48 is unaffected.
+    expect((await get(usage, 'x', as('2001:db8:2::1'))).status).toBe(401);
+    clock.now = START + 40_000;
+    expect((await get(usage, 'x', as('2001:db8:1:9::1'))).status).toBe(401);
+  });
+
+  it('a full table never forgets a counting client: new clients share the overflow bucket', async () => {
+    const clock = { now: START };
+    srv = await serve({
+      resolveKey: () => null,
+      clock: () => clock.now,
+      authFailureLimit: { max: 2, maxClients: 3 },
+    });
+    const usage = srv.at('/usage');
+    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) expect((await get(usage, 'x', as(ip))).status).toBe(401);
+    expect((await get(usage, 'x', as('192.0.2.1'))).status).toBe(401);
+    // A flood of fresh addresses: counted in one shared overflow bucket, never evicting 192.0.2.1.
+    expect((await get(usage, 'x', as('198.51.100.1'))).status).toBe(401);
+    expect((await get(usage, 'x', as('198.51.100.2'))).status).toBe(401);
+    for (let i = 3; i < 20; i++) expect((await get(usage, 'x', as(`198.51.100.${i}`))).status).toBe(429);
+    expect((await get(usage, 'x', as('192.0.2.1'))).status).toBe(429); // still counted: 2 of 2
+    expect((await get(usage, 'x', as('192.0.2.2'))).status).toBe(401); // its own bucket: 2 of 2 now
+    expect((await get(usage, 'x', as('192.0.2.2'))).status).toBe(429);
+    // The next window sweeps the past one's buckets: room again.
+    clock.now = START + 40_000;
+    expect((await get(usage, 'x', as('198.51.100.50'))).status).toBe(401);
+  });
+
+  it('gives the whole lookup one deadline, waiting included: 503 past it, never a hang', async () => {
+    const guard = createAuthGuard({ max: 1, windowSeconds: 60, maxClients: 100 }, () => START);
+    let lookups = 0;
+    let release: (() => void) | undefined;
+    const hanging = () =>
+      new Promise<null>((resolve) => {
+        lookups++;
+        release = () => resolve(null);
+      });
+    // A first lookup from the address is in flight (1 failure left, so a second key must wait).
+    const first = guard.lookup('192.0.2.40', 'a', hanging, 60_000);
+    // The second's time runs out while it waits: 503, and its own lookup never starts (before, it
+    // waited without a deadline for as long as the first lookup took).
+    await expect(guard.lookup('192.0.2.40', 'b', hanging, 50)).rejects.toMatchObject({ kind: 'UNAVAILABLE' });
+    expect(lookups).toBe(1);
+    release?.();
+    expect(await first).toBeNull();
+    await expect(guard.lookup('192.0.2.40', 'c', hanging, 50)).rejects.toMatchObject({
+      kind: 'TOO_MANY_AUTH_FAILURES',
+    });
   });
 
   it('rejects a bad configuration at start-up', () => {

@@ -1,4 +1,4 @@
-import { cachedKeys, hashedKeys, hashKey, type Identity, TwoFaConfigError } from '@twofa-kit/core';
+import { cachedKeys, hashedKeys, hashKey, type Identity, staticKeys, TwoFaConfigError } from '@twofa-kit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ExtServer, get, postForm, serve } from './ext-server.js';
 
@@ -120,7 +120,49 @@ describe('cachedKeys', () => {
     expect(calls).toBe(3);
   });
 
+  it('drops a lookup in flight at inFlightTimeoutMs: a store that never answers holds nothing', async () => {
+    let calls = 0;
+    const cached = cachedKeys(
+      () => {
+        calls++;
+        return new Promise<Identity | null>(() => {}); // never answers
+      },
+      { inFlightTimeoutMs: 20 },
+    );
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    void cached('hang');
+    void cached('hang'); // shares the first lookup
+    await tick(); // the store is called in a microtask
+    expect(calls).toBe(1);
+    expect(cached.inFlight).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(cached.inFlight).toBe(0);
+    void cached('hang'); // a new lookup, not the dead one
+    await tick();
+    expect(calls).toBe(2);
+  });
+
+  it('bounds the lookups in flight by max: past it a lookup runs unshared', async () => {
+    let calls = 0;
+    const g = gate();
+    const cached = cachedKeys(
+      async (key) => {
+        calls++;
+        await g.opened;
+        return { id: `id-${key}`, plan: 'free' };
+      },
+      { max: 2 },
+    );
+    const pending = ['k1', 'k2', 'k3', 'k4', 'k3'].map((k) => cached(k));
+    expect(cached.inFlight).toBe(2);
+    g.open();
+    await Promise.all(pending);
+    expect(calls).toBe(5);
+    expect(cached.inFlight).toBe(0);
+  });
+
   it('rejects bad options at construction', () => {
+    expect(() => cachedKeys(() => null, { inFlightTimeoutMs: 0 })).toThrow(TwoFaConfigError);
     expect(() => cachedKeys(() => null, { ttlMs: 0 })).toThrow(TwoFaConfigError);
     expect(() => cachedKeys(() => null, { max: 1.5 })).toThrow(TwoFaConfigError);
     expect(() => cachedKeys(() => null, { negativeTtlMs: -1 })).toThrow(TwoFaConfigError);
@@ -158,5 +200,18 @@ describe('hashedKeys', () => {
     expect(await resolve('k1')).toEqual(ALICE);
     expect(await resolve('k1')).toEqual(ALICE);
     expect(calls).toBe(1);
+  });
+});
+
+describe('staticKeys', () => {
+  it('takes caller ids ({ key: { plan, id } }) and refuses an id that is its key', async () => {
+    const resolve = staticKeys({ 'sk-live-0001': { plan: 'pro', id: 'customer-42' } });
+    expect(await resolve('sk-live-0001')).toEqual({ plan: 'pro', id: 'customer-42' });
+    expect(() => staticKeys({ 'sk-live-0002': { plan: 'pro', id: 'sk-live-0002' } })).toThrow(
+      /identity id must not be its key/,
+    );
+    expect(() => staticKeys(new Map([['sk-live-0003', { plan: 'pro', id: 'sk-live-0003' }]]))).toThrow(
+      TwoFaConfigError,
+    );
   });
 });

@@ -74,7 +74,7 @@ const LOOKALIKES = [
 
 const base32Char = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567abcdefghijklmnopqrstuvwxyz234567');
 const validSecret = fc
-  .array(base32Char, { minLength: 2, maxLength: 64 })
+  .array(base32Char, { minLength: 16, maxLength: 64 })
   .chain((chars) =>
     fc
       .array(fc.constantFrom('', ' ', '-'), { minLength: chars.length, maxLength: chars.length })

@@ -132,6 +132,18 @@ export function exampleSuite(fw: Framework): void {
       expect(output).not.toContain('given-');
     });
 
+    it('TRUST_PROXY=1 counts failed keys by the address the proxy appended, not one the client wrote', async () => {
+      const server = await start({ TRUST_PROXY: '1', TWOFA_API_KEYS: 'trusted-key-9e1d:ultra' });
+      const usage = (xff: string, key: string) =>
+        call(`${server.url}/api/2fa/usage`, { headers: { 'X-API-Key': key, 'X-Forwarded-For': xff } });
+      // The test plays the proxy: `<what the client wrote>, <the address the proxy saw>`. The
+      // guard allows 20 failures a minute per address, whatever the client writes before it.
+      for (let i = 0; i < 20; i++) expect((await usage(`10.1.${i}.1, 203.0.113.50`, `guess-${i}`)).status).toBe(401);
+      expect((await usage('10.9.9.9, 203.0.113.50', 'trusted-key-9e1d')).status).toBe(429);
+      // The victim whose address the guesser could have written is not locked out.
+      expect((await usage('10.1.0.1', 'trusted-key-9e1d')).status).toBe(200);
+    });
+
     it('TWOFA_PLANS adds a plan and replaces a default one', async () => {
       const server = await start({
         TWOFA_API_KEYS: 'kb:bench,kf:free',
@@ -156,7 +168,9 @@ export function exampleSuite(fw: Framework): void {
     it.each([
       [{ TWOFA_PLANS: '{"bench":' }, /TWOFA_PLANS is not valid JSON/],
       [{ TWOFA_PLANS: '{"bench":{"minute":0}}' }, /plans\.bench\.minute must be a positive integer or null/],
-      [{ TWOFA_API_KEYS: 'topsecret-1:gold' }, /unknown plan "gold"/],
+      [{ TWOFA_API_KEYS: 'topsecret-1:gold' }, /entry 1 names an unknown plan/],
+      [{ TWOFA_API_KEYS: 'free:topsecret-1' }, /entry 1 names an unknown plan/],
+      [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY must be/],
       [{ TWOFA_API_KEYS: 'topsecret-1' }, /key:plan/],
       [{ PORT: 'eighty' }, /PORT must be an integer/],
     ])('refuses to start on a bad environment %j', async (env, message) => {

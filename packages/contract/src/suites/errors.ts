@@ -47,6 +47,20 @@ export function errorsSuite(harness: AdapterHarness): void {
       ['padding in the middle', () => post().type('form').send('secret=JBSW%3DY3DPEHPK3PXP')],
       ['non-ASCII letters', () => post().send({ secret: 'JBSWY3DPÉHPK3PXP' })],
       ['a single character (no whole byte)', () => post().type('form').send('secret=J')],
+      ['one byte (AA: under the minimum of 16 Base32 characters)', () => post().type('form').send('secret=AA')],
+      ['15 Base32 characters (one under the minimum)', () => post().type('form').send('secret=JBSWY3DPEHPK3PX')],
+      ['15 characters in an otpauth URI', () => post().send({ secret: 'otpauth://totp/x?secret=JBSWY3DPEHPK3PX' })],
+      [
+        'the same JSON key twice (JSON.parse would keep the last)',
+        () => post().set('Content-Type', 'application/json').send(`{"secret":"AAAA","secret":"${SEED_SECRET}"}`),
+      ],
+      [
+        'the same JSON key twice, one of them escaped',
+        () =>
+          post()
+            .set('Content-Type', 'application/json')
+            .send(`{"secret":"${SEED_SECRET}","\\u0073ecret":"${SEED_SECRET}"}`),
+      ],
       ['257 Base32 characters (over the default maximum of 256)', () => post().send({ secret: 'A'.repeat(257) })],
       ['an otpauth URI without a secret', () => post().send({ secret: 'otpauth://totp/x?issuer=y' })],
       ['an otpauth URI of another type', () => post().send({ secret: `otpauth://hotp/x?secret=${SEED_SECRET}` })],
@@ -58,8 +72,17 @@ export function errorsSuite(harness: AdapterHarness): void {
       expectEnvelope(await post().send({ secret: 'A'.repeat(256) }), 200);
     });
 
+    it('accepts exactly the minimum length (16 Base32 characters, spaces and hyphens aside)', async () => {
+      expectEnvelope(await post().type('form').send('secret=JBSW-Y3DP+EHPK-3PXP'), 200);
+    });
+
     it.each([
       ['malformed JSON', 'application/json', '{"secret":'],
+      [
+        'JSON nested deeper than 32 levels',
+        'application/json',
+        `{"secret":"${SEED_SECRET}","x":${'['.repeat(33)}${']'.repeat(33)}}`,
+      ],
       ['a JSON array body', 'application/json', `["${SEED_SECRET}"]`],
       ['a JSON string body', 'application/json', `"${SEED_SECRET}"`],
     ])('answers 400 in the envelope for %s', async (_name, type, body) => {

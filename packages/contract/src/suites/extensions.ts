@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import {
   cachedKeys,
   ERROR_KINDS,
   type ErrorKind,
+  encodeBase32,
   hashedKeys,
   hashKey,
   type Identity,
@@ -18,6 +20,7 @@ import {
   GENERATE,
   JSON_UTF8,
   KEYS,
+  MESSAGES,
   otplibCode,
   PREFIX,
   serve,
@@ -30,6 +33,11 @@ const USAGE = `${PREFIX}/usage`;
 const OPENAPI = `${PREFIX}/openapi.json`;
 /** 20 bytes (RFC 6238's SHA1 seed), canonical Base32. */
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+
+/** A new random secret of 32 Base32 characters (20 bytes). */
+function freshSecret(): string {
+  return encodeBase32(randomBytes(20));
+}
 
 function verify(url: string, key: string, fields: Record<string, string>) {
   return request(url).post(VERIFY).set('X-API-Key', key).type('form').send(fields);
@@ -44,11 +52,19 @@ export function extensionsSuite(harness: AdapterHarness): void {
 
     it('accepts codes of the neighbouring steps (computed by otplib) within the window, with their offset', async () => {
       for (const delta of [-2, -1, 0, 1, 2]) {
-        const code = otplibCode(SECRET, clock.seconds + delta * 30);
-        const within = expectEnvelope(await verify(app.url, KEYS.big, { secret: SECRET, code }), 200);
-        expect(within.data).toEqual(Math.abs(delta) <= 1 ? { valid: true, delta } : { valid: false, delta: null });
-        const wide = await verify(app.url, KEYS.big, { secret: SECRET, code, window: '2' });
-        expect(expectEnvelope(wide, 200).data).toEqual({ valid: true, delta });
+        // A fresh secret per check: an accepted code is not accepted twice (see the replay test).
+        const narrow = freshSecret();
+        const code = otplibCode(narrow, clock.seconds + delta * 30);
+        const within = expectEnvelope(await verify(app.url, KEYS.big, { secret: narrow, code }), 200);
+        expect(within.data).toEqual(
+          Math.abs(delta) <= 1
+            ? { valid: true, delta, replayed: false }
+            : { valid: false, delta: null, replayed: false },
+        );
+        const wideSecret = freshSecret();
+        const wideCode = otplibCode(wideSecret, clock.seconds + delta * 30);
+        const wide = await verify(app.url, KEYS.big, { secret: wideSecret, code: wideCode, window: '2' });
+        expect(expectEnvelope(wide, 200).data).toEqual({ valid: true, delta, replayed: false });
       }
       const json = await request(app.url)
         .post(VERIFY)
@@ -60,7 +76,55 @@ export function extensionsSuite(harness: AdapterHarness): void {
           algorithm: 'SHA256',
           window: 0,
         });
-      expect(expectEnvelope(json, 200).data).toEqual({ valid: true, delta: 0 });
+      expect(expectEnvelope(json, 200).data).toEqual({ valid: true, delta: 0, replayed: false });
+    });
+
+    it('refuses a code already accepted, and every earlier step, for that secret and key (RFC 6238 §5.2)', async () => {
+      const secret = freshSecret();
+      const now = otplibCode(secret, clock.seconds);
+      expect(expectEnvelope(await verify(app.url, KEYS.big, { secret, code: now }), 200).data).toEqual({
+        valid: true,
+        delta: 0,
+        replayed: false,
+      });
+      const replayed = { valid: false, delta: null, replayed: true };
+      expect(expectEnvelope(await verify(app.url, KEYS.big, { secret, code: now }), 200).data).toEqual(replayed);
+      const before = otplibCode(secret, clock.seconds - 30);
+      expect(expectEnvelope(await verify(app.url, KEYS.big, { secret, code: before }), 200).data).toEqual(replayed);
+      // The next step is newer: accepted once.
+      const next = otplibCode(secret, clock.seconds + 30);
+      expect(expectEnvelope(await verify(app.url, KEYS.big, { secret, code: next }), 200).data).toEqual({
+        valid: true,
+        delta: 1,
+        replayed: false,
+      });
+      // Another key (identity) has its own memory; the replayed code is still refused for the first.
+      const other = await verify(app.url, KEYS.pro, { secret, code: now });
+      expect(expectEnvelope(other, 200).data).toEqual({ valid: true, delta: 0, replayed: false });
+      clock.advance(30_000);
+      expect(expectEnvelope(await verify(app.url, KEYS.big, { secret, code: next }), 200).data).toEqual(replayed);
+    });
+
+    it('after 5 failed verifications of one secret in 5 minutes answers 429 with retry_after; other secrets are unaffected', async () => {
+      const secret = freshSecret();
+      const near = [-1, 0, 1].map((d) => otplibCode(secret, clock.seconds + d * 30));
+      const wrong = ['000000', '111111', '222222', '333333'].find((c) => !near.includes(c)) as string;
+      for (let i = 0; i < 5; i++) {
+        const res = await verify(app.url, KEYS.big, { secret, code: wrong });
+        expect(expectEnvelope(res, 200).data).toEqual({ valid: false, delta: null, replayed: false });
+      }
+      // Even the right code is refused now: the guesser learns nothing more.
+      const refused = await verify(app.url, KEYS.big, { secret, code: otplibCode(secret, clock.seconds) });
+      expect(expectEnvelope(refused, 429, MESSAGES.rateLimited).data).toEqual({ retry_after: 300 });
+      expect(refused.headers['retry-after']).toBe('300');
+      const other = freshSecret();
+      const ok = await verify(app.url, KEYS.big, { secret: other, code: otplibCode(other, clock.seconds) });
+      expect(expectEnvelope(ok, 200).data).toEqual({ valid: true, delta: 0, replayed: false });
+      clock.advance(299_000);
+      expect((await verify(app.url, KEYS.big, { secret, code: wrong })).status).toBe(429);
+      clock.advance(1_000);
+      const again = await verify(app.url, KEYS.big, { secret, code: otplibCode(secret, clock.seconds) });
+      expect(expectEnvelope(again, 200).data).toEqual({ valid: true, delta: 0, replayed: false });
     });
 
     it('answers 400 for malformed codes and out-of-range windows', async () => {
@@ -169,6 +233,20 @@ export function extensionsSuite(harness: AdapterHarness): void {
         }
       }
       expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['ApiKeyHeader', 'ApiKeyQuery']);
+    });
+
+    it('answers a letter-case variant of the prefix (where the framework matches one) with the canonical document', async () => {
+      const canonical = (await request(app.url).get(OPENAPI)).text;
+      let variants = 0;
+      // 17 spellings: one document for all, stating the prefix as configured (not one per spelling).
+      for (const spelling of ['/API/2FA', '/Api/2fa', '/api/2FA', '/aPi/2Fa', ...Array(13).fill('/API/2fa')]) {
+        const res = await request(app.url).get(`${spelling}/openapi.json`);
+        if (res.status === 404) continue; // Fastify matches paths case-sensitively: not under the prefix
+        variants++;
+        expect(res.status).toBe(200);
+        expect(res.text).toBe(canonical);
+      }
+      expect(variants).toBe(harness.name === 'fastify' ? 0 : 17);
     });
 
     it('follows the prefix and leaves out the query-key scheme when the query key is off', async () => {

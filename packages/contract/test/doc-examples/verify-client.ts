@@ -5,9 +5,13 @@ export async function checkCode(baseUrl: string, apiKey: string, secret: string,
     headers: { 'X-API-Key': apiKey, 'Content-Type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ secret, code, window: '1' }),
   });
-  const { code: status, message, data } = (await res.json()) as Envelope<{ valid: boolean; delta: number | null }>;
+  const {
+    code: status,
+    message,
+    data,
+  } = (await res.json()) as Envelope<{ valid: boolean; delta: number | null; replayed: boolean }>;
   if (status !== 200) throw new Error(`${status} ${message}`);
-  return data; // e.g. { valid: true, delta: -1 }
+  return data; // e.g. { valid: true, delta: -1, replayed: false }
 }
 
 /** Every answer under /api/2fa has this shape. */

@@ -71,10 +71,10 @@ export const generateRoute: RouteDef = {
   },
   errors: ['INVALID_SECRET', 'INVALID_PARAMETER', 'MALFORMED_BODY', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'],
   validate(values, config) {
-    totpParams(values, config.maxSecretLength);
+    totpParams(values, config.maxSecretLength, config.minSecretLength);
   },
   handle({ values, nowMs, config }) {
-    const params = totpParams(values, config.maxSecretLength);
+    const params = totpParams(values, config.maxSecretLength, config.minSecretLength);
     const timestamp = Math.floor(nowMs / 1000);
     if (timestamp < 0) throw new TwoFaError('INTERNAL');
     const remaining = params.period - (timestamp % params.period);

@@ -6,17 +6,31 @@ import type { RouteDef } from './types.js';
 const cache = new WeakMap<ResolvedConfig, Map<string, string>>();
 const MAX_PATHS_PER_CONFIG = 16;
 
+/**
+ * The mount path as the document states it: the prefix in its configured spelling (Koa and Express
+ * match it in any letter case, and hand over the client's), after the path it is nested under.
+ */
+export function canonicalBasePath(basePath: string, prefix: string): string {
+  const at = basePath.length - prefix.length;
+  return at >= 0 && basePath.slice(at).toLowerCase() === prefix.toLowerCase()
+    ? `${basePath.slice(0, at)}${prefix}`
+    : basePath;
+}
+
 function documentFor(routes: readonly RouteDef[], config: ResolvedConfig, basePath: string): string {
   let byPath = cache.get(config);
   if (byPath === undefined) {
     byPath = new Map();
     cache.set(config, byPath);
   }
-  let doc = byPath.get(basePath);
+  // Keyed without letter case: case variants of one URL share one document, not one each.
+  const canonical = canonicalBasePath(basePath, config.prefix);
+  const key = canonical.toLowerCase();
+  let doc = byPath.get(key);
   if (doc === undefined) {
-    doc = JSON.stringify(openApiDocument(routes, openApiSettings(config, basePath)));
+    doc = JSON.stringify(openApiDocument(routes, openApiSettings(config, canonical)));
     if (byPath.size >= MAX_PATHS_PER_CONFIG) byPath.clear();
-    byPath.set(basePath, doc);
+    byPath.set(key, doc);
   }
   return doc;
 }

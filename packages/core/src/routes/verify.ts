@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { TwoFaError } from '../errors.js';
 import { totpParams } from '../otp-input.js';
 import type { ParamDef } from '../params.js';
+import { secondsCeil } from '../ratelimit.js';
 import { TOTP_BOUNDS, verifyTotp } from '../totp.js';
 import { SECRET_PARAM, TOTP_OPTION_PARAMS } from './generate.js';
 import type { RouteDef } from './types.js';
@@ -36,7 +38,7 @@ export const verifyRoute: RouteDef = {
   methods: ['POST'],
   summary: 'Check a TOTP code',
   description:
-    'Checks a code against the secret for the current time step and `window` steps either side. Answers 200 whether or not it matches (`valid`), with the matching step offset in `delta`. Stateless: a code stays valid for its whole window (no replay memory). Counts against the quota.',
+    'Checks a code against the secret for the current time step and `window` steps either side. Answers 200 whether or not it matches (`valid`), with the matching step offset in `delta`. Replay-safe (RFC 6238 §5.2): once a code is accepted for a secret and key, that step and every earlier one answer `valid: false, replayed: true`. After 5 failed verifications of one secret within 5 minutes, verifying it answers 429 with `retry_after` until the window ends. Counts against the quota.',
   auth: true,
   quota: 'consume',
   params: [SECRET_PARAM, CODE_PARAM, ...TOTP_OPTION_PARAMS, WINDOW_PARAM],
@@ -44,7 +46,7 @@ export const verifyRoute: RouteDef = {
     message: 'Code checked successfully',
     data: {
       type: 'object',
-      required: ['valid', 'delta'],
+      required: ['valid', 'delta', 'replayed'],
       additionalProperties: false,
       properties: {
         valid: { type: 'boolean', description: 'Whether the code matches a step inside the window.' },
@@ -53,7 +55,12 @@ export const verifyRoute: RouteDef = {
           minimum: -TOTP_BOUNDS.window.max,
           maximum: TOTP_BOUNDS.window.max,
           description:
-            'The matching step relative to the current one (-1: the previous code, 0: the current one, 1: the next); null when the code does not match.',
+            'The matching step relative to the current one (-1: the previous code, 0: the current one, 1: the next); null when the code does not match or was replayed.',
+        },
+        replayed: {
+          type: 'boolean',
+          description:
+            'True when the code matched a step already accepted for this secret and key (or an earlier one): it is refused (`valid: false`).',
         },
       },
     },
@@ -67,17 +74,42 @@ export const verifyRoute: RouteDef = {
     'UNSUPPORTED_MEDIA_TYPE',
   ],
   validate(values, config) {
-    const params = totpParams(values, config.maxSecretLength);
+    const params = totpParams(values, config.maxSecretLength, config.minSecretLength);
     if ((values.code as string).length !== params.digits) throw new TwoFaError('INVALID_CODE');
   },
-  handle({ values, nowMs, config }) {
-    const params = totpParams(values, config.maxSecretLength);
+  async handle({ values, nowMs, config, identity }) {
+    const params = totpParams(values, config.maxSecretLength, config.minSecretLength);
     const code = values.code as string;
     if (code.length !== params.digits) throw new TwoFaError('INVALID_CODE'); // the pattern is checked by readParams
     const window = (values.window as number | undefined) ?? TOTP_BOUNDS.window.default;
     const timestamp = Math.floor(nowMs / 1000);
     if (timestamp < 0) throw new TwoFaError('INTERNAL');
     const delta = verifyTotp(params, code, timestamp, window, config.totpEngine);
-    return { event: 'verified', eventFields: { valid: delta !== null }, data: { valid: delta !== null, delta } };
+    // The matched step by its start time, so that steps of any period compare; remembered until no
+    // window (up to the largest allowed) can accept it again.
+    const step = delta === null ? null : (Math.floor(timestamp / params.period) + delta) * params.period;
+    const rememberMs =
+      step === null ? 0 : (step + (TOTP_BOUNDS.window.max + 1) * params.period - timestamp) * 1000 + 1000;
+    const limit = config.verifyFailureLimit;
+    const record = await config.verifyMemory.recordVerification(
+      verificationKey(identity?.id ?? '', params.key),
+      { step, rememberMs },
+      { maxFailures: limit.max, failureWindowMs: limit.windowSeconds * 1000 },
+    );
+    if (record.status === 'blocked') {
+      const retryAfter = secondsCeil(record.retryAfterMs);
+      throw new TwoFaError('RATE_LIMITED', {
+        data: { retry_after: retryAfter },
+        headers: { 'retry-after': String(retryAfter) },
+      });
+    }
+    const valid = record.status === 'accepted';
+    const replayed = record.status === 'replayed';
+    return { event: 'verified', eventFields: { valid }, data: { valid, delta: valid ? delta : null, replayed } };
   },
 };
+
+/** The name of one identity's memory of one secret: a SHA-256 of both, never the secret itself. */
+function verificationKey(identityId: string, secret: Uint8Array): string {
+  return createHash('sha256').update('twofa-verify\0').update(identityId).update('\0').update(secret).digest('hex');
+}

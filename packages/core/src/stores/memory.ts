@@ -1,6 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import { TwoFaConfigError } from '../errors.js';
 import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './types.js';
+import { MemoryVerifyMemory } from './verify-memory.js';
+import type { VerifyAttempt, VerifyRecord, VerifyRules } from './verify-types.js';
 import { windowEnd, windowStart } from './windows.js';
 
 export interface MemoryStoreOptions {
@@ -57,6 +59,13 @@ export class MemoryStore implements LimiterStore {
   clear(): void {
     this.#lru.clear();
   }
+
+  /** The verify route's replay memory and failure count (see `VerifyMemory`), on this store's clock. */
+  recordVerification(key: string, attempt: VerifyAttempt, rules: VerifyRules): VerifyRecord {
+    this.#verifications ??= new MemoryVerifyMemory(this.#clock);
+    return this.#verifications.recordVerification(key, attempt, rules);
+  }
+  #verifications: MemoryVerifyMemory | undefined;
 
   #run(key: string, windows: readonly WindowSpec[], count: boolean): ConsumeResult {
     const nowMs = this.#clock();

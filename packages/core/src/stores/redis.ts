@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
 import { TwoFaConfigError, TwoFaError } from '../errors.js';
+import { MemoryGuardCounter } from './guard-memory.js';
+import type { GuardBucket, GuardState } from './guard-types.js';
 import { MemoryStore } from './memory.js';
+import { GUARD_LUA } from './redis-guard-script.js';
 import { CONSUME_LUA, PEEK_LUA, resultFromReply, scriptArgs } from './redis-script.js';
+import { VERIFY_LUA, verifyRecordFromReply } from './redis-verify-script.js';
 import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './types.js';
+import { MemoryVerifyMemory } from './verify-memory.js';
+import type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './verify-types.js';
 import { windowEnd, windowStart } from './windows.js';
 
 /**
@@ -39,7 +45,7 @@ export type RedisFailureReason =
 
 /** Passed to `onError`. Never carries a key, an identity or a key name. */
 export interface RedisStoreFailure {
-  readonly operation: 'consume' | 'peek';
+  readonly operation: 'consume' | 'peek' | 'verify' | 'auth';
   readonly reason: RedisFailureReason;
   readonly policy: RedisErrorPolicy;
   /** The error message (for `error` and `timeout`). */
@@ -78,6 +84,8 @@ export const DEFAULT_REDIS_COOLDOWN_MS = 1000;
 /** Command names registered on the client with `defineCommand` (versioned with the scripts). */
 const CONSUME_COMMAND = 'twofaKitConsumeV2';
 const PEEK_COMMAND = 'twofaKitPeekV2';
+const VERIFY_COMMAND = 'twofaKitVerifyV1';
+const GUARD_COMMAND = 'twofaKitAuthFailuresV1';
 
 type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
 
@@ -194,6 +202,105 @@ export class RedisStore implements LimiterStore {
     return this.#call('peek', key, windows);
   }
 
+  /**
+   * The verify route's replay memory and failure count (see `VerifyMemory`): one script call on
+   * `<keyPrefix>verify:{<hash>}` (the hash of identity and secret the core passes). When Redis
+   * fails: `closed` → 503; `fallback` → the fallback store's memory (per instance); `open` → the
+   * code's own answer, remembered nowhere.
+   */
+  async recordVerification(key: string, attempt: VerifyAttempt, rules: VerifyRules): Promise<VerifyRecord> {
+    this.#verify ??= this.#defineVerify();
+    const ready = this.#client.status === 'ready' && (this.#skipUntil === 0 || performance.now() >= this.#skipUntil);
+    let reason: RedisFailureReason = this.#client.status === 'ready' ? 'cooldown' : 'not_ready';
+    let failure: unknown;
+    if (ready) {
+      try {
+        const args = [attempt.step === null ? '' : String(attempt.step), String(Math.ceil(attempt.rememberMs))];
+        args.push(String(rules.maxFailures), String(rules.failureWindowMs));
+        const reply = await deadline(this.#verify(`${this.#prefix}verify:{${key}}`, ...args), this.#timeoutMs);
+        return verifyRecordFromReply(reply);
+      } catch (error) {
+        failure = error;
+        reason = error instanceof Timeout ? 'timeout' : 'error';
+        if (reason === 'timeout') this.#skipUntil = performance.now() + this.#cooldownMs;
+      }
+    }
+    this.#report({
+      operation: 'verify',
+      reason,
+      policy: this.policy,
+      ...(failure instanceof Error ? { message: failure.message } : {}),
+    });
+    if (this.policy === 'closed') throw new TwoFaError('UNAVAILABLE');
+    if (this.policy === 'open') return { status: attempt.step === null ? 'failed' : 'accepted', retryAfterMs: 0 };
+    const local = this.#fallback.recordVerification?.bind(this.#fallback) ?? this.#localVerify();
+    return local(key, attempt, rules);
+  }
+  #verify: ScriptCommand | undefined;
+  #localVerifications: MemoryVerifyMemory | undefined;
+
+  #localVerify(): VerifyMemory['recordVerification'] {
+    this.#localVerifications ??= new MemoryVerifyMemory(this.#clock);
+    const memory = this.#localVerifications;
+    return (key, attempt, rules) => memory.recordVerification(key, attempt, rules);
+  }
+
+  #defineVerify(): ScriptCommand {
+    this.#client.defineCommand(VERIFY_COMMAND, { numberOfKeys: 1, lua: VERIFY_LUA });
+    const command = (this.#client as unknown as Record<string, ScriptCommand | undefined>)[VERIFY_COMMAND];
+    if (command === undefined)
+      throw new TwoFaConfigError('RedisStore: client.defineCommand did not define the commands');
+    return command.bind(this.#client);
+  }
+
+  /**
+   * The failed-auth guard's counts (see `GuardCounter`): one script call over the client's buckets,
+   * named `<keyPrefix>auth:{<sha256(group)>}:<sha256(bucket)>` (one slot per client group). When
+   * Redis fails: `closed` → 503; otherwise the counts of this process (as without Redis).
+   */
+  async authFailures(buckets: readonly GuardBucket[], windowSeconds: number, count: boolean): Promise<GuardState> {
+    if (buckets.length === 0) return { remaining: Number.POSITIVE_INFINITY, resetMs: windowSeconds * 1000 };
+    this.#guard ??= this.#define(GUARD_COMMAND, GUARD_LUA, buckets.length);
+    const ready = this.#client.status === 'ready' && (this.#skipUntil === 0 || performance.now() >= this.#skipUntil);
+    let reason: RedisFailureReason = this.#client.status === 'ready' ? 'cooldown' : 'not_ready';
+    let failure: unknown;
+    if (ready) {
+      try {
+        const tag = sha256Hex((buckets[0] as GuardBucket).group);
+        const keys = buckets.map((b) => `${this.#prefix}auth:{${tag}}:${sha256Hex(b.key)}`);
+        const args = [count ? 'count' : 'peek', String(windowSeconds), ...buckets.map((b) => String(b.limit))];
+        // The key count varies with the client (1 for IPv4, 3 for IPv6): passed as the first argument.
+        const reply = await deadline(this.#guard(String(keys.length), ...keys, ...args), this.#timeoutMs);
+        if (!Array.isArray(reply) || reply.length !== 2) throw new Error('unexpected reply from the guard script');
+        return { remaining: Number(reply[0]), resetMs: Number(reply[1]) };
+      } catch (error) {
+        failure = error;
+        reason = error instanceof Timeout ? 'timeout' : 'error';
+        if (reason === 'timeout') this.#skipUntil = performance.now() + this.#cooldownMs;
+      }
+    }
+    this.#report({
+      operation: 'auth',
+      reason,
+      policy: this.policy,
+      ...(failure instanceof Error ? { message: failure.message } : {}),
+    });
+    if (this.policy === 'closed') throw new TwoFaError('UNAVAILABLE');
+    this.#localGuard ??= new MemoryGuardCounter(10_000, this.#clock);
+    return this.#localGuard.authFailures(buckets, windowSeconds, count);
+  }
+  #guard: ScriptCommand | undefined;
+  #localGuard: MemoryGuardCounter | undefined;
+
+  #define(name: string, lua: string, _keys: number): ScriptCommand {
+    // numberOfKeys omitted: the caller passes the key count as the first argument (EVALSHA's own form).
+    (this.#client.defineCommand as (n: string, d: { lua: string }) => void)(name, { lua });
+    const command = (this.#client as unknown as Record<string, ScriptCommand | undefined>)[name];
+    if (command === undefined)
+      throw new TwoFaConfigError('RedisStore: client.defineCommand did not define the commands');
+    return command.bind(this.#client);
+  }
+
   /** Releases the fallback store. The client belongs to the host, which closes it. */
   async close(): Promise<void> {
     (this.#client as ScriptLoader).off?.('ready', this.#preload);
@@ -256,6 +363,10 @@ export class RedisStore implements LimiterStore {
       // An observer's failure must not change the answer.
     }
   }
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** `open`: admitted, counted nowhere, every window reported with its full limit left. */

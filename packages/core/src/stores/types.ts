@@ -1,4 +1,6 @@
 import type { MaybePromise } from '../types.js';
+import type { GuardBucket, GuardState } from './guard-types.js';
+import type { VerifyAttempt, VerifyRecord, VerifyRules } from './verify-types.js';
 
 /** One limited window of a plan: a fixed window aligned to the UTC clock. */
 export interface WindowSpec {
@@ -53,4 +55,14 @@ export interface LimiterStore {
   peek(key: string, windows: readonly WindowSpec[]): MaybePromise<ConsumeResult>;
   /** Releases timers and connections the store owns. */
   close?(): MaybePromise<void>;
+  /**
+   * Optional (the verify route's replay memory and failure count, see `VerifyMemory`): records one
+   * verification atomically. Without it the core keeps that memory per process.
+   */
+  recordVerification?(key: string, attempt: VerifyAttempt, rules: VerifyRules): MaybePromise<VerifyRecord>;
+  /**
+   * Optional (the failed-auth guard's counts, see `GuardCounter`): one atomic call over a client's
+   * buckets. Without it the core counts failed authentications per process.
+   */
+  authFailures?(buckets: readonly GuardBucket[], windowSeconds: number, count: boolean): MaybePromise<GuardState>;
 }
