@@ -64,8 +64,8 @@ export {
   type RedisStoreOptions,
 } from './stores/redis.js';
 export type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './stores/types.js';
-export { CALENDAR_MONTH, windowEnd, windowStart } from './stores/windows.js';
 export type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './stores/verify-types.js';
+export { CALENDAR_MONTH, windowEnd, windowStart } from './stores/windows.js';
 export {
   ALGORITHMS,
   hotp,
