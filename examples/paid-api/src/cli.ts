@@ -10,7 +10,7 @@
  *   key expire KEY_ID --at ISO-DATE|never                 → KEY_ID and the expiry
  *   key list --customer ID                                → one line per key, KEY_ID first
  *   plan set --customer ID --plan P                       → ID and the plan
- *   limits set --customer ID [--minute N] [--hour N] [--day N]   (N or "unlimited") → the overrides
+ *   limits set --customer ID [--minute N] [--hour N] [--day N] [--month N]   (N or "unlimited") → the overrides
  *   limits clear --customer ID                            → ID and {}
  */
 import { parseArgs } from 'node:util';

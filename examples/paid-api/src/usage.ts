@@ -7,5 +7,5 @@ export const USAGE = `usage: keys <command>
   key expire KEY_ID --at ISO-DATE|never
   key list --customer ID
   plan set --customer ID --plan P
-  limits set --customer ID [--minute N] [--hour N] [--day N]   (N or "unlimited")
+  limits set --customer ID [--minute N] [--hour N] [--day N] [--month N]   (N or "unlimited")
   limits clear --customer ID`;
