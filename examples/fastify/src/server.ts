@@ -4,7 +4,7 @@ import { buildApp } from './app.js';
 
 try {
   const config = configFromEnv();
-  const { store, close } = await limiterStore(config.redisUrl);
+  const { store, close } = await limiterStore(config.redis);
   const app = buildApp({ resolveKey: config.resolveKey, plans: config.plans, store });
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.server.address() as AddressInfo;

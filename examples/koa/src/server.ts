@@ -5,7 +5,7 @@ import { buildApp } from './app.js';
 
 try {
   const config = configFromEnv();
-  const { store, close } = await limiterStore(config.redisUrl);
+  const { store, close } = await limiterStore(config.redis);
   const server = buildApp({ resolveKey: config.resolveKey, plans: config.plans, store }).listen(
     config.port,
     config.host,

@@ -5,7 +5,9 @@ export {
   type DemoKey,
   type EnvConfig,
   type EnvSource,
+  type HostPort,
   listenUrl,
+  type RedisConnection,
   startupMessage,
 } from './env.js';
-export { limiterStore } from './store.js';
+export { limiterStore, redisClient } from './store.js';
