@@ -1,7 +1,8 @@
 /**
  * What a failover looks like to one client, on real servers: a node that is a replica when the
  * call arrives and is promoted a moment later (READONLY until then), and a Cluster replica taking
- * over its primary's slots (`CLUSTER FAILOVER`: MOVED, then a node without the script).
+ * over its primary's slots (`CLUSTER FAILOVER`: MOVED, then a node without the script), and a slot
+ * migrated to another primary under the calls (ASK while migrating, MOVED after).
  * The store asks again within its budget; no error reaches the caller, and the counts land on the
  * promoted node.
  */
@@ -128,7 +129,59 @@ describe.skipIf(!enabled)('RedisStore on a Cluster whose primary is replaced by 
     promoted.disconnect();
     await store.close();
   });
+  it('a slot migrated under the calls: ASK during the migration, MOVED after it, counts intact', async () => {
+    const failures: RedisStoreFailure[] = [];
+    const store = new RedisStore({ client, timeoutMs: 1_000, onError: (f) => failures.push(f) });
+    const id = `mig-${Date.now()}`;
+    const key = store.keyFor(id);
+    for (let i = 0; i < 2; i++) expect((await store.consume(id, FREE)).allowed).toBe(true);
+    const sourceNode = await cluster.primaryFor(key);
+    const targetNode = await otherPrimary(cluster, sourceNode);
+    const source = await connect(sourceNode);
+    const target = await connect(targetNode);
+    try {
+      const slot = Number(await source.call('CLUSTER', 'KEYSLOT', key));
+      const sourceId = String(await source.call('CLUSTER', 'MYID'));
+      const targetId = String(await target.call('CLUSTER', 'MYID'));
+      await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', sourceId);
+      await source.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', targetId);
+      // Migrating, the key still on the source: served there.
+      expect((await store.consume(id, FREE)).allowed).toBe(true);
+      await source.call('MIGRATE', targetNode.host, targetNode.port, key, 0, 5_000);
+      // Migrating, the key already on the target: the source answers ASK, the client follows.
+      expect((await store.consume(id, FREE)).allowed).toBe(true);
+      expect(await source.call('CLUSTER', 'COUNTKEYSINSLOT', slot)).toBe(0);
+      // Ends the migration on the target, the source, then the other primaries (replicas learn it).
+      for (const node of [targetNode, sourceNode, ...cluster.nodes]) {
+        const c = await connect(node);
+        if ((await c.info('replication')).includes('role:master'))
+          await c.call('CLUSTER', 'SETSLOT', slot, 'NODE', targetId);
+        c.disconnect();
+      }
+      // Migrated: MOVED from the source, the slot map refreshed; the count continues there.
+      const after = [await store.consume(id, FREE), await store.consume(id, FREE)];
+      expect(after.map((r) => r.allowed)).toEqual([true, false]);
+      expect(failures).toEqual([]);
+      expect(await target.hget(key, 'c60')).toBe('5');
+    } finally {
+      source.disconnect();
+      target.disconnect();
+      await store.close();
+    }
+  });
 });
+
+/** A running primary other than `node`. */
+async function otherPrimary(cluster: RedisCluster, node: RedisServer): Promise<RedisServer> {
+  for (const other of cluster.nodes) {
+    if (other === node || !other.running) continue;
+    const c = await connect(other);
+    const info = await c.info('replication');
+    c.disconnect();
+    if (info.includes('role:master')) return other;
+  }
+  throw new Error('no other primary');
+}
 
 /** Whether the limiter's script is in `node`'s script cache. */
 async function scriptCached(node: RedisServer): Promise<boolean> {
