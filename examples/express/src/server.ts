@@ -6,7 +6,7 @@ import { buildApp } from './app.js';
 try {
   const config = configFromEnv();
   const metrics = metricsFromEnv();
-  const { store, close } = await limiterStore(config.redisUrl, metrics);
+  const { store, close } = await limiterStore(config.redis, metrics);
   const app = buildApp(
     { resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent },
     { trustProxy: config.trustProxy },

@@ -1,17 +1,19 @@
 /**
- * The paid-API example's environment: the example servers' (`PORT`, `HOST`, `REDIS_URL`,
- * `TWOFA_PLANS`, read by `@twofa-kit/example-support`) plus `DATABASE_URL`, `PAID_API_DATA_DIR`
+ * The paid-API example's environment: the example servers' (`PORT`, `HOST`, the `REDIS_*`
+ * variables, `TWOFA_PLANS`, read by `@twofa-kit/example-support`) plus `DATABASE_URL`, `PAID_API_DATA_DIR`
  * and `KEY_CACHE_TTL_MS`. `TWOFA_API_KEYS` is not used: keys live in the database.
  */
 import { fileURLToPath } from 'node:url';
 import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
-import { configFromEnv, type EnvSource } from '@twofa-kit/example-support';
+import { configFromEnv, type EnvSource, type RedisConnection } from '@twofa-kit/example-support';
 import { DEFAULT_KEY_CACHE_TTL_MS } from './key-store.js';
 
 export interface PaidApiConfig {
   readonly port: number;
   readonly host: string;
   readonly redisUrl: string | undefined;
+  /** `REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`, as the example servers read them. */
+  readonly redis: RedisConnection | undefined;
   readonly plans: Record<string, PlanLimits> | undefined;
   readonly planTable: PlanTable;
   /** `DATABASE_URL`, or undefined for the embedded PostgreSQL. */
@@ -25,7 +27,7 @@ export interface PaidApiConfig {
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
 
 export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
-  const { port, host, redisUrl, plans, planTable } = configFromEnv({ ...env, TWOFA_API_KEYS: undefined });
+  const { port, host, redisUrl, redis, plans, planTable } = configFromEnv({ ...env, TWOFA_API_KEYS: undefined });
   const ttlText = env.KEY_CACHE_TTL_MS?.trim();
   const keyCacheTtlMs = ttlText ? Number(ttlText) : DEFAULT_KEY_CACHE_TTL_MS;
   if (!/^\d*$/.test(ttlText ?? '') || !Number.isSafeInteger(keyCacheTtlMs) || keyCacheTtlMs < 1) {
@@ -35,6 +37,7 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     port,
     host,
     redisUrl,
+    redis,
     plans,
     planTable,
     databaseUrl: env.DATABASE_URL?.trim() || undefined,

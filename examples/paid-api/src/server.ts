@@ -13,7 +13,7 @@ try {
   const config = paidApiConfig();
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   await migrate(db.pool);
-  const { store, close: closeStore } = await limiterStore(config.redisUrl);
+  const { store, close: closeStore } = await limiterStore(config.redis);
   const { app, keys } = buildApp({
     pool: db.pool,
     plans: config.plans,

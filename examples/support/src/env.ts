@@ -40,7 +40,24 @@ export interface EnvConfig {
    * appended to `X-Forwarded-For`, never one the client wrote.
    */
   readonly trustProxy: number;
+  /**
+   * Where the limits live: `REDIS_URL`, `REDIS_CLUSTER_NODES`, or `REDIS_SENTINELS` with
+   * `REDIS_SENTINEL_NAME` (at most one of the three); undefined for the in-memory limiter.
+   */
+  readonly redis: RedisConnection | undefined;
 }
+
+/** A `host:port` pair from `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The Redis the example servers connect to. */
+export type RedisConnection =
+  | { readonly kind: 'url'; readonly url: string }
+  | { readonly kind: 'cluster'; readonly nodes: readonly HostPort[] }
+  | { readonly kind: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string };
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -107,6 +124,45 @@ function readTrustProxy(text: string | undefined): number {
   return hops;
 }
 
+/** `host:port` or `[ipv6]:port`, comma-separated; `variable` names the variable in messages. */
+function readHostPorts(variable: string, text: string): HostPort[] {
+  return text.split(',').map((item, at) => {
+    const entry = item.trim();
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[3]);
+    if (match === null || port < 1 || port > 65_535) {
+      throw new TwoFaConfigError(
+        `${variable} entry ${at + 1} must be host:port (e.g. 127.0.0.1:7001), got ${JSON.stringify(entry)}`,
+      );
+    }
+    return { host: (match[1] ?? match[2]) as string, port };
+  });
+}
+
+/** At most one of `REDIS_URL`, `REDIS_CLUSTER_NODES` and `REDIS_SENTINELS` (+ `REDIS_SENTINEL_NAME`). */
+function readRedis(env: EnvSource, redisUrl: string | undefined): RedisConnection | undefined {
+  const set = (name: string) => (env[name]?.trim() ? name : undefined);
+  const given = [set('REDIS_URL'), set('REDIS_CLUSTER_NODES'), set('REDIS_SENTINELS')].filter((n) => n !== undefined);
+  if (given.length > 1) {
+    throw new TwoFaConfigError(
+      `set only one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS (got ${given.join(', ')})`,
+    );
+  }
+  const name = env.REDIS_SENTINEL_NAME?.trim();
+  if (name && given[0] !== 'REDIS_SENTINELS') {
+    throw new TwoFaConfigError('REDIS_SENTINEL_NAME needs REDIS_SENTINELS (the Sentinels to ask for that primary)');
+  }
+  if (redisUrl !== undefined) return { kind: 'url', url: redisUrl };
+  if (given[0] === 'REDIS_CLUSTER_NODES') {
+    return { kind: 'cluster', nodes: readHostPorts('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES as string) };
+  }
+  if (given[0] === 'REDIS_SENTINELS') {
+    if (!name) throw new TwoFaConfigError('REDIS_SENTINELS needs REDIS_SENTINEL_NAME (the name the Sentinels monitor)');
+    return { kind: 'sentinel', sentinels: readHostPorts('REDIS_SENTINELS', env.REDIS_SENTINELS as string), name };
+  }
+  return undefined;
+}
+
 /** One random key per plan, e.g. `demo_free_3q2…` (128 random bits). */
 function makeDemoKeys(planTable: PlanTable): DemoKey[] {
   return Object.keys(planTable).map((plan) => ({
@@ -117,8 +173,9 @@ function makeDemoKeys(planTable: PlanTable): DemoKey[] {
 
 /**
  * Reads the example servers' environment: `PORT`, `HOST`, `TWOFA_API_KEYS` (`k1:free,k2:pro`),
- * `TWOFA_PLANS` (a JSON object adding or replacing plans; `null` = unlimited), `REDIS_URL` and
- * `TRUST_PROXY` (proxies in front, default 0).
+ * `TWOFA_PLANS` (a JSON object adding or replacing plans; `null` = unlimited), `REDIS_URL`, or
+ * `REDIS_CLUSTER_NODES`, or `REDIS_SENTINELS` with `REDIS_SENTINEL_NAME`, and `TRUST_PROXY`
+ * (proxies in front, default 0).
  * Without keys, makes one demo key per plan. Anything invalid — a bad port, JSON, plan, or a key
  * naming a plan that does not exist — throws a `TwoFaConfigError` saying what to fix; the message
  * never contains a key.
@@ -130,6 +187,7 @@ export function configFromEnv(env: EnvSource = process.env): EnvConfig {
   const planTable = resolvePlans(plans);
   const redisUrl = readRedisUrl(env.REDIS_URL);
   const trustProxy = readTrustProxy(env.TRUST_PROXY);
+  const redis = readRedis(env, redisUrl);
 
   const given = env.TWOFA_API_KEYS?.trim() ? parseKeyList(env.TWOFA_API_KEYS) : undefined;
   const demoKeys = given === undefined || given.size === 0 ? makeDemoKeys(planTable) : undefined;
@@ -144,7 +202,17 @@ export function configFromEnv(env: EnvSource = process.env): EnvConfig {
       );
     }
   }
-  return Object.freeze({ port, host, resolveKey: staticKeys(table), plans, planTable, demoKeys, redisUrl, trustProxy });
+  return Object.freeze({
+    port,
+    host,
+    resolveKey: staticKeys(table),
+    plans,
+    planTable,
+    demoKeys,
+    redisUrl,
+    redis,
+    trustProxy,
+  });
 }
 
 /** `http://host:port`, with an IPv6 host in brackets. */

@@ -5,7 +5,9 @@ export {
   type DemoKey,
   type EnvConfig,
   type EnvSource,
+  type HostPort,
   listenUrl,
+  type RedisConnection,
   startupMessage,
 } from './env.js';
 export {
@@ -15,4 +17,4 @@ export {
   type MetricsOptions,
   metricsFromEnv,
 } from './metrics.js';
-export { limiterStore, type StoreObserver } from './store.js';
+export { limiterStore, redisClient, type StoreObserver } from './store.js';

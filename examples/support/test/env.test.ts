@@ -116,6 +116,49 @@ describe('configFromEnv', () => {
     expect(configFromEnv({ REDIS_URL: '' }).redisUrl).toBeUndefined();
     expect(() => configFromEnv({ REDIS_URL: 'http://x' })).toThrow(/redis:\/\//);
     expect(() => configFromEnv({ REDIS_URL: 'nope' })).toThrow(/REDIS_URL must be a URL/);
+    expect(configFromEnv({ REDIS_URL: 'redis://h:1' }).redis).toEqual({ kind: 'url', url: 'redis://h:1' });
+    expect(configFromEnv({}).redis).toBeUndefined();
+  });
+
+  it('reads REDIS_CLUSTER_NODES: comma-separated host:port seeds', () => {
+    const config = configFromEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7001, redis-a.internal:7002,[::1]:7003' });
+    expect(config.redis).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: '127.0.0.1', port: 7001 },
+        { host: 'redis-a.internal', port: 7002 },
+        { host: '::1', port: 7003 },
+      ],
+    });
+    expect(config.redisUrl).toBeUndefined();
+  });
+
+  it('reads REDIS_SENTINELS with REDIS_SENTINEL_NAME', () => {
+    expect(configFromEnv({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: ' mymaster ' }).redis).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+      name: 'mymaster',
+    });
+  });
+
+  it.each([
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, /REDIS_CLUSTER_NODES entry 1 must be host:port/],
+    [{ REDIS_CLUSTER_NODES: 'a:1,b:0' }, /REDIS_CLUSTER_NODES entry 2 must be host:port/],
+    [{ REDIS_CLUSTER_NODES: 'a:65536' }, /entry 1 must be host:port/],
+    [{ REDIS_CLUSTER_NODES: 'a:1,,b:2' }, /entry 2 must be host:port/],
+    [{ REDIS_CLUSTER_NODES: 'redis://a:1' }, /entry 1 must be host:port/],
+    [{ REDIS_SENTINELS: 's1:26379' }, /REDIS_SENTINELS needs REDIS_SENTINEL_NAME/],
+    [{ REDIS_SENTINELS: 's1', REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINELS entry 1 must be host:port/],
+    [{ REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINEL_NAME needs REDIS_SENTINELS/],
+    [{ REDIS_URL: 'redis://h:1', REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINEL_NAME needs REDIS_SENTINELS/],
+    [{ REDIS_URL: 'redis://h:1', REDIS_CLUSTER_NODES: 'a:1' }, /only one of .*\(got REDIS_URL, REDIS_CLUSTER_NODES\)/],
+    [{ REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 's:1', REDIS_SENTINEL_NAME: 'm' }, /only one of/],
+  ])('rejects %j', (env, message) => {
+    expect(() => configFromEnv(env)).toThrow(TwoFaConfigError);
+    expect(() => configFromEnv(env)).toThrow(message);
   });
 });
 

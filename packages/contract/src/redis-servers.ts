@@ -1,11 +1,12 @@
 /**
- * Real Redis servers for tests: a single `redis-server` or a local 3-master Cluster, each on free
- * ports with a temporary directory and no persistence. Every process started here is killed when
+ * Real Redis servers for tests: a single `redis-server`, a local 3-master Cluster (optionally with
+ * replicas), or a primary with replicas watched by Sentinels, each on free ports with a temporary
+ * directory and no persistence. Every process started here is killed when
  * the test calls `stop()`, when this process exits, and — through a detached watchdog — even when
  * this process is killed outright, so no test leaves a server behind. Never touches 127.0.0.1:6379.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,10 +180,13 @@ export interface RedisServerOptions {
   dir?: string;
   /** How long to wait for PING. Default 10 s. */
   readyTimeoutMs?: number;
+  /** A configuration file, passed first (Sentinel needs one it can rewrite). */
+  configFile?: string;
 }
 
-function spawnRedis(port: number, dir: string, extra: readonly string[]): ChildProcess {
+function spawnRedis(port: number, dir: string, extra: readonly string[], configFile?: string): ChildProcess {
   const args = [
+    ...(configFile === undefined ? [] : [configFile]),
     '--port',
     String(port),
     '--bind',
@@ -222,7 +226,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   let stopped = false;
 
   async function launch(): Promise<void> {
-    const c = spawnRedis(port, dir, extra);
+    const c = spawnRedis(port, dir, extra, options.configFile);
     child = c;
     let failed: Error | undefined;
     c.once('exit', (code, signal) => {
@@ -269,13 +273,21 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
 }
 
 // ---------------------------------------------------------------------------------------------
-// A local Redis Cluster of three masters.
+// A local Redis Cluster of three masters, optionally with replicas.
 
 export interface RedisCluster {
   readonly host: string;
+  /** Every node, primaries first (as created; after a failover a replica may be the primary). */
   readonly nodes: readonly RedisServer[];
   /** Seed nodes for `new Cluster(...)`. */
   readonly startupNodes: readonly { host: string; port: number }[];
+  /** The node that serves `key`'s slot now, as a running node sees it (`CLUSTER NODES`). */
+  primaryFor(key: string): Promise<RedisServer>;
+  /**
+   * Resolves once every running node reports `cluster_state:ok`, every slot is served by a
+   * running primary and every running replica is in sync with its primary.
+   */
+  waitHealthy(timeoutMs?: number): Promise<void>;
   /** Kills every node and removes their directories. Idempotent. */
   stop(): Promise<void>;
 }
@@ -289,22 +301,84 @@ function execCli(args: readonly string[], timeoutMs: number): Promise<string> {
   });
 }
 
+/** Sends one command with `redis-cli` (any reply shape) and resolves with its raw output. */
+export function cliCommand(port: number, args: readonly string[], timeoutMs = 5000): Promise<string> {
+  return execCli(['-h', HOST, '-p', String(port), ...args], timeoutMs);
+}
+
+/** Whether a running node's replication is healthy: a replica's link to its primary is up. */
+async function replicationHealthy(port: number): Promise<boolean> {
+  const info = await rawCommand(port, ['INFO', 'replication']);
+  if (info.includes('role:master')) return true;
+  return info.includes('master_link_status:up') && !info.includes('master_sync_in_progress:1');
+}
+
+/** `host:port` of the primary serving each slot range, from `CLUSTER NODES` of one node. */
+function slotOwners(nodesText: string): { from: number; to: number; port: number }[] {
+  const owners: { from: number; to: number; port: number }[] = [];
+  for (const line of nodesText.split('\n')) {
+    const fields = line.trim().split(' ');
+    const flags = fields[2] ?? '';
+    if (!flags.split(',').includes('master') || flags.includes('fail')) continue;
+    const port = Number((fields[1] ?? '').split('@')[0]?.split(':')[1]);
+    for (const range of fields.slice(8)) {
+      if (range.startsWith('[')) continue; // a slot being migrated
+      const [from, to] = range.split('-').map(Number);
+      if (from !== undefined && Number.isInteger(from)) owners.push({ from, to: to ?? from, port });
+    }
+  }
+  return owners;
+}
+
 /**
- * Starts `masters` (default 3) `redis-server --cluster-enabled yes` nodes, joins them with
- * `redis-cli --cluster create ... --cluster-replicas 0 --cluster-yes`, and waits until every
- * node reports `cluster_state:ok`.
+ * Starts `masters` (default 3) `redis-server --cluster-enabled yes` nodes and `replicas` (default
+ * 0) replicas of each, joins them with `redis-cli --cluster create ... --cluster-replicas N
+ * --cluster-yes`, and waits until every node reports `cluster_state:ok` and every replica is in
+ * sync. A replica takes over about `nodeTimeoutMs` (default 2000) after its primary stops answering.
  */
 export async function startRedisCluster(
-  options: { masters?: number; readyTimeoutMs?: number } = {},
+  options: { masters?: number; replicas?: number; nodeTimeoutMs?: number; readyTimeoutMs?: number } = {},
 ): Promise<RedisCluster> {
   const masters = options.masters ?? 3;
+  const replicas = options.replicas ?? 0;
+  const nodeTimeoutMs = options.nodeTimeoutMs ?? 2_000;
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const nodes: RedisServer[] = [];
   const stopAll = async () => {
     await Promise.all(nodes.map((n) => n.stop()));
   };
+  const running = () => nodes.filter((n) => n.running);
+
+  async function owners(): Promise<{ from: number; to: number; port: number }[]> {
+    for (const node of running()) {
+      try {
+        const text = await rawCommand(node.port, ['CLUSTER', 'NODES']);
+        if (text.startsWith('$')) return slotOwners(text);
+      } catch {
+        // that node is not answering: ask another
+      }
+    }
+    throw new Error('no running cluster node answers CLUSTER NODES');
+  }
+
+  async function waitHealthy(timeoutMs = readyTimeoutMs): Promise<void> {
+    await waitFor(
+      'a healthy cluster (state ok, every slot on a running primary, replicas in sync)',
+      async () => {
+        const live = running();
+        const infos = await Promise.all(live.map((n) => rawCommand(n.port, ['CLUSTER', 'INFO'])));
+        if (!infos.every((info) => info.includes('cluster_state:ok'))) return false;
+        const livePorts = new Set(live.map((n) => n.port));
+        const served = (await owners()).filter((o) => livePorts.has(o.port));
+        if (served.reduce((sum, o) => sum + o.to - o.from + 1, 0) !== 16_384) return false;
+        return (await Promise.all(live.map((n) => replicationHealthy(n.port)))).every(Boolean);
+      },
+      timeoutMs,
+    );
+  }
+
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       const port = await freePort({ bus: true });
       const dir = mkdtempSync(join(tmpdir(), 'twofa-cluster-'));
       const node = await startRedis({
@@ -316,7 +390,14 @@ export async function startRedisCluster(
           '--cluster-config-file',
           join(dir, 'nodes.conf'),
           '--cluster-node-timeout',
-          '2000',
+          String(nodeTimeoutMs),
+          // A replica may always take over, however long it was disconnected.
+          '--cluster-replica-validity-factor',
+          '0',
+          '--repl-diskless-sync',
+          'yes',
+          '--repl-diskless-sync-delay',
+          '0',
         ],
       });
       nodes.push({
@@ -331,17 +412,17 @@ export async function startRedisCluster(
       });
     }
     await execCli(
-      ['--cluster', 'create', ...nodes.map((n) => `${HOST}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      [
+        '--cluster',
+        'create',
+        ...nodes.map((n) => `${HOST}:${n.port}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+      ],
       readyTimeoutMs,
     );
-    await waitFor(
-      'cluster_state:ok on every node',
-      async () => {
-        const infos = await Promise.all(nodes.map((n) => rawCommand(n.port, ['CLUSTER', 'INFO'])));
-        return infos.every((info) => info.includes('cluster_state:ok'));
-      },
-      readyTimeoutMs,
-    );
+    await waitHealthy();
   } catch (error) {
     await stopAll();
     throw error;
@@ -350,6 +431,156 @@ export async function startRedisCluster(
     host: HOST,
     nodes,
     startupNodes: nodes.map((n) => ({ host: HOST, port: n.port })),
+    async primaryFor(key) {
+      const live = running();
+      const reply = await rawCommand((live[0] ?? (nodes[0] as RedisServer)).port, ['CLUSTER', 'KEYSLOT', key]);
+      const slot = Number(reply.slice(1).trim());
+      const owner = (await owners()).find((o) => o.from <= slot && slot <= o.to);
+      const node = nodes.find((n) => n.port === owner?.port);
+      if (node === undefined) throw new Error(`no primary serves slot ${slot}`);
+      return node;
+    },
+    waitHealthy,
+    stop: stopAll,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A primary with replicas, watched by Sentinels.
+
+export interface RedisSentinelGroup {
+  readonly host: string;
+  /** The name the Sentinels monitor (ioredis `name`). */
+  readonly name: string;
+  /** The data nodes: the first one started as the primary, the others as its replicas. */
+  readonly nodes: readonly RedisServer[];
+  /** The Sentinels (`redis-server <conf> --sentinel`). */
+  readonly sentinels: readonly RedisServer[];
+  /** For ioredis `sentinels`. */
+  readonly sentinelNodes: readonly { host: string; port: number }[];
+  /** The data node the Sentinels name as the primary now. */
+  primary(): Promise<RedisServer>;
+  /**
+   * Resolves once every running Sentinel names the same running primary, that node says it is
+   * the primary, and every running replica of it is in sync.
+   */
+  waitHealthy(timeoutMs?: number): Promise<void>;
+  /** Kills every process and removes their directories. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a primary, `replicas` (default 1) replicas of it, and `sentinels` (default 3) Sentinels
+ * monitoring it under `name` (default `twofa`) with a quorum of 2. A Sentinel considers the
+ * primary down after `downAfterMs` (default 1000) without an answer, then promotes a replica.
+ */
+export async function startRedisSentinel(
+  options: { name?: string; replicas?: number; sentinels?: number; downAfterMs?: number; readyTimeoutMs?: number } = {},
+): Promise<RedisSentinelGroup> {
+  const name = options.name ?? 'twofa';
+  const replicaCount = options.replicas ?? 1;
+  const sentinelCount = options.sentinels ?? 3;
+  const downAfterMs = options.downAfterMs ?? 1_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const nodes: RedisServer[] = [];
+  const sentinels: RedisServer[] = [];
+  const stopAll = async () => {
+    await Promise.all([...sentinels, ...nodes].map((n) => n.stop()));
+  };
+  const replication = ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'];
+
+  async function primaryAddress(port: number): Promise<number> {
+    const [, p] = (await cliCommand(port, ['SENTINEL', 'get-master-addr-by-name', name])).trim().split('\n');
+    return Number(p);
+  }
+
+  async function primary(): Promise<RedisServer> {
+    for (const s of sentinels.filter((x) => x.running)) {
+      try {
+        const port = await primaryAddress(s.port);
+        const node = nodes.find((n) => n.port === port);
+        if (node !== undefined) return node;
+      } catch {
+        // ask the next Sentinel
+      }
+    }
+    throw new Error('no Sentinel names a primary');
+  }
+
+  async function waitHealthy(timeoutMs = readyTimeoutMs): Promise<void> {
+    await waitFor(
+      `Sentinels agreeing on a healthy primary of ${name}`,
+      async () => {
+        const live = sentinels.filter((s) => s.running);
+        const ports = new Set(await Promise.all(live.map((s) => primaryAddress(s.port))));
+        if (ports.size !== 1) return false;
+        const node = nodes.find((n) => n.port === [...ports][0]);
+        if (node === undefined || !node.running) return false;
+        const info = await rawCommand(node.port, ['INFO', 'replication']);
+        if (!info.includes('role:master')) return false;
+        const replicasUp = nodes.filter((n) => n !== node && n.running);
+        for (const r of replicasUp) {
+          const ri = await rawCommand(r.port, ['INFO', 'replication']);
+          if (!ri.includes(`master_port:${node.port}`) || !(await replicationHealthy(r.port))) return false;
+        }
+        // Every Sentinel knows the others and the replicas (needed to fail over again).
+        for (const s of live) {
+          const master = (await cliCommand(s.port, ['SENTINEL', 'master', name])).trim().split('\n');
+          const field = (f: string) => Number(master[master.indexOf(f) + 1]);
+          if (field('num-other-sentinels') < live.length - 1 || field('num-slaves') < replicasUp.length) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+    );
+  }
+
+  try {
+    const first = await startRedis({ args: replication });
+    nodes.push(first);
+    for (let i = 0; i < replicaCount; i++) {
+      nodes.push(await startRedis({ args: [...replication, '--replicaof', HOST, String(first.port)] }));
+    }
+    for (let i = 0; i < sentinelCount; i++) {
+      const port = await freePort();
+      const dir = mkdtempSync(join(tmpdir(), 'twofa-sentinel-'));
+      const configFile = join(dir, 'sentinel.conf');
+      writeFileSync(
+        configFile,
+        [
+          `sentinel monitor ${name} ${HOST} ${first.port} 2`,
+          `sentinel down-after-milliseconds ${name} ${downAfterMs}`,
+          `sentinel failover-timeout ${name} 10000`,
+          `sentinel parallel-syncs ${name} 1`,
+          '',
+        ].join('\n'),
+      );
+      sentinels.push(await startRedis({ port, dir, configFile, args: ['--sentinel'] }));
+      const sentinel = sentinels[sentinels.length - 1] as RedisServer;
+      sentinels[sentinels.length - 1] = {
+        ...sentinel,
+        get running() {
+          return sentinel.running;
+        },
+        async stop() {
+          await sentinel.stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    await waitHealthy();
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return {
+    host: HOST,
+    name,
+    nodes,
+    sentinels,
+    sentinelNodes: sentinels.map((s) => ({ host: HOST, port: s.port })),
+    primary,
+    waitHealthy,
     stop: stopAll,
   };
 }

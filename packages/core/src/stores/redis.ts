@@ -319,16 +319,24 @@ export class RedisStore implements LimiterStore {
       this.#skipUntil = 0;
     }
     const command = operation === 'consume' ? this.#consume : this.#peek;
-    try {
-      const reply = await deadline(
-        command(this.keyFor(key), ...scriptArgs(windows, this.#testClock?.())),
-        this.#timeoutMs,
-      );
-      return resultFromReply(reply, windows);
-    } catch (error) {
-      const timedOut = error instanceof Timeout;
-      if (timedOut) this.#skipUntil = performance.now() + this.#cooldownMs;
-      return this.#degraded(operation, key, windows, timedOut ? 'timeout' : 'error', error);
+    const until = performance.now() + this.#timeoutMs;
+    for (;;) {
+      try {
+        const reply = await deadline(
+          command(this.keyFor(key), ...scriptArgs(windows, this.#testClock?.())),
+          until - performance.now(),
+        );
+        return resultFromReply(reply, windows);
+      } catch (error) {
+        const timedOut = error instanceof Timeout;
+        // A failover in progress: the script did not run; ask again while the budget lasts.
+        if (!timedOut && retriable(error) && until - performance.now() > RETRY_DELAY_MS) {
+          await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+          if (this.#client.status === 'ready') continue;
+        }
+        if (timedOut) this.#skipUntil = performance.now() + this.#cooldownMs;
+        return this.#degraded(operation, key, windows, timedOut ? 'timeout' : 'error', error);
+      }
     }
   }
 
@@ -367,6 +375,20 @@ export class RedisStore implements LimiterStore {
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** Pause before asking again after a retriable error. */
+const RETRY_DELAY_MS = 20;
+
+/**
+ * Errors with which Redis refuses a command without running it while a failover or resharding is
+ * under way: a replica not yet promoted or a demoted primary (`READONLY`), a node loading its data
+ * (`LOADING`), a replica without its primary (`MASTERDOWN`), a slot being moved (`TRYAGAIN`), a
+ * Cluster without a primary for a slot (`CLUSTERDOWN`). The same call asked again soon succeeds.
+ * (`NOSCRIPT`, `MOVED` and `ASK` are handled by ioredis itself.)
+ */
+function retriable(error: unknown): boolean {
+  return error instanceof Error && /^(?:READONLY|LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/.test(error.message);
 }
 
 /** `open`: admitted, counted nowhere, every window reported with its full limit left. */
