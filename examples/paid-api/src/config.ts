@@ -1,7 +1,7 @@
 /**
  * The paid-API example's environment: the example servers' (`PORT`, `HOST`, `REDIS_URL`,
- * `TWOFA_PLANS`, read by `@twofa-kit/example-support`) plus `DATABASE_URL`, `PAID_API_DATA_DIR`
- * and `KEY_CACHE_TTL_MS`. `TWOFA_API_KEYS` is not used: keys live in the database.
+ * `TWOFA_PLANS`, read by `@twofa-kit/example-support`) plus `DATABASE_URL`, `PAID_API_DATA_DIR`,
+ * `KEY_CACHE_TTL_MS`, and `DASHBOARD_ADMIN_EMAIL` / `DASHBOARD_ADMIN_PASSWORD` (the first operator). `TWOFA_API_KEYS` is not used: keys live in the database.
  */
 import { fileURLToPath } from 'node:url';
 import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
@@ -20,6 +20,8 @@ export interface PaidApiConfig {
   readonly dataDir: string;
   /** `KEY_CACHE_TTL_MS`, default 10,000: the bound on a revocation reaching an instance. */
   readonly keyCacheTtlMs: number;
+  /** `DASHBOARD_ADMIN_EMAIL` and `DASHBOARD_ADMIN_PASSWORD`: the operator created at start when missing. */
+  readonly admin: { readonly email: string; readonly password: string } | undefined;
 }
 
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
@@ -31,6 +33,11 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
   if (!/^\d*$/.test(ttlText ?? '') || !Number.isSafeInteger(keyCacheTtlMs) || keyCacheTtlMs < 1) {
     throw new TwoFaConfigError(`KEY_CACHE_TTL_MS must be a whole number of ms ≥ 1, got ${JSON.stringify(ttlText)}`);
   }
+  const adminEmail = env.DASHBOARD_ADMIN_EMAIL?.trim() || undefined;
+  const adminPassword = env.DASHBOARD_ADMIN_PASSWORD || undefined;
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    throw new TwoFaConfigError('set both DASHBOARD_ADMIN_EMAIL and DASHBOARD_ADMIN_PASSWORD, or neither');
+  }
   return Object.freeze({
     port,
     host,
@@ -40,5 +47,6 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     dataDir: env.PAID_API_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
     keyCacheTtlMs,
+    admin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword as string },
   });
 }
