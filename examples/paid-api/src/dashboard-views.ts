@@ -27,7 +27,7 @@ button.danger{background:#a61b1b;border-color:#a61b1b}
 :focus-visible{outline:3px solid #e07b00;outline-offset:2px}
 a{color:#0b4f9c}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #e1e4e8;vertical-align:top}
-.scroll{overflow-x:auto}
+.scroll{overflow-x:auto;position:relative}
 .error{color:#a61b1b;font-weight:600}.ok{color:#1b6e2e;font-weight:600}
 .bar{height:.75rem;background:#e1e4e8;border-radius:4px;overflow:hidden;min-width:6rem}.bar>span{display:block;height:100%;background:#12355b}
 .bar.full>span{background:#a61b1b}
