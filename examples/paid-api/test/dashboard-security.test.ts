@@ -265,6 +265,29 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     expect(await total()).toEqual({ admitted: 5, refused: 2 });
   });
 
+  it('usage history is flushed when the app closes and survives a restart', async () => {
+    const a = await customer();
+    await a.client.get('/dashboard');
+    const key = shownKey((await a.client.post('/dashboard/keys', {})).html);
+    const first = buildApp({ pool, usageFlushMs: 600_000 });
+    const firstBase = await listen(first.app);
+    for (let i = 0; i < 3; i++) expect((await generate(firstBase, key)).status).toBe(200);
+    await first.app.close(); // no explicit flush: closing writes what was counted
+    const second = buildApp({ pool, usageFlushMs: 600_000 });
+    try {
+      const points = await usageHistory(pool, a.id, 3_600_000, 2, Date.now());
+      expect(points.reduce((s, p) => s + p.admitted, 0)).toBe(3);
+      // The restarted app's page shows it.
+      const secondBase = await listen(second.app);
+      const client = new DashboardClient(secondBase);
+      client.jar.set('twofa_session', a.client.jar.get('twofa_session') as string);
+      const page = await client.get('/dashboard');
+      expect(page.html).toMatch(/id="chart-hourly" data-admitted="3" data-refused="0"/);
+    } finally {
+      await second.app.close();
+    }
+  });
+
   it('sign-in guessing is throttled: after 3 failures even the right password gets 429 with Retry-After', async () => {
     const email = `user${++n}@example.com`;
     await createCustomer(pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
