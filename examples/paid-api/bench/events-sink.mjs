@@ -21,7 +21,12 @@ const SECRET = 'secret=JBSWY3DPEHPK3PXP';
 
 /** A pool that records the statements a flush sends (the run measures the hot path, not PostgreSQL). */
 const statements = [];
-const recorder = { query: async (sql, values) => (statements.push({ sql, rows: values[0].length }), { rows: [] }) };
+const recorder = {
+  query: async (sql, values) => {
+    statements.push({ sql, rows: values[0].length });
+    return { rows: [] };
+  },
+};
 
 function handleCase(label, kind) {
   const sink = kind === 'sink' ? usageSink(recorder, { flushMs: 3_600_000 }) : undefined;

@@ -68,7 +68,7 @@ async function checkAccessible(page: Page): Promise<void> {
       return [255, 255, 255];
     };
     for (const el of document.querySelectorAll('p, a, button, label, th, td, h1, h2, summary, code, small, span')) {
-      if (!(el as HTMLElement).innerText?.trim() || el.closest('svg')) continue;
+      if (!el.textContent?.trim() || el.closest('svg') || el.closest('.visually-hidden')) continue;
       const a = lum(rgb(getComputedStyle(el).color));
       const b = lum(background(el));
       const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
