@@ -30,7 +30,16 @@ import {
   SESSION_TTL_SECONDS,
   type Session,
 } from './accounts.js';
-import { type Customer, getCustomer, type Limits, PaidApiError, setLimits, setPlan, setStatus } from './customers.js';
+import {
+  type AlsoInTransaction,
+  type Customer,
+  getCustomer,
+  type Limits,
+  PaidApiError,
+  setLimits,
+  setPlan,
+  setStatus,
+} from './customers.js';
 import {
   adminPage,
   invitePage,
@@ -401,24 +410,23 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     return html(reply, 200, adminPage(found.session, customers, Object.keys(twoFa.config.plans), log));
   });
 
-  /** An operator's change: made, written to the audit log, then back to the list. */
+  /** An operator's change: made and written to the audit log in one transaction, then back to the list. */
   async function operatorChange(
     request: FastifyRequest<{ Params: { id: string } }>,
     reply: FastifyReply,
-    change: (customer: Customer, body: Form) => Promise<{ action: string; details: Record<string, unknown> }>,
+    change: (id: string, body: Form, also: AlsoInTransaction) => Promise<unknown>,
+    action: (before: Customer, after: Customer) => string,
+    details: (before: Customer, after: Customer, client: pg.PoolClient) => Promise<Record<string, unknown>>,
   ) {
     const found = await requirePost(request, reply, 'admin');
     if (found === undefined) return reply;
-    let customer: Customer;
+    const actor = found.session.customerId;
+    const target = await pool.query(`SELECT 1 FROM customers WHERE id = $1 AND role = 'customer'`, [request.params.id]);
+    if (target.rowCount === 0) return html(reply, 404, messagePage('Not found', 'No such customer.'));
     try {
-      customer = await getCustomer(pool, request.params.id);
-    } catch (error) {
-      if (error instanceof PaidApiError) return html(reply, 404, messagePage('Not found', 'No such customer.'));
-      throw error;
-    }
-    try {
-      const { action, details } = await change(customer, form(request));
-      await audit(pool, found.session.customerId, action, customer.id, details);
+      await change(request.params.id, form(request), async (client, before, after) => {
+        await audit(client, actor, action(before, after), after.id, await details(before, after, client));
+      });
     } catch (error) {
       if (!(error instanceof PaidApiError)) throw error;
       return html(reply, 400, messagePage('Not changed', error.message));
@@ -427,38 +435,45 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
   }
 
   app.post<{ Params: { id: string } }>('/admin/customers/:id/plan', (request, reply) =>
-    operatorChange(request, reply, async (customer, body) => {
-      const plan = body.plan ?? '';
-      await setPlan(pool, twoFa.config.plans, customer.id, plan);
-      return { action: 'plan.set', details: { from: customer.plan, to: plan } };
-    }),
+    operatorChange(
+      request,
+      reply,
+      (id, body, also) => setPlan(pool, twoFa.config.plans, id, body.plan ?? '', also),
+      () => 'plan.set',
+      async (before, after) => ({ from: before.plan, to: after.plan }),
+    ),
   );
 
   app.post<{ Params: { id: string } }>('/admin/customers/:id/limits', (request, reply) =>
-    operatorChange(request, reply, async (customer, body) => {
-      const limits: Record<string, number | null> = {};
-      for (const w of WINDOWS) {
-        const text = (body[w.name] ?? '').trim();
-        if (text === '') continue;
-        if (text !== 'unlimited' && !/^\d{1,12}$/.test(text)) {
-          throw new PaidApiError(`the ${w.name} limit must be a whole number or "unlimited"`);
+    operatorChange(
+      request,
+      reply,
+      (id, body, also) => {
+        const limits: Record<string, number | null> = {};
+        for (const w of WINDOWS) {
+          const text = (body[w.name] ?? '').trim();
+          if (text === '') continue;
+          if (text !== 'unlimited' && !/^\d{1,12}$/.test(text)) {
+            throw new PaidApiError(`the ${w.name} limit must be a whole number or "unlimited"`);
+          }
+          limits[w.name] = text === 'unlimited' ? null : Number(text);
         }
-        limits[w.name] = text === 'unlimited' ? null : Number(text);
-      }
-      await setLimits(pool, customer.id, limits as Limits);
-      return { action: 'limits.set', details: { from: customer.limits, to: limits } };
-    }),
+        return setLimits(pool, id, limits as Limits, also);
+      },
+      () => 'limits.set',
+      async (before, after) => ({ from: before.limits, to: after.limits }),
+    ),
   );
 
   app.post<{ Params: { id: string } }>('/admin/customers/:id/status', (request, reply) =>
-    operatorChange(request, reply, async (customer, body) => {
-      const status = body.status === 'active' ? 'active' : 'suspended';
-      await setStatus(pool, customer.id, status);
-      const revoked = status === 'suspended' ? await revokeSessionsOf(pool, customer.id) : 0;
-      return {
-        action: `customer.${status === 'active' ? 'reactivate' : 'suspend'}`,
-        details: { sessionsRevoked: revoked },
-      };
-    }),
+    operatorChange(
+      request,
+      reply,
+      (id, body, also) => setStatus(pool, id, body.status === 'active' ? 'active' : 'suspended', also),
+      (_before, after) => `customer.${after.status === 'active' ? 'reactivate' : 'suspend'}`,
+      async (_before, after, client) => ({
+        sessionsRevoked: after.status === 'suspended' ? await revokeSessionsOf(client, after.id) : 0,
+      }),
+    ),
   );
 }

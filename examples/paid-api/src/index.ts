@@ -21,6 +21,7 @@ export { type AppOptions, buildApp, type PaidApp } from './app.js';
 export { announce, CHANGES_CHANNEL, type ChangeListener, listenForChanges } from './changes.js';
 export { DEFAULT_DATA_DIR, type PaidApiConfig, paidApiConfig } from './config.js';
 export {
+  type AlsoInTransaction,
   type Customer,
   type CustomerStatus,
   checkLimits,

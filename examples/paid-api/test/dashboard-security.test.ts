@@ -191,6 +191,36 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     expect(rows).toEqual([{ action: 'customer.suspend', details: { sessionsRevoked: 1 } }]);
   });
 
+  it("an operator's plan and limit changes are written to the audit log with the change; a refused one is not", async () => {
+    const a = await customer();
+    const ops = new DashboardClient(base);
+    await ops.signIn('ops@example.com', PASSWORD);
+    await ops.get('/dashboard/admin');
+    expect((await ops.post(`/dashboard/admin/customers/${a.id}/plan`, { plan: 'ultra' })).status).toBe(303);
+    await ops.get('/dashboard/admin');
+    const limits = await ops.post(`/dashboard/admin/customers/${a.id}/limits`, { minute: '7', day: 'unlimited' });
+    expect(limits.status).toBe(303);
+    await ops.get('/dashboard/admin');
+    expect((await ops.post(`/dashboard/admin/customers/${a.id}/plan`, { plan: 'gold' })).status).toBe(400);
+    await ops.get('/dashboard/admin');
+    expect((await ops.post(`/dashboard/admin/customers/${a.id}/limits`, { hour: '-1' })).status).toBe(400);
+    const { rows } = await pool.query(
+      `SELECT a.action, a.details, c.email FROM audit_log a JOIN customers c ON c.id = a.actor_id
+        WHERE a.target_id = $1 ORDER BY a.id`,
+      [a.id],
+    );
+    expect(rows).toEqual([
+      { action: 'plan.set', details: { from: 'free', to: 'ultra' }, email: 'ops@example.com' },
+      { action: 'limits.set', details: { from: {}, to: { minute: 7, day: null } }, email: 'ops@example.com' },
+    ]);
+    const now = await pool.query('SELECT plan, limits FROM customers WHERE id = $1', [a.id]);
+    expect(now.rows[0]).toEqual({ plan: 'ultra', limits: { minute: 7, day: null } });
+    // Without a CSRF token an operator's post is refused too.
+    expect((await ops.post(`/dashboard/admin/customers/${a.id}/plan`, { plan: 'pro' }, { csrf: false })).status).toBe(
+      403,
+    );
+  });
+
   it('an invitation link sets the password once, then signs the customer in', async () => {
     const email = `user${++n}@example.com`;
     const c = await createCustomer(pool, DEFAULT_PLANS, { email, plan: 'free' });
