@@ -43,7 +43,11 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
       signInLimit: { perEmail: 3, perAddress: 8, windowSeconds: 900 },
       usageFlushMs: 600_000,
       onEvent: (e) => events.push(e),
-      logStream: { write: (line) => void (log += line) },
+      logStream: {
+        write: (line) => {
+          log += line;
+        },
+      },
     });
     base = await listen(paid.app);
   });
