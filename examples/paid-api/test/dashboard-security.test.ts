@@ -16,6 +16,7 @@ import {
   migrate,
   type PaidApp,
   usageHistory,
+  usageSink,
 } from '../src/index.js';
 import { DashboardClient, shownKey } from './support/dashboard.js';
 import { generate, listen } from './support/http.js';
@@ -297,6 +298,32 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     for (let i = 0; i < 4; i++) await generate(base, key);
     await paid.usage.flush();
     expect(await total()).toEqual({ admitted: 5, refused: 2 });
+  });
+
+  it('a flush that fails keeps its counts for the next one', async () => {
+    const errors: Error[] = [];
+    const sink = usageSink(pool, { flushMs: 600_000, onError: (e) => errors.push(e) });
+    const id = `cus_flush${++n}`;
+    const event = { type: 'generated', route: 'generate', status: 200, identityId: id, plan: 'free', durationMs: 1 };
+    sink.onEvent({ ...event, limiter: 'admitted' } as TwoFaEvent);
+    sink.onEvent({ ...event, limiter: 'refused' } as TwoFaEvent);
+    sink.onEvent({ ...event, limiter: 'peeked' } as TwoFaEvent); // /usage: not a request to count
+    await pool.query('ALTER TABLE usage_hourly RENAME TO usage_hourly_away');
+    try {
+      await sink.flush();
+    } finally {
+      await pool.query('ALTER TABLE usage_hourly_away RENAME TO usage_hourly');
+    }
+    expect(errors).toHaveLength(1);
+    sink.onEvent({ ...event, limiter: 'admitted' } as TwoFaEvent);
+    await sink.close();
+    const { rows } = await pool.query('SELECT admitted, refused FROM usage_hourly WHERE customer_id = $1', [id]);
+    expect(
+      rows.reduce((s, r) => ({ admitted: s.admitted + Number(r.admitted), refused: s.refused + Number(r.refused) }), {
+        admitted: 0,
+        refused: 0,
+      }),
+    ).toEqual({ admitted: 2, refused: 1 });
   });
 
   it('usage history is flushed when the app closes and survives a restart', async () => {
