@@ -54,8 +54,15 @@ export async function checkPassword(
   return { id: row.id, role: row.role };
 }
 
-/** Opens a session; returns the cookie's token (shown to the browser only). */
+/**
+ * Opens a session; returns the cookie's token (shown to the browser only). Sessions that ended
+ * (expired or revoked) more than a day ago are deleted on the way, so the table stays small.
+ */
 export async function openSession(pool: pg.Pool, customerId: string): Promise<string> {
+  await pool.query(
+    `DELETE FROM dashboard_sessions
+      WHERE least(expires_at, coalesce(revoked_at, expires_at)) < now() - interval '1 day'`,
+  );
   const t = token();
   await pool.query(
     `INSERT INTO dashboard_sessions (digest, customer_id, csrf, expires_at)

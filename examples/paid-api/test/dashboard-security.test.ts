@@ -178,6 +178,18 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     const replay = new DashboardClient(base);
     replay.jar.set('twofa_session', cookie);
     expect((await replay.get('/dashboard')).location).toBe('/dashboard/login');
+    // Ended sessions are kept a day (the revoked one above stays), then deleted at a sign-in.
+    await pool.query(
+      `INSERT INTO dashboard_sessions (digest, customer_id, csrf, expires_at)
+       VALUES (repeat('a', 64), $1, 'x', now() - interval '2 days')`,
+      [a.id],
+    );
+    await customer();
+    const { rows } = await pool.query<{ old: boolean }>(
+      `SELECT digest = repeat('a', 64) AS old FROM dashboard_sessions WHERE customer_id = $1`,
+      [a.id],
+    );
+    expect(rows.map((r) => r.old)).toEqual([false]);
   });
 
   it('an operator suspends a customer: its sessions end, its keys answer 401, the audit log has it', async () => {
