@@ -4,6 +4,7 @@
  * stdout; errors go to stderr with exit code 1 (2 for a usage mistake).
  *
  *   customer create --email E --plan P [--password PW]    → the customer id
+ *   customer invite --customer ID [--url BASE_URL]         → a link to set a Dashboard password
  *   key create --customer ID [--expires ISO-DATE]         → the new key (the only time it is shown)
  *   key rotate KEY_ID [--grace SECONDS]                   → the new key
  *   key revoke KEY_ID                                     → KEY_ID
@@ -16,6 +17,7 @@
 import { parseArgs } from 'node:util';
 import { WINDOWS } from '@twofa-kit/core';
 import type pg from 'pg';
+import { createInvitation } from './accounts.js';
 import { paidApiConfig } from './config.js';
 import { createCustomer, type Limits, PaidApiError, setLimits, setPlan } from './customers.js';
 import { migrate, openDatabase } from './db.js';
@@ -92,6 +94,14 @@ async function runCommand(pool: pg.Pool, argv: readonly string[], env = process.
         password: values.password,
       });
       return customer.id;
+    }
+    case 'customer invite': {
+      const { values, positionals } = parse({ customer: { type: 'string' }, url: { type: 'string' } });
+      if (positionals.length > 0) throw new UsageError('customer invite takes no positional argument');
+      const base = (values.url ?? `http://${config.host}:${config.port}`).replace(/\/+$/, '');
+      if (!/^https?:\/\/[^\s/]+/.test(base)) throw new UsageError('--url must be like https://api.example.com');
+      const token = await createInvitation(pool, required(values, 'customer'));
+      return `${base}/dashboard/invite/${token}`;
     }
     case 'key create': {
       const { values, positionals } = parse({ customer: { type: 'string' }, expires: { type: 'string' } });

@@ -161,31 +161,62 @@ export async function findCustomerByEmail(pool: pg.Pool, email: string): Promise
   return rows[0] === undefined ? undefined : toCustomer(rows[0]);
 }
 
-async function update(pool: pg.Pool, id: string, set: string, values: unknown[]): Promise<Customer> {
+/**
+ * Runs in the transaction of a change, after it: `before` and `after` are the customer's rows. The
+ * Dashboard writes its audit log here, so a change and its log line commit together or not at all.
+ */
+export type AlsoInTransaction = (client: pg.PoolClient, before: Customer, after: Customer) => Promise<void>;
+
+async function update(
+  pool: pg.Pool,
+  id: string,
+  set: string,
+  values: unknown[],
+  also?: AlsoInTransaction,
+): Promise<Customer> {
   return transaction(pool, async (client) => {
+    const old = await client.query<CustomerRow>('SELECT * FROM customers WHERE id = $1 FOR UPDATE', [id]);
+    if (old.rows[0] === undefined) throw new PaidApiError(`no customer ${JSON.stringify(id)}`);
     const { rows } = await client.query<CustomerRow>(
       `UPDATE customers SET ${set}, updated_at = now() WHERE id = $1 RETURNING *`,
       [id, ...values],
     );
-    if (rows[0] === undefined) throw new PaidApiError(`no customer ${JSON.stringify(id)}`);
+    const after = toCustomer(rows[0] as CustomerRow);
     await announce(client, id);
-    return toCustomer(rows[0]);
+    await also?.(client, toCustomer(old.rows[0]), after);
+    return after;
   });
 }
 
 /** Moves a customer (and so all its keys) to another plan. */
-export async function setPlan(pool: pg.Pool, plans: PlanTable, id: string, plan: string): Promise<Customer> {
+export async function setPlan(
+  pool: pg.Pool,
+  plans: PlanTable,
+  id: string,
+  plan: string,
+  also?: AlsoInTransaction,
+): Promise<Customer> {
   checkPlanName(plans, plan);
-  return update(pool, id, 'plan = $2', [plan]);
+  return update(pool, id, 'plan = $2', [plan], also);
 }
 
 /** Replaces the customer's overrides (`{}` = the plan's limits alone). */
-export async function setLimits(pool: pg.Pool, id: string, limits: Limits): Promise<Customer> {
-  return update(pool, id, 'limits = $2', [JSON.stringify(checkLimits(limits))]);
+export async function setLimits(
+  pool: pg.Pool,
+  id: string,
+  limits: Limits,
+  also?: AlsoInTransaction,
+): Promise<Customer> {
+  return update(pool, id, 'limits = $2', [JSON.stringify(checkLimits(limits))], also);
 }
 
 /** A suspended customer's keys all answer 401 until it is active again. */
-export async function setStatus(pool: pg.Pool, id: string, status: CustomerStatus): Promise<Customer> {
+export async function setStatus(
+  pool: pg.Pool,
+  id: string,
+  status: CustomerStatus,
+  also?: AlsoInTransaction,
+): Promise<Customer> {
   if (status !== 'active' && status !== 'suspended') throw new PaidApiError('status is active or suspended');
-  return update(pool, id, 'status = $2', [status]);
+  return update(pool, id, 'status = $2', [status], also);
 }

@@ -1,8 +1,8 @@
 /**
  * The schema, as numbered migrations applied in order at start (`migrate`). A migration is never
- * edited once released: a change is a new entry at the end. The Dashboard (sign-in, sessions, an
- * audit log, usage history) adds its tables the same way; `customers.password_hash` is already
- * there for its sign-in.
+ * edited once released: a change is a new entry at the end. Version 2 is the Dashboard's: a role
+ * per account (`admin` for operators), sign-in sessions and invitations (stored as SHA-256 digests
+ * of their tokens), the audit log of operators' changes, and usage per customer per hour.
  */
 export interface Migration {
   readonly version: number;
@@ -41,6 +41,48 @@ CREATE TABLE api_keys (
   last_used_at  timestamptz
 );
 CREATE INDEX api_keys_customer ON api_keys (customer_id);
+`,
+  },
+  {
+    version: 2,
+    name: 'dashboard: roles, sessions, invitations, audit log, hourly usage',
+    sql: `
+ALTER TABLE customers ADD COLUMN role text NOT NULL DEFAULT 'customer' CHECK (role IN ('customer', 'admin'));
+
+CREATE TABLE dashboard_sessions (
+  digest        text PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
+  customer_id   text NOT NULL REFERENCES customers (id),
+  csrf          text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  expires_at    timestamptz NOT NULL,
+  revoked_at    timestamptz
+);
+CREATE INDEX dashboard_sessions_customer ON dashboard_sessions (customer_id);
+
+CREATE TABLE invitations (
+  digest        text PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
+  customer_id   text NOT NULL REFERENCES customers (id),
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  expires_at    timestamptz NOT NULL,
+  used_at       timestamptz
+);
+
+CREATE TABLE audit_log (
+  id            bigserial PRIMARY KEY,
+  at            timestamptz NOT NULL DEFAULT now(),
+  actor_id      text NOT NULL REFERENCES customers (id),
+  action        text NOT NULL,
+  target_id     text,
+  details       jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+
+CREATE TABLE usage_hourly (
+  customer_id   text NOT NULL,
+  hour          timestamptz NOT NULL,
+  admitted      bigint NOT NULL DEFAULT 0,
+  refused       bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (customer_id, hour)
+);
 `,
   },
 ];

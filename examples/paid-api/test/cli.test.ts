@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DashboardClient } from './support/dashboard.js';
 import { generate, usage } from './support/http.js';
 import { type PostgresServer, postgresTestsEnabled, startPostgres } from './support/postgres.js';
 import { buildExample, keys, type RunningServer, startServer } from './support/process.js';
@@ -23,7 +24,11 @@ describe.skipIf(!postgresTestsEnabled('examples/paid-api CLI'))('keys CLI and se
 
   beforeAll(async () => {
     pgServer = await startPostgres();
-    env = { DATABASE_URL: pgServer.url };
+    env = {
+      DATABASE_URL: pgServer.url,
+      DASHBOARD_ADMIN_EMAIL: 'ops@example.com',
+      DASHBOARD_ADMIN_PASSWORD: 'ops password',
+    };
     server = await startServer(env);
   }, 180_000);
   afterAll(async () => {
@@ -88,6 +93,27 @@ describe.skipIf(!postgresTestsEnabled('examples/paid-api CLI'))('keys CLI and se
     await vi.waitFor(async () => expect((await generate(server.url, key2)).status).toBe(401), { timeout: 10_000 });
     // No key ever reaches the server's output.
     for (const k of [key1, key2, key3]) expect(server.output()).not.toContain(k);
+  });
+
+  it('creates the operator named by DASHBOARD_ADMIN_*; customer invite prints a link that sets a password', {
+    timeout: 60_000,
+  }, async () => {
+    expect(server.output()).toContain('Dashboard operator ops@example.com created');
+    const ops = new DashboardClient(server.url);
+    expect((await ops.signIn('ops@example.com', 'ops password')).location).toBe('/dashboard/admin');
+    expect((await ops.get('/dashboard/admin')).status).toBe(200);
+
+    const customer = (await keys(['customer', 'create', '--email', 'grace@example.com', '--plan', 'free'], env)).stdout;
+    const invited = await keys(['customer', 'invite', '--customer', customer.trim(), '--url', server.url], env);
+    expect(invited).toMatchObject({ code: 0 });
+    expect(invited.stdout).toMatch(new RegExp(`^${server.url}/dashboard/invite/[\\w-]{43}\n$`));
+    const path = invited.stdout.trim().slice(server.url.length);
+    const grace = new DashboardClient(server.url);
+    expect((await grace.get(path)).html).toContain('grace@example.com');
+    expect((await grace.post(path, { password: 'graces password' })).location).toBe('/dashboard');
+    expect((await new DashboardClient(server.url).signIn('grace@example.com', 'graces password')).location).toBe(
+      '/dashboard',
+    );
   });
 
   it('reports mistakes on stderr with a non-zero exit and nothing on stdout', { timeout: 60_000 }, async () => {

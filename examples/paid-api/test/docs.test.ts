@@ -3,10 +3,16 @@
  * the host app verbatim, state the key cache's default TTL as the revocation bound, list the
  * environment the server reads, and the root README links the page.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_GRACE_SECONDS, DEFAULT_KEY_CACHE_TTL_MS, USAGE } from '../src/index.js';
+import {
+  DEFAULT_GRACE_SECONDS,
+  DEFAULT_KEY_CACHE_TTL_MS,
+  DEFAULT_SIGN_IN_LIMIT,
+  SESSION_TTL_SECONDS,
+  USAGE,
+} from '../src/index.js';
 import { ROOT } from './support/process.js';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -53,5 +59,23 @@ describe('docs/paid-api.md and examples/paid-api/README.md', () => {
     expect(read('README.md')).toContain('[Running a paid API](docs/paid-api.md)');
     expect(exampleReadme).toContain('(../../docs/paid-api.md)');
     expect(page.startsWith('# Running a paid API\n')).toBe(true);
+  });
+
+  it('show the Dashboard: a Run it command, the screenshots the browser test takes, the stated limits', () => {
+    expect(page).toContain('**Run it**');
+    expect(page).toMatch(
+      /DASHBOARD_ADMIN_EMAIL=\S+ DASHBOARD_ADMIN_PASSWORD=\S+ pnpm --dir examples\/paid-api start\n/,
+    );
+    const e2e = read('examples/paid-api/test/dashboard-e2e.test.ts');
+    const taken = [...e2e.matchAll(/join\(SHOTS, '([\w-]+\.png)'\)/g)].map((m) => m[1] as string);
+    expect(taken.length).toBeGreaterThanOrEqual(4);
+    for (const shot of taken) {
+      expect(page, shot).toContain(`(dashboard/${shot})`);
+      expect(existsSync(join(ROOT, 'docs/dashboard', shot)), shot).toBe(true);
+    }
+    const { perEmail, perAddress, windowSeconds } = DEFAULT_SIGN_IN_LIMIT;
+    expect(page).toContain(`per email (${perEmail}) and per client address (${perAddress}; IPv6 by /64)`);
+    expect(page).toContain(`per ${windowSeconds / 60} minutes`);
+    expect(page).toContain(`an expiry (${SESSION_TTL_SECONDS / 3600} hours)`);
   });
 });

@@ -16,7 +16,7 @@ export function buildExample(): void {
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(out)) {
-    if (/^(DATABASE_URL|REDIS_|TWOFA_|PAID_API_|KEY_CACHE_|PORT$|HOST$)/.test(name)) delete out[name];
+    if (/^(DATABASE_URL|REDIS_|TWOFA_|PAID_API_|KEY_CACHE_|DASHBOARD_|PORT$|HOST$)/.test(name)) delete out[name];
   }
   return { ...out, ...env };
 }
