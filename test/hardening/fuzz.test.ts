@@ -9,12 +9,12 @@
  * FUZZ_RUNS (batches, default 640 = 10,240 requests) and FUZZ_SEED reproduce or widen a run.
  */
 import http from 'node:http';
+import { ADAPTERS, type RunningServer } from '@twofa-kit/contract';
+import { ERROR_KINDS, staticKeys } from '@twofa-kit/core';
+import { BODY_LIMIT, type Hostile, hostileArb, KEY, PREFIX, SECRET, TINY_KEY } from '@twofa-kit/testing/hostile';
+import { send, sendRaw, stats, type WireResponse } from '@twofa-kit/testing/wire';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADAPTERS, type RunningServer } from '../../packages/contract/src/index.js';
-import { ERROR_KINDS, staticKeys } from '../../packages/core/src/index.js';
-import { BODY_LIMIT, type Hostile, hostileArb, KEY, PREFIX, SECRET, TINY_KEY } from './support/hostile.js';
-import { send, sendRaw, stats, type WireResponse } from './support/wire.js';
 
 const BATCH = 16;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 640);

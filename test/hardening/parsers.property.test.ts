@@ -2,8 +2,7 @@
  * Property tests of the core's parsers and helpers: whatever the input, they answer or raise a
  * TwoFaError of a documented kind (never another exception), and they agree with a reference.
  */
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+
 import {
   decodeSecret,
   ERROR_KINDS,
@@ -12,7 +11,9 @@ import {
   REDACTED,
   redactUrl,
   TwoFaError,
-} from '../../packages/core/src/index.js';
+} from '@twofa-kit/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 
 const RUNS = 2000;
 const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ maxLength: 60 }));

@@ -5,7 +5,6 @@
  * behaviour of the store itself is covered in packages/core/test/stores/redis-outage.test.ts.)
  */
 import http from 'node:http';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   ADAPTERS,
   type RedisServer,
@@ -13,10 +12,11 @@ import {
   rawCommand,
   redisTestsEnabled,
   startRedis,
-} from '../../packages/contract/src/index.js';
-import { RedisStore, staticKeys } from '../../packages/core/src/index.js';
-import { ioredis } from './support/frameworks.js';
-import { send, type WireResponse } from './support/wire.js';
+} from '@twofa-kit/contract';
+import { RedisStore, staticKeys } from '@twofa-kit/core';
+import { ioredis } from '@twofa-kit/testing/frameworks';
+import { send, type WireResponse } from '@twofa-kit/testing/wire';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 const KEY = 'Redis-Deps-Key-01';
 const enabled = redisTestsEnabled('hardening: Redis down/slow/restarted');

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PLANS, ERROR_KINDS } from '@twofa-kit/core';
+import { ROOT } from '@twofa-kit/testing/example-process';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './support/example-process.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 

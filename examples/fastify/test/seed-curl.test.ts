@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeSecret, totpAt } from '@twofa-kit/core';
+import { ensureBuilt, type RunningExample, startExample } from '@twofa-kit/testing/example-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, type RunningExample, startExample } from './support/example-process.js';
 
 const run = promisify(execFile);
 /** The seed document: a verbatim copy kept with the test (checked against the original below). */

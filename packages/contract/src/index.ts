@@ -1,3 +1,5 @@
+// The Redis launchers live in @twofa-kit/testing; re-exported for the suites' existing users.
+export * from '@twofa-kit/testing/redis-servers';
 export {
   ADAPTERS,
   type AdapterHarness,
@@ -9,6 +11,5 @@ export {
   type RunningServer,
 } from './harness.js';
 export * from './helpers.js';
-export * from './redis-servers.js';
 export { runContract } from './run.js';
 export { type ContractSuite, SUITES } from './suites/index.js';

@@ -3,11 +3,11 @@
  * real servers; its options table lists every field of RedisStoreOptions in order.
  */
 import { readFileSync } from 'node:fs';
+import { connect, redisTestsEnabled, sleep, startRedis, startRedisCluster } from '@twofa-kit/testing/redis-clients';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LimiterStore, WindowSpec } from '../../src/index.js';
 import { clusterLimiter } from './doc-examples/cluster-limiter.js';
 import { redisLimiter } from './doc-examples/redis-limiter.js';
-import { connect, redisTestsEnabled, sleep, startRedis, startRedisCluster } from './redis-harness.js';
 
 const ROOT = new URL('../../../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', ROOT), 'utf8');

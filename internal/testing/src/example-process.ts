@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export type Framework = 'fastify' | 'koa' | 'express';
 
-export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 function newestMtime(dir: string): number {
   let newest = 0;

@@ -5,7 +5,6 @@
 import { once } from 'node:events';
 import { decodeSecret, totpAt } from '@twofa-kit/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { redisTestsEnabled, startRedis } from '../../../../packages/contract/src/redis-servers.js';
 import {
   call,
   ensureBuilt,
@@ -15,6 +14,7 @@ import {
   runUntilExit,
   startExample,
 } from './example-process.js';
+import { redisTestsEnabled, startRedis } from './redis-servers.js';
 
 const SECRET = 'JBSWY3DPEHPK3PXP';
 

@@ -2,7 +2,7 @@
  * A bare node:http host around `createTwoFa().handle`, mapped the way an adapter maps a request,
  * so the store tests go through real HTTP without depending on a framework adapter.
  */
-import { type ExtServer, serve } from '../ext-server.js';
+import { type ExtServer, serve } from './http-host.js';
 
 export type Host = ExtServer;
 

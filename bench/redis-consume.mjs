@@ -1,19 +1,15 @@
 #!/usr/bin/env node
 // RedisStore.consume latency (serial) and throughput (50 in flight) against a local redis-server.
 //
-//   pnpm --filter @twofa-kit/core run build && node packages/core/scripts/redis-consume-bench.mjs
+//   pnpm run build && node bench/redis-consume.mjs
 //
 // Starts its own redis-server on a free port (no persistence) unless REDIS_URL is set; never
 // touches 127.0.0.1:6379 by itself. Options (env): SERIAL (default 5000 calls), TOTAL (default
 // 50000 calls), IN_FLIGHT (default 50), IDENTITIES (default 1000). Every call is admitted (large
 // limits, three windows like the `pro` plan), so each one runs the script's write path.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { MemoryStore, RedisStore } from '@twofa-kit/core';
 import { Redis } from 'ioredis';
-import { MemoryStore, RedisStore } from '../dist/index.js';
+import { startRedis } from './lib/redis.mjs';
 
 const SERIAL = Number(process.env.SERIAL ?? 5_000);
 const TOTAL = Number(process.env.TOTAL ?? 50_000);
@@ -24,35 +20,6 @@ const WINDOWS = [
   { name: 'hour', seconds: 3_600, limit: 1e9 },
   { name: 'day', seconds: 86_400, limit: 1e9 },
 ];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'twofa-bench-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  process.once('exit', () => child.kill('SIGKILL'));
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop() {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (x) => x.toFixed(3);
@@ -106,7 +73,7 @@ async function concurrent(store, n, inFlight) {
   };
 }
 
-const server = process.env.REDIS_URL ? undefined : await startServer();
+const server = process.env.REDIS_URL ? undefined : await startRedis();
 const client = new Redis(process.env.REDIS_URL ?? server.url, {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
@@ -145,4 +112,4 @@ for (const [name, r] of Object.entries(rows)) {
 }
 if (failures > 0) console.log(`store failures: ${failures}`);
 client.disconnect();
-server?.stop();
+await server?.stop();

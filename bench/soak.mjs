@@ -5,7 +5,7 @@
  * Prints a report per adapter with the trend (least-squares slope of the heap after warm-up).
  *
  *   pnpm -r --filter "./packages/**" run build      # the children run the built packages
- *   node scripts/soak.mjs [--minutes 10] [--adapters fastify,koa,express] [--parallel]
+ *   node bench/soak.mjs [--minutes 10] [--adapters fastify,koa,express] [--parallel]
  *                         [--concurrency 16] [--sample-seconds 10] [--json out.json]
  *
  * Adapters run one after another (so each has the machine to itself) unless `--parallel`.

@@ -9,14 +9,15 @@
  * uses ends while the trace runs (`awayFromEdges`), so a trace never straddles a window boundary
  * by accident. Checks that need to land 1 ms before an edge run only where the clock is exact.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import {
   CALENDAR_MONTH,
   type ConsumeResult,
   type LimiterStore,
   type WindowSpec,
   type WindowState,
-} from '../../src/index.js';
+} from '@twofa-kit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 export interface StoreHarness {
   readonly store: LimiterStore;

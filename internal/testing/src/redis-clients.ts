@@ -1,7 +1,8 @@
-/** Connecting tests to the real servers of `@twofa-kit/contract`'s redis helpers. */
+/** Connecting ioredis clients to the real servers of `./redis-servers.ts`. */
+
+import type { StoreHarness } from '@twofa-kit/testing/store-suite';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import type { RedisCluster, RedisServer } from '../../../contract/src/redis-servers.js';
-import type { StoreHarness } from './store-suite.js';
+import type { RedisCluster, RedisServer } from './redis-servers.js';
 
 export {
   type RedisCluster,
@@ -9,7 +10,7 @@ export {
   redisTestsEnabled,
   startRedis,
   startRedisCluster,
-} from '../../../contract/src/redis-servers.js';
+} from './redis-servers.js';
 
 /** The client options the docs recommend: fail fast instead of queueing while disconnected. */
 export const FAIL_FAST: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
