@@ -1,18 +1,18 @@
-import { createAuthGuard } from './auth-guard.js';
-import { bodyParams, EMPTY_PARAMS, formParams } from './body.js';
-import { CONTENT_TYPE, envelope, errorEnvelope } from './envelope.js';
-import { type ErrorKind, TwoFaError } from './errors.js';
 import type { TwoFaEvent, TwoFaEventType } from './events.js';
-import { presentedKey } from './keys.js';
+import { bodyParams, EMPTY_PARAMS, formParams } from './http/body.js';
+import { CONTENT_TYPE, envelope, errorEnvelope } from './http/envelope.js';
+import { type ErrorKind, TwoFaError } from './http/errors.js';
+import { readParams } from './http/params.js';
+import { trimTrailingSlashes } from './http/path.js';
+import { createAuthGuard } from './keys/auth-guard.js';
+import { presentedKey } from './keys/static-keys.js';
+import { hasCalendarWindow, policyHeader, rateLimitHeaders, secondsCeil } from './limits/headers.js';
+import { windowsFor } from './limits/plans.js';
+import type { GuardCounter } from './limits/stores/guard-types.js';
+import type { ConsumeResult, WindowSpec } from './limits/stores/types.js';
 import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
-import { readParams } from './params.js';
-import { trimTrailingSlashes } from './path.js';
-import { windowsFor } from './plans.js';
-import { hasCalendarWindow, policyHeader, rateLimitHeaders, secondsCeil } from './ratelimit.js';
 import { ROUTES } from './routes/index.js';
 import type { RouteDef } from './routes/types.js';
-import type { GuardCounter } from './stores/guard-types.js';
-import type { ConsumeResult, WindowSpec } from './stores/types.js';
 import type { Identity, TwoFaRequest, TwoFaResponse } from './types.js';
 
 /** A configured surface: the route table and the one entry point adapters call. */

@@ -17,7 +17,7 @@ import { generate, type Host, host } from '@twofa-kit/testing/store-host';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore, type RedisStoreFailure, staticKeys, TwoFaConfigError, type WindowSpec } from '../../src/index.js';
-import { CONSUME_LUA, PEEK_LUA } from '../../src/stores/redis-script.js';
+import { CONSUME_LUA, PEEK_LUA } from '../../src/limits/stores/redis-script.js';
 
 const enabled = redisTestsEnabled('RedisStore behaviour');
 const W: WindowSpec[] = [

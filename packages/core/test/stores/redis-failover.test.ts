@@ -20,7 +20,7 @@ import {
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore, type RedisStoreFailure, type WindowSpec } from '../../src/index.js';
-import { CONSUME_LUA } from '../../src/stores/redis-script.js';
+import { CONSUME_LUA } from '../../src/limits/stores/redis-script.js';
 
 const enabled = redisTestsEnabled('RedisStore failover');
 const FREE: WindowSpec[] = [{ name: 'minute', seconds: 60, limit: 5 }];

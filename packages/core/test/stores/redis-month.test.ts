@@ -9,7 +9,7 @@ import { connect, type RedisServer, redisTestsEnabled, startRedis } from '@twofa
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALENDAR_MONTH, RedisStore, windowEnd, windowStart } from '../../src/index.js';
-import { BOUNDS_LUA } from '../../src/stores/windows.js';
+import { BOUNDS_LUA } from '../../src/limits/stores/windows.js';
 
 const enabled = redisTestsEnabled('the Lua calendar month');
 

@@ -28,7 +28,7 @@ import {
   type TwoFaOptions,
   type WindowSpec,
 } from '../../src/index.js';
-import { PEEK_LUA } from '../../src/stores/redis-script.js';
+import { PEEK_LUA } from '../../src/limits/stores/redis-script.js';
 
 const enabled = redisTestsEnabled('RedisStore outage policies');
 const BUDGET_MS = 250;

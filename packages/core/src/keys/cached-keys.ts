@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import { TwoFaConfigError } from './errors.js';
-import { hashKey } from './keys.js';
-import type { Identity, MaybePromise, ResolveKey } from './types.js';
+import { TwoFaConfigError } from '../http/errors.js';
+import type { Identity, MaybePromise, ResolveKey } from '../types.js';
+import { hashKey } from './static-keys.js';
 
 /**
  * Key-store helpers for hosts whose keys live somewhere slow (a database, an auth service).

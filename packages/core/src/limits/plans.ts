@@ -1,7 +1,7 @@
-import { TwoFaConfigError } from './errors.js';
+import { TwoFaConfigError } from '../http/errors.js';
+import type { Identity, PlanLimits } from '../types.js';
 import type { WindowSpec } from './stores/types.js';
 import { CALENDAR_MONTH } from './stores/windows.js';
-import type { Identity, PlanLimits } from './types.js';
 
 export type PlanTable = Readonly<Record<string, PlanLimits>>;
 

@@ -1,4 +1,4 @@
-import type { MaybePromise } from '../types.js';
+import type { MaybePromise } from '../../types.js';
 import type { GuardBucket, GuardState } from './guard-types.js';
 import type { VerifyAttempt, VerifyRecord, VerifyRules } from './verify-types.js';
 

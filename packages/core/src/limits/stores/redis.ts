@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TwoFaConfigError, TwoFaError } from '../errors.js';
+import { TwoFaConfigError, TwoFaError } from '../../http/errors.js';
 import { MemoryGuardCounter } from './guard-memory.js';
 import type { GuardBucket, GuardState } from './guard-types.js';
 import { MemoryStore } from './memory.js';

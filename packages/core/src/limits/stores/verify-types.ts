@@ -1,4 +1,4 @@
-import type { MaybePromise } from '../types.js';
+import type { MaybePromise } from '../../types.js';
 
 /**
  * The verify route's memory: for one identity and secret (named by a hash of both), the last

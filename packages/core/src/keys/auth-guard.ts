@@ -1,9 +1,9 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { TwoFaConfigError, TwoFaError } from './errors.js';
-import { secondsCeil } from './ratelimit.js';
-import { MemoryGuardCounter } from './stores/guard-memory.js';
-import type { GuardBucket, GuardCounter, GuardState } from './stores/guard-types.js';
-import type { Identity } from './types.js';
+import { TwoFaConfigError, TwoFaError } from '../http/errors.js';
+import { secondsCeil } from '../limits/headers.js';
+import { MemoryGuardCounter } from '../limits/stores/guard-memory.js';
+import type { GuardBucket, GuardCounter, GuardState } from '../limits/stores/guard-types.js';
+import type { Identity } from '../types.js';
 
 /**
  * The failed-auth guard: answers of 401 are themselves limited per client address, so the surface

@@ -1,4 +1,4 @@
-import type { MaybePromise } from '../types.js';
+import type { MaybePromise } from '../../types.js';
 
 /** One budget of the failed-auth guard: a client's address or one of its IPv6 prefixes. */
 export interface GuardBucket {

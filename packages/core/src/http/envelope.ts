@@ -1,5 +1,5 @@
+import type { TwoFaResponse } from '../types.js';
 import { ERROR_KINDS, type ErrorKind } from './errors.js';
-import type { TwoFaResponse } from './types.js';
 
 /** The only content type the surface ever answers with. */
 export const CONTENT_TYPE = 'application/json; charset=utf-8';

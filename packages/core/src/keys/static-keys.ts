@@ -1,6 +1,6 @@
 import * as nodeCrypto from 'node:crypto';
-import { TwoFaConfigError } from './errors.js';
-import type { HeaderMap, Identity, ResolveKey } from './types.js';
+import { TwoFaConfigError } from '../http/errors.js';
+import type { HeaderMap, Identity, ResolveKey } from '../types.js';
 
 /** Longest API key the surface will look up; longer ones are rejected as unknown (401). */
 export const MAX_API_KEY_LENGTH = 256;

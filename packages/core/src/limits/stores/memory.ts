@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { TwoFaConfigError } from '../errors.js';
+import { TwoFaConfigError } from '../../http/errors.js';
 import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './types.js';
 import { MemoryVerifyMemory } from './verify-memory.js';
 import type { VerifyAttempt, VerifyRecord, VerifyRules } from './verify-types.js';

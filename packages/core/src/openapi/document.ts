@@ -1,8 +1,8 @@
-import { ERROR_KINDS, type ErrorKind } from './errors.js';
-import type { ResolvedConfig } from './options.js';
-import type { ParamDef } from './params.js';
-import { trimTrailingSlashes } from './path.js';
-import type { JsonSchema, RouteDef, RouteMethod } from './routes/types.js';
+import { ERROR_KINDS, type ErrorKind } from '../http/errors.js';
+import type { ParamDef } from '../http/params.js';
+import { trimTrailingSlashes } from '../http/path.js';
+import type { ResolvedConfig } from '../options.js';
+import type { JsonSchema, RouteDef, RouteMethod } from '../routes/types.js';
 
 /**
  * The OpenAPI 3.1 document of the mounted surface and the JSON schemas of each route, both built

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
+import type { BodySource, HeaderMap } from '../types.js';
 import { type ErrorKind, TwoFaError } from './errors.js';
-import type { BodySource, HeaderMap } from './types.js';
 
 /**
  * Request parameters from one source (body or query): every value of a name, as strings, or the

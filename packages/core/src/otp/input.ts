@@ -1,5 +1,5 @@
-import { TwoFaError } from './errors.js';
-import type { ParamValues } from './params.js';
+import { TwoFaError } from '../http/errors.js';
+import type { ParamValues } from '../http/params.js';
 import { decodeSecret } from './secret.js';
 import { ALGORITHMS, TOTP_BOUNDS, type TotpAlgorithm, type TotpParams } from './totp.js';
 
