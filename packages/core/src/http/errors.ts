@@ -1,22 +1,26 @@
+import type { TwoFaEventType } from '../events.js';
+
 /**
- * The one table of error kinds. Handlers raise `TwoFaError(kind)`; they cannot invent a status or a
- * message. The envelope for each kind is built by `envelope.ts`.
+ * The one table of error kinds: the status and message of the envelope, and the type of the event
+ * `handle()` emits for it (`withError`: the event carries the error, to log). Handlers raise
+ * `TwoFaError(kind)`; they cannot invent a status, a message or an event type. The envelope for
+ * each kind is built by `envelope.ts`.
  */
 export const ERROR_KINDS = {
-  INVALID_SECRET: { status: 400, message: 'Invalid or missing secret' },
-  INVALID_CODE: { status: 400, message: 'Invalid or missing code' },
-  INVALID_PARAMETER: { status: 400, message: 'Invalid parameter' },
-  MALFORMED_BODY: { status: 400, message: 'Malformed request body' },
-  UNAUTHORIZED: { status: 401, message: 'Invalid or missing API key' },
-  NOT_FOUND: { status: 404, message: 'Not found' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
-  PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body too large' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
-  RATE_LIMITED: { status: 429, message: 'Rate limit exceeded' },
-  TOO_MANY_AUTH_FAILURES: { status: 429, message: 'Too many failed authentication attempts' },
-  INTERNAL: { status: 500, message: 'Internal server error' },
-  UNAVAILABLE: { status: 503, message: 'Service temporarily unavailable' },
-} as const satisfies Record<string, { status: number; message: string }>;
+  INVALID_SECRET: { status: 400, message: 'Invalid or missing secret', event: 'rejected' },
+  INVALID_CODE: { status: 400, message: 'Invalid or missing code', event: 'rejected' },
+  INVALID_PARAMETER: { status: 400, message: 'Invalid parameter', event: 'rejected' },
+  MALFORMED_BODY: { status: 400, message: 'Malformed request body', event: 'rejected' },
+  UNAUTHORIZED: { status: 401, message: 'Invalid or missing API key', event: 'unauthorized' },
+  NOT_FOUND: { status: 404, message: 'Not found', event: 'rejected' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed', event: 'rejected' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body too large', event: 'rejected' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type', event: 'rejected' },
+  RATE_LIMITED: { status: 429, message: 'Rate limit exceeded', event: 'rate_limited' },
+  TOO_MANY_AUTH_FAILURES: { status: 429, message: 'Too many failed authentication attempts', event: 'rate_limited' },
+  INTERNAL: { status: 500, message: 'Internal server error', event: 'error', withError: true },
+  UNAVAILABLE: { status: 503, message: 'Service temporarily unavailable', event: 'error', withError: true },
+} as const satisfies Record<string, { status: number; message: string; event: TwoFaEventType; withError?: true }>;
 
 export type ErrorKind = keyof typeof ERROR_KINDS;
 
