@@ -1,6 +1,6 @@
 /**
  * The seed document's own client examples, run against the built Fastify example with only the
- * host and the key replaced (SPEC: "every client example in it ... must work unchanged").
+ * host and the key replaced (the contract: "every client example in it ... must work unchanged").
  * curl, Python (requests) and Java run for real when present on the machine; Go and PHP, when their
  * runtimes are missing, are emulated by sending the same method, headers and body bytes.
  */

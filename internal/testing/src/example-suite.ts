@@ -1,5 +1,5 @@
 /**
- * What every example server must do when started as a user starts it (SPEC, "Example servers"):
+ * What every example server must do when started as a user starts it (the contract, "Example servers"):
  * the same suite runs against the built Fastify, Koa and Express examples.
  */
 import { once } from 'node:events';

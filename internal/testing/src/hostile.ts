@@ -1,5 +1,5 @@
 /**
- * fast-check arbitraries for hostile requests to the surface, each paired with the statuses SPEC
+ * fast-check arbitraries for hostile requests to the surface, each paired with the statuses the contract
  * allows for that input class. The expectation is computed from the input class (which route,
  * which key, what kind of body), never by running the kit's own code.
  */
@@ -15,7 +15,7 @@ export const KEY = 'Hard-Key-0001-abcdef';
 export const TINY_KEY = 'Hard-Key-Tiny-0002';
 export const BODY_LIMIT = 16 * 1024;
 
-/** Statuses the surface answers with in its envelope, by route (SPEC). */
+/** Statuses the surface answers with in its envelope, by route (the contract). */
 const ROUTE_METHODS: Record<string, readonly string[]> = {
   '/generate': ['GET', 'HEAD', 'POST'],
   '/verify': ['POST'],
@@ -389,7 +389,7 @@ const requestArb = fc.record({
   ),
 });
 
-/** A clean request: well-formed, valid key and secret. SPEC: exactly 200. */
+/** A clean request: well-formed, valid key and secret. The contract: exactly 200. */
 const cleanArb = fc
   .record({
     secret: validSecret,
@@ -423,7 +423,7 @@ const cleanArb = fc
     };
   });
 
-/** Which identity the request presents, by SPEC: the header wins; the query only without a header. */
+/** Which identity the request presents, by the contract: the header wins; the query only without a header. */
 function presented(headerValues: string[] | undefined, query: string): 'key' | 'tiny' | null {
   const identify = (v: string) => (v.trim() === KEY ? 'key' : v.trim() === TINY_KEY ? 'tiny' : null);
   if (headerValues !== undefined) return headerValues.length === 1 ? identify(headerValues[0] ?? '') : null;
