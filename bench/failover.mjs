@@ -4,7 +4,7 @@
  * For each topology — a Cluster of 3 primaries with a replica each, and a primary with a replica
  * under 3 Sentinels — and each event — the primary SIGKILLed, or a planned `CLUSTER FAILOVER` /
  * `SENTINEL FAILOVER` — it starts the servers on free ports (the test launchers of
- * packages/contract/src/redis-servers.ts, compiled on the fly), 4 app instances
+ * internal/testing/src/redis-servers.ts, loaded by bench/lib/redis.mjs), 4 app instances
  * (bench/lib/failover-instance.mjs: the Fastify example app on the example servers' client) and
  * 200 concurrent request loops on 4 keys of a plan allowing LIMIT requests an hour, all keys on the
  * primary that fails over. Once every key has been counted ~1/4 of its limit the event happens;
@@ -18,13 +18,12 @@
  * `FAILOVER_RUNS=planned:closed:wait,sigkill:fallback` runs only those rows (`none`: none).
  * "exact again after" is `NaN s` when it did not happen within the run.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { redisServers } from './lib/redis.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LIMIT = 2_000;
@@ -32,28 +31,7 @@ const KEYS = 4;
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 200);
 const INSTANCES = 4;
 
-// The launchers are TypeScript: compile that one file (node builtins only) to a temporary directory.
-const out = mkdtempSync(join(tmpdir(), 'twofa-failover-bench-'));
-execFileSync(
-  join(ROOT, 'node_modules/.bin/tsc'),
-  [
-    '--outDir',
-    out,
-    '--module',
-    'nodenext',
-    '--moduleResolution',
-    'nodenext',
-    '--target',
-    'es2022',
-    '--skipLibCheck',
-    '--types',
-    'node',
-    join(ROOT, 'packages/contract/src/redis-servers.ts'),
-  ],
-  { stdio: 'inherit' },
-);
-const servers = await import(join(out, 'redis-servers.js'));
-rmSync(out, { recursive: true, force: true });
+const servers = await redisServers();
 
 const sha256 = (s) => createHash('sha256').update(s).digest('hex');
 /** The Redis key of a key listed in TWOFA_API_KEYS (staticKeys names such an identity key_<hash>). */

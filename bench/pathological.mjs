@@ -6,8 +6,8 @@
  * several rounds (median). Printed as a ratio to the normal request; each must stay under 3×.
  */
 import http from 'node:http';
+import { pathologicalRequests } from '@twofa-kit/testing/pathological';
 import { spawnServer } from './lib/children.mjs';
-import { pathologicalRequests } from './lib/pathological.mjs';
 import { apiKeys } from './lib/workload.mjs';
 
 export const MAX_RATIO = 3;

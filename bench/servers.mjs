@@ -98,7 +98,8 @@ function readBody(stream) {
   });
 }
 
-export const SERVERS = {
+/** The servers of the table rows (`ROWS` in lib/load.mjs). */
+const TABLE_SERVERS = {
   async 'fastify-bare'() {
     const app = await fastifyApp();
     rawFormParser(app);
@@ -167,8 +168,43 @@ export const SERVERS = {
     });
     return app;
   },
-  // Diagnostics (not table rows; `--rows diag-…` or `node profile.mjs diag-…`): where the kit's
-  // per-request cost goes, measured by taking one piece away at a time.
+  async 'peer-fastify-rate-limit'() {
+    const app = await fastifyApp();
+    await app.register((await import('@fastify/rate-limit')).default, {
+      max: 1e9,
+      timeWindow: 60_000,
+      keyGenerator: (req) => String(req.headers['x-api-key'] ?? req.ip),
+    });
+    otplibRoute(app);
+    return app;
+  },
+  async 'peer-rlflex-redis'() {
+    const { RateLimiterRedis, RateLimiterUnion } = await import('rate-limiter-flexible');
+    const { Redis } = await import('ioredis');
+    const client = new Redis(redisUrl(), { enableOfflineQueue: false });
+    await new Promise((resolve) => client.once('ready', resolve));
+    const windows = [
+      ['minute', 60],
+      ['hour', 3600],
+      ['day', 86400],
+    ].map(
+      ([name, duration]) =>
+        new RateLimiterRedis({ storeClient: client, keyPrefix: `bench-rlf-${name}`, points: 1e9, duration }),
+    );
+    const union = new RateLimiterUnion(...windows);
+    const app = await fastifyApp();
+    otplibRoute(app, (key) => union.consume(key));
+    app.addHook('onClose', async () => client.disconnect());
+    return app;
+  },
+};
+
+/**
+ * Diagnostic servers (`DIAGNOSTIC_ROWS` in lib/load.mjs; never table rows: run them with
+ * `--rows diag-…` or `node profile.mjs diag-…`): where the kit's per-request cost goes, measured by
+ * taking one piece away at a time.
+ */
+const DIAGNOSTIC_SERVERS = {
   async 'diag-fastify-kit-noguard'() {
     const { twoFaPlugin } = await import('@twofa-kit/fastify');
     const app = await fastifyApp();
@@ -255,36 +291,9 @@ export const SERVERS = {
     const { hotp } = await import('@twofa-kit/core');
     return hmacRoute(null, hotp);
   },
-  async 'peer-fastify-rate-limit'() {
-    const app = await fastifyApp();
-    await app.register((await import('@fastify/rate-limit')).default, {
-      max: 1e9,
-      timeWindow: 60_000,
-      keyGenerator: (req) => String(req.headers['x-api-key'] ?? req.ip),
-    });
-    otplibRoute(app);
-    return app;
-  },
-  async 'peer-rlflex-redis'() {
-    const { RateLimiterRedis, RateLimiterUnion } = await import('rate-limiter-flexible');
-    const { Redis } = await import('ioredis');
-    const client = new Redis(redisUrl(), { enableOfflineQueue: false });
-    await new Promise((resolve) => client.once('ready', resolve));
-    const windows = [
-      ['minute', 60],
-      ['hour', 3600],
-      ['day', 86400],
-    ].map(
-      ([name, duration]) =>
-        new RateLimiterRedis({ storeClient: client, keyPrefix: `bench-rlf-${name}`, points: 1e9, duration }),
-    );
-    const union = new RateLimiterUnion(...windows);
-    const app = await fastifyApp();
-    otplibRoute(app, (key) => union.consume(key));
-    app.addHook('onClose', async () => client.disconnect());
-    return app;
-  },
 };
+
+export const SERVERS = { ...TABLE_SERVERS, ...DIAGNOSTIC_SERVERS };
 
 class Unavailable extends Error {}
 

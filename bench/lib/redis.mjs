@@ -1,55 +1,52 @@
-/** A throwaway `redis-server` on a free port (never 6379), stopped with the benchmark. */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+/**
+ * The repository's one set of Redis launchers (`internal/testing/src/redis-servers.ts`: a single
+ * server, a Cluster, a Sentinel group, on free ports, stopped by a watchdog if this process dies),
+ * for the benchmarks. They are TypeScript and the benchmarks run on plain Node, so the file (node
+ * builtins only) is compiled once to a temporary directory and imported from there.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+let loaded;
+
+/** The module `internal/testing/src/redis-servers.ts`, compiled on first use. */
+export function redisServers() {
+  loaded ??= (async () => {
+    const out = mkdtempSync(join(tmpdir(), 'twofa-bench-redis-servers-'));
+    try {
+      execFileSync(
+        join(ROOT, 'node_modules/.bin/tsc'),
+        [
+          '--outDir',
+          out,
+          '--module',
+          'nodenext',
+          '--moduleResolution',
+          'nodenext',
+          '--target',
+          'es2022',
+          '--skipLibCheck',
+          '--types',
+          'node',
+          join(ROOT, 'internal/testing/src/redis-servers.ts'),
+        ],
+        { stdio: 'inherit' },
+      );
+      return await import(join(out, 'redis-servers.js'));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  })();
+  return loaded;
 }
 
-/** Resolves to `{ url, stop }`, or `undefined` when redis-server cannot be started. */
+/** A throwaway single `redis-server` (`{ url, stop }`), or `undefined` when there is no redis-server. */
 export async function startRedis() {
-  let port = await freePort();
-  while (port === 6379) port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const ready = await new Promise((resolve) => {
-    let out = '';
-    const timer = setTimeout(() => resolve(false), 5000);
-    child.once('error', () => resolve(false));
-    child.once('exit', () => resolve(false));
-    child.stdout.on('data', (c) => {
-      out += c;
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve(true);
-      }
-    });
-  });
-  if (!ready) {
-    child.kill();
-    return undefined;
-  }
-  child.stdout.resume();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    pid: child.pid,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  const servers = await redisServers();
+  if (!servers.redisAvailable()) return undefined;
+  return servers.startRedis();
 }

@@ -1,6 +1,6 @@
 /** Measuring `WAIT` (a replica's acknowledgment) in front of the RedisStore, without changing it. */
 
-const CONSUME = 'twofaKitConsumeV1'; // the store's command name (packages/core/src/stores/redis.ts)
+const CONSUME = 'twofaKitConsumeV1'; // the store's command name (packages/core/src/limits/stores/redis.ts)
 
 /**
  * The ioredis client as the store sees it, except that the consume command is pipelined with

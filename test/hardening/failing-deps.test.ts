@@ -4,7 +4,7 @@
  * dependency that does not answer in time), with no unhandled rejection, and the next healthy
  * request succeeds. Time is faked: "within the bound" is shown by advancing exactly to it.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import {
   type ConsumeResult,
   createTwoFa,
@@ -14,7 +14,8 @@ import {
   type TwoFaEvent,
   type TwoFaOptions,
   type TwoFaResponse,
-} from '../../packages/core/src/index.js';
+} from '@twofa-kit/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const SECRET = 'JBSWY3DPEHPK3PXP';
 const KEY = 'k-hardening-0001';

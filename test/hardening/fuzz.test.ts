@@ -1,7 +1,7 @@
 /**
  * Generated hostile input over real HTTP, per adapter: ≥ 10,000 requests from fast-check (in
  * batches of 16 sent concurrently over a keep-alive agent, plus raw sockets for what node:http will
- * not send). Every answer is the envelope with a status SPEC allows for that input class, or — for
+ * not send). Every answer is the envelope with a status the contract allows for that input class, or — for
  * exactly the inputs Node's own HTTP parser refuses (NUL in a header, a broken framing, headers
  * past 16 KiB) — Node's bare 400/431. No 5xx, no stack trace, the server still answers afterwards,
  * and no prototype is polluted.
@@ -9,12 +9,12 @@
  * FUZZ_RUNS (batches, default 640 = 10,240 requests) and FUZZ_SEED reproduce or widen a run.
  */
 import http from 'node:http';
+import { ADAPTERS, type RunningServer } from '@twofa-kit/contract';
+import { ERROR_KINDS, staticKeys } from '@twofa-kit/core';
+import { BODY_LIMIT, type Hostile, hostileArb, KEY, PREFIX, SECRET, TINY_KEY } from '@twofa-kit/testing/hostile';
+import { send, sendRaw, stats, type WireResponse } from '@twofa-kit/testing/wire';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADAPTERS, type RunningServer } from '../../packages/contract/src/index.js';
-import { ERROR_KINDS, staticKeys } from '../../packages/core/src/index.js';
-import { BODY_LIMIT, type Hostile, hostileArb, KEY, PREFIX, SECRET, TINY_KEY } from './support/hostile.js';
-import { send, sendRaw, stats, type WireResponse } from './support/wire.js';
 
 const BATCH = 16;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 640);
@@ -53,7 +53,7 @@ function isEnvelope(text: string): boolean {
   }
 }
 
-/** Why this answer is wrong for this input, or null when it is one SPEC allows. */
+/** Why this answer is wrong for this input, or null when it is one the contract allows. */
 function verdict(h: Hostile, res: WireResponse, method: string): string | null {
   const { expect: want } = h;
   if (res.status === 0) return want.noAnswerOk ? null : 'no answer';

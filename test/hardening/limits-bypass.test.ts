@@ -5,10 +5,10 @@
  * repeated key header is no key. The clock is fixed inside one minute.
  */
 import http from 'node:http';
+import { ADAPTERS, type RunningServer } from '@twofa-kit/contract';
+import { staticKeys } from '@twofa-kit/core';
+import { send, type WireResponse } from '@twofa-kit/testing/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADAPTERS, type RunningServer } from '../../packages/contract/src/index.js';
-import { staticKeys } from '../../packages/core/src/index.js';
-import { send, type WireResponse } from './support/wire.js';
 
 const SECRET = 'JBSWY3DPEHPK3PXP';
 const KEY = 'Limit-Key-a1b2c3';

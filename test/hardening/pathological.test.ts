@@ -6,11 +6,11 @@
  * pathological` (cost as a ratio to a normal request), never by a timed assertion here.
  */
 import http from 'node:http';
+import { ADAPTERS, type RunningServer } from '@twofa-kit/contract';
+import { staticKeys } from '@twofa-kit/core';
+import { pathologicalRequests } from '@twofa-kit/testing/pathological';
+import { send } from '@twofa-kit/testing/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pathologicalRequests } from '../../bench/lib/pathological.mjs';
-import { ADAPTERS, type RunningServer } from '../../packages/contract/src/index.js';
-import { staticKeys } from '../../packages/core/src/index.js';
-import { send } from './support/wire.js';
 
 const KEY = 'Patho-Key-0001-abcdef';
 

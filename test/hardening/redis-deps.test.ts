@@ -5,18 +5,12 @@
  * behaviour of the store itself is covered in packages/core/test/stores/redis-outage.test.ts.)
  */
 import http from 'node:http';
+import { ADAPTERS, type RunningServer } from '@twofa-kit/contract';
+import { RedisStore, staticKeys } from '@twofa-kit/core';
+import { ioredis } from '@twofa-kit/testing/frameworks';
+import { type RedisServer, rawCommand, redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-servers';
+import { send, type WireResponse } from '@twofa-kit/testing/wire';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ADAPTERS,
-  type RedisServer,
-  type RunningServer,
-  rawCommand,
-  redisTestsEnabled,
-  startRedis,
-} from '../../packages/contract/src/index.js';
-import { RedisStore, staticKeys } from '../../packages/core/src/index.js';
-import { ioredis } from './support/frameworks.js';
-import { send, type WireResponse } from './support/wire.js';
 
 const KEY = 'Redis-Deps-Key-01';
 const enabled = redisTestsEnabled('hardening: Redis down/slow/restarted');

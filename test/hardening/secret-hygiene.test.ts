@@ -9,7 +9,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createTwoFa,
   type Identity,
@@ -19,12 +18,13 @@ import {
   type TwoFa,
   type TwoFaEvent,
   type TwoFaOptions,
-} from '../../packages/core/src/index.js';
-import { twoFaRouter as expressRouter } from '../../packages/express/src/index.js';
-import { twoFaFrameworkErrors, twoFaPlugin } from '../../packages/fastify/src/index.js';
-import { twoFaRouter as koaRouter } from '../../packages/koa/src/index.js';
-import { express, fastify, koa } from './support/frameworks.js';
-import { send, type WireRequest, type WireResponse } from './support/wire.js';
+} from '@twofa-kit/core';
+import { twoFaRouter as expressRouter } from '@twofa-kit/express';
+import { twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
+import { twoFaRouter as koaRouter } from '@twofa-kit/koa';
+import { express, fastify, koa } from '@twofa-kit/testing/frameworks';
+import { send, type WireRequest, type WireResponse } from '@twofa-kit/testing/wire';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const SECRET = 'KRUGS4ZANFZSA5DIMUQHGZLDOJSXI3DZ';
 const KEY = 'Hygiene-Key-7f3a9c1e';

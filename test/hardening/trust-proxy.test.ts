@@ -7,10 +7,10 @@
  * IPv6 guesser rotating through its prefix runs out of the /56 budget.
  */
 import http from 'node:http';
+import { ADAPTERS, type RunningServer } from '@twofa-kit/contract';
+import { staticKeys } from '@twofa-kit/core';
+import { send } from '@twofa-kit/testing/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADAPTERS, type RunningServer } from '../../packages/contract/src/index.js';
-import { staticKeys } from '../../packages/core/src/index.js';
-import { send } from './support/wire.js';
 
 const MAX = 3;
 

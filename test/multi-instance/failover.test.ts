@@ -8,8 +8,7 @@
  * bound (docs/high-availability.md).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, type RunningExample, startExample } from '../../examples/fastify/test/support/example-process.js';
+import { ensureBuilt, type RunningExample, startExample } from '@twofa-kit/testing/example-process';
 import {
   type RedisCluster,
   type RedisSentinelGroup,
@@ -18,7 +17,8 @@ import {
   redisTestsEnabled,
   startRedisCluster,
   startRedisSentinel,
-} from '../../packages/contract/src/redis-servers.js';
+} from '@twofa-kit/testing/redis-servers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const enabled = redisTestsEnabled('failover tests');
 const FRAMEWORKS = ['fastify', 'koa', 'express', 'fastify'] as const;

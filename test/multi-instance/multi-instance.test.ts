@@ -7,8 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, type RunningExample, startExample } from '../../examples/fastify/test/support/example-process.js';
+import { ensureBuilt, type RunningExample, startExample } from '@twofa-kit/testing/example-process';
 import {
   type RedisCluster,
   type RedisServer,
@@ -16,7 +15,8 @@ import {
   redisTestsEnabled,
   startRedis,
   startRedisCluster,
-} from '../../packages/contract/src/redis-servers.js';
+} from '@twofa-kit/testing/redis-servers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const enabled = redisTestsEnabled('multi-instance tests');
 const FRAMEWORKS = ['fastify', 'koa', 'express'] as const;

@@ -1,3 +1,3 @@
-import { exampleSuite } from './support/example-suite.js';
+import { exampleSuite } from '@twofa-kit/testing/example-suite';
 
 exampleSuite('fastify');

@@ -1,18 +1,23 @@
 /**
- * The README stays true: its code snippets are the example files the other tests run, and its
- * tables are the core's own tables (errors, plans, options).
+ * The README and the reference pages it links stay true: their code snippets are the example files
+ * the other tests run, and the tables are the core's own tables (errors, plans, options in
+ * docs/reference.md; the example servers' variables in the README).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PLANS, ERROR_KINDS } from '@twofa-kit/core';
+import { ROOT } from '@twofa-kit/testing/example-process';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './support/example-process.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** The reference page the README links: options, errors, plans. */
+const reference = readFileSync(join(ROOT, 'docs/reference.md'), 'utf8');
+/** Every page with snippets: the README first (the example apps), then the docs that quote code. */
+const withSnippets = [readme, readFileSync(join(ROOT, 'docs/redis.md'), 'utf8')].join('\n');
 
 /** The rows of the markdown table whose header row starts with `| first |`, as trimmed cells. */
-function table(first: string): string[][] {
-  const lines = readme.split('\n');
+function table(first: string, text = reference): string[][] {
+  const lines = text.split('\n');
   const start = lines.findIndex((l) => new RegExp(`^\\| *${first} *\\|`).test(l));
   expect(start, `a table starting with | ${first} |`).toBeGreaterThanOrEqual(0);
   const rows: string[][] = [];
@@ -38,7 +43,7 @@ describe('README.md', () => {
   });
 
   it('quotes every snippet verbatim, the example apps first', () => {
-    const snippets = [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
+    const snippets = [...withSnippets.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
     expect(snippets.map((m) => m[1]).slice(0, 3)).toEqual([
       'examples/fastify/src/app.ts',
       'examples/koa/src/app.ts',
@@ -81,7 +86,7 @@ describe('README.md', () => {
       .join('\n');
     const read = [...new Set([...source.matchAll(/env\.([A-Z_]+)/g)].map((m) => `\`${m[1]}\``))];
     expect(
-      table('variable')
+      table('variable', readme)
         .map((row) => row[0])
         .sort(),
     ).toEqual(read.sort());

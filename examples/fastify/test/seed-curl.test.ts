@@ -1,6 +1,6 @@
 /**
  * The seed document's own client examples, run against the built Fastify example with only the
- * host and the key replaced (SPEC: "every client example in it ... must work unchanged").
+ * host and the key replaced (the contract: "every client example in it ... must work unchanged").
  * curl, Python (requests) and Java run for real when present on the machine; Go and PHP, when their
  * runtimes are missing, are emulated by sending the same method, headers and body bytes.
  */
@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeSecret, totpAt } from '@twofa-kit/core';
+import { ensureBuilt, type RunningExample, startExample } from '@twofa-kit/testing/example-process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, type RunningExample, startExample } from './support/example-process.js';
 
 const run = promisify(execFile);
 /** The seed document: a verbatim copy kept with the test (checked against the original below). */

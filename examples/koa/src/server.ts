@@ -1,16 +1,8 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { configFromEnv, limiterStore, METRICS_PATH, metricsFromEnv, startupMessage } from '@twofa-kit/example-support';
+import { listening, METRICS_PATH, runExample } from '@twofa-kit/example-support';
 import { buildApp } from './app.js';
 
-try {
-  const config = configFromEnv();
-  const metrics = metricsFromEnv();
-  const { store, close } = await limiterStore(config.redis, metrics);
-  const app = buildApp(
-    { resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent },
-    { trustProxy: config.trustProxy },
-  );
+await runExample('koa', async ({ config, metrics, options }) => {
+  const app = buildApp(options, { trustProxy: config.trustProxy });
   if (metrics !== undefined) {
     // TWOFA_METRICS=1: Prometheus metrics outside the prefix.
     app.use(async (ctx, next) => {
@@ -20,19 +12,5 @@ try {
       ctx.body = body;
     });
   }
-  const server = app.listen(config.port, config.host);
-  await once(server, 'listening'); // rejects on 'error' (e.g. EADDRINUSE)
-  const { port } = server.address() as AddressInfo;
-
-  const shutdown = async () => {
-    server.close();
-    await once(server, 'close');
-    await close();
-    process.exit(0);
-  };
-  process.once('SIGINT', shutdown).once('SIGTERM', shutdown);
-  console.log(startupMessage('koa', config.host, port, config.demoKeys));
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-}
+  return listening(app.listen(config.port, config.host));
+});

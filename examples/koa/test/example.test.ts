@@ -1,3 +1,3 @@
-import { exampleSuite } from '../../fastify/test/support/example-suite.js';
+import { exampleSuite } from '@twofa-kit/testing/example-suite';
 
 exampleSuite('koa');

@@ -4,9 +4,10 @@
  * (at once through change notifications; at the latest after the key-cache TTL), expiry and the
  * end of a rotation's grace period are exact, and a customer's keys share one quota.
  */
-import { redisTestsEnabled, startRedis } from '@twofa-kit/contract';
+
 import { DEFAULT_PLANS, type LimiterStore } from '@twofa-kit/core';
 import { limiterStore } from '@twofa-kit/example-support';
+import { redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-servers';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {

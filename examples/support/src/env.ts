@@ -10,7 +10,7 @@ import {
   TwoFaConfigError,
 } from '@twofa-kit/core';
 
-/** Environment the example servers read (README, "Example servers"). */
+/** Environment the example servers read (README, "The example servers"). */
 export type EnvSource = Readonly<Record<string, string | undefined>>;
 
 /** A key the server made for this run because `TWOFA_API_KEYS` was not set. */

@@ -17,4 +17,5 @@ export {
   type MetricsOptions,
   metricsFromEnv,
 } from './metrics.js';
+export { type ExampleSetup, type Listening, listening, runExample } from './run.js';
 export { limiterStore, redisClient, type StoreObserver } from './store.js';

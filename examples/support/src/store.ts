@@ -3,7 +3,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { RedisConnection } from './env.js';
 
 /**
- * The ioredis client for a connection (README, "High availability"). Never parks a request while
+ * The ioredis client for a connection (docs/high-availability.md). Never parks a request while
  * disconnected (no offline queue, one retry), so the store's outage policy answers at once.
  */
 export function redisClient(connection: RedisConnection): Redis | Cluster {

@@ -128,7 +128,7 @@ interface ResponseLike {
 }
 
 /**
- * Asserts the SPEC envelope: status, `application/json; charset=utf-8`, and a body of exactly
+ * Asserts the contract's envelope: status, `application/json; charset=utf-8`, and a body of exactly
  * `{code, message, data}` with `code` equal to the status. Returns the parsed envelope.
  */
 export function expectEnvelope(res: ResponseLike, status: number, message?: string): Envelope {

@@ -9,6 +9,5 @@ export {
   type RunningServer,
 } from './harness.js';
 export * from './helpers.js';
-export * from './redis-servers.js';
 export { runContract } from './run.js';
 export { type ContractSuite, SUITES } from './suites/index.js';

@@ -1,4 +1,5 @@
-import { ROUTES, routeJsonSchemas, staticKeys } from '@twofa-kit/core';
+import { ROUTES, staticKeys } from '@twofa-kit/core';
+import { routeJsonSchemas } from '@twofa-kit/core/openapi';
 import { twoFaPlugin } from '@twofa-kit/fastify';
 import Fastify, { type RouteOptions } from 'fastify';
 import { expect, it } from 'vitest';

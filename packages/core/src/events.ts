@@ -1,5 +1,5 @@
-import type { ErrorKind } from './errors.js';
-import type { WindowState } from './stores/types.js';
+import type { ErrorKind } from './http/errors.js';
+import type { WindowState } from './limits/stores/types.js';
 
 /**
  * Outcome events for metrics and logs. They never carry the secret, the generated code or the raw

@@ -1,18 +1,18 @@
-import { createAuthGuard } from './auth-guard.js';
-import { bodyParams, EMPTY_PARAMS, formParams } from './body.js';
-import { CONTENT_TYPE, envelope, errorEnvelope } from './envelope.js';
-import { type ErrorKind, TwoFaError } from './errors.js';
 import type { TwoFaEvent, TwoFaEventType } from './events.js';
-import { presentedKey } from './keys.js';
+import { bodyParams, EMPTY_PARAMS, formParams } from './http/body.js';
+import { CONTENT_TYPE, envelope, errorEnvelope } from './http/envelope.js';
+import { ERROR_KINDS, type ErrorKind, TwoFaError } from './http/errors.js';
+import { type ParamValues, readParams } from './http/params.js';
+import { trimTrailingSlashes } from './http/path.js';
+import { createAuthGuard } from './keys/auth-guard.js';
+import { presentedKey } from './keys/static-keys.js';
+import { hasCalendarWindow, policyHeader, rateLimitHeaders, secondsCeil } from './limits/headers.js';
+import { windowsFor } from './limits/plans.js';
+import type { GuardCounter } from './limits/stores/guard-types.js';
+import type { ConsumeResult, WindowSpec } from './limits/stores/types.js';
 import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
-import { readParams } from './params.js';
-import { trimTrailingSlashes } from './path.js';
-import { windowsFor } from './plans.js';
-import { hasCalendarWindow, policyHeader, rateLimitHeaders, secondsCeil } from './ratelimit.js';
 import { ROUTES } from './routes/index.js';
 import type { RouteDef } from './routes/types.js';
-import type { GuardCounter } from './stores/guard-types.js';
-import type { ConsumeResult, WindowSpec } from './stores/types.js';
 import type { Identity, TwoFaRequest, TwoFaResponse } from './types.js';
 
 /** A configured surface: the route table and the one entry point adapters call. */
@@ -34,6 +34,23 @@ interface Limits {
   readonly policy: string | undefined;
 }
 
+/** What one request has gathered so far: its event and its response headers are built from it. */
+interface Pass {
+  readonly started: number;
+  route: RouteDef | undefined;
+  identity: Identity | null;
+  limit: ConsumeResult | undefined;
+  decision: LimiterDecision | undefined;
+  rateHeaders: Record<string, string>;
+}
+
+/** One event: its type and status, and the fields only some outcomes have. */
+interface Outcome {
+  readonly type: TwoFaEventType;
+  readonly status: number;
+  readonly fields?: { error?: unknown; valid?: boolean; kind?: ErrorKind };
+}
+
 const HEAD_AS_GET = new Map([['HEAD', 'GET']]);
 const NO_QUERY = new URLSearchParams();
 
@@ -41,48 +58,155 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   const config = resolveOptions(options);
   const routes = ROUTES;
   const byPath = new Map(routes.map((r) => [r.path, r]));
-  const planLimits = new Map<string, Limits>();
+  const limitsFor = limitsCache(config.plans);
   const authGuard = createAuthGuard(config.authFailureLimit, config.clock, guardCounterOf(config.store));
 
-  function limitsFor(identity: Identity): Limits | undefined {
-    // Cached per configured plan only: plan strings a key store makes up never grow the cache.
-    if (identity.limits === undefined && Object.hasOwn(config.plans, identity.plan)) {
-      let limits = planLimits.get(identity.plan);
-      if (limits === undefined) {
-        limits = makeLimits(identity);
-        if (limits !== undefined) planLimits.set(identity.plan, limits);
+  /**
+   * The pipeline: match → authenticate → charge → read input → answer. Each step either moves the
+   * request on or throws a `TwoFaError`; `fail` turns any throw into the envelope.
+   */
+  async function handle(request: TwoFaRequest): Promise<TwoFaResponse> {
+    const pass: Pass = {
+      started: performance.now(),
+      route: undefined,
+      identity: null,
+      limit: undefined,
+      decision: undefined,
+      rateHeaders: {},
+    };
+    try {
+      const route = match(request);
+      pass.route = route;
+      const query = request.rawQuery === '' ? NO_QUERY : new URLSearchParams(request.rawQuery);
+      let deferred: Limits | undefined;
+      if (route.auth) {
+        const identity = await authenticate(request, query);
+        pass.identity = identity;
+        deferred = await charge(pass, route, identity);
       }
-      return limits;
+      const values = await readInput(request, route, query);
+      if (deferred !== undefined && pass.identity !== null) {
+        route.validate?.(values, config);
+        await chargeValidated(pass, pass.identity, deferred);
+      }
+      return await answer(pass, route, request, values);
+    } catch (error) {
+      return fail(pass, error);
     }
-    return makeLimits(identity);
-  }
-  function makeLimits(identity: Identity): Limits | undefined {
-    const windows = windowsFor(config.plans, identity);
-    if (windows === undefined) return undefined;
-    return { windows, policy: hasCalendarWindow(windows) ? undefined : policyHeader(windows) };
   }
 
-  function emit(
-    type: TwoFaEventType,
-    route: RouteDef | undefined,
-    status: number,
-    identity: Identity | null,
-    started: number,
-    extra: { error?: unknown; valid?: boolean; kind?: ErrorKind } = {},
-    decision?: LimiterDecision,
-    limit?: ConsumeResult,
-  ): void {
+  /** The route for the path and method, or NOT_FOUND / METHOD_NOT_ALLOWED. */
+  function match(request: TwoFaRequest): RouteDef {
+    const path = request.path;
+    const route = byPath.get(path.length > 1 && path.endsWith('/') ? trimTrailingSlashes(path) : path);
+    if (route === undefined) throw new TwoFaError('NOT_FOUND');
+    const method = HEAD_AS_GET.get(request.method) ?? request.method;
+    if (!(route.methods as readonly string[]).includes(method)) {
+      throw new TwoFaError('METHOD_NOT_ALLOWED', { headers: { allow: allowHeader(route) } });
+    }
+    return route;
+  }
+
+  /**
+   * The identity of the presented key, or UNAUTHORIZED. The failed-auth guard refuses a client past
+   * its 401 limit before the key store is asked. One deadline for the whole lookup, waiting behind
+   * other lookups of the address included.
+   */
+  async function authenticate(request: TwoFaRequest, query: URLSearchParams): Promise<Identity> {
+    const apiKey = presentedKey(request.headers, query, config.allowQueryKey);
+    const identity = await authGuard.lookup(
+      request.ip,
+      apiKey,
+      async (timeLeftMs) => (apiKey === undefined ? null : resolveIdentity(apiKey, timeLeftMs)),
+      config.keyLookupTimeoutMs,
+    );
+    if (identity === null) throw new TwoFaError('UNAUTHORIZED');
+    return identity;
+  }
+
+  /**
+   * Asks the limiter for a route with a quota; RATE_LIMITED when a consume is refused. With
+   * `countInvalidRequests: false` a quota route only peeks here (a full quota is still a 429 before
+   * the body is read) and returns the limits to count once the input is known to be valid.
+   */
+  async function charge(pass: Pass, route: RouteDef, identity: Identity): Promise<Limits | undefined> {
+    const limits = limitsFor(identity);
+    if (limits === undefined) {
+      throw new TwoFaError('INTERNAL', {
+        cause: new Error(`identity ${identity.id} has an unknown plan or invalid limit overrides`),
+      });
+    }
+    if (limits.windows.length === 0 || route.quota === 'none') return undefined;
+    const deferred = route.quota === 'consume' && !config.countInvalidRequests ? limits : undefined;
+    const operation = deferred ? 'peek' : route.quota;
+    const limit = await askStore(operation, identity.id, limits.windows);
+    pass.limit = limit;
+    pass.decision = route.quota === 'consume' && !limit.allowed ? 'refused' : decided(operation);
+    pass.rateHeaders = rateLimitHeaders(limits.policy, limit);
+    if (route.quota === 'consume' && !limit.allowed) throw rateLimited(limit);
+    return deferred;
+  }
+
+  /** The count deferred by `charge`, once the input is valid. */
+  async function chargeValidated(pass: Pass, identity: Identity, limits: Limits): Promise<void> {
+    const limit = await askStore('consume', identity.id, limits.windows);
+    pass.limit = limit;
+    pass.decision = limit.allowed ? 'admitted' : 'refused';
+    pass.rateHeaders = rateLimitHeaders(limits.policy, limit);
+    if (!limit.allowed) throw rateLimited(limit);
+  }
+
+  /** The route's parameters from the body (within the body limit) and the query. */
+  async function readInput(request: TwoFaRequest, route: RouteDef, query: URLSearchParams) {
+    const body =
+      request.method === 'GET' || request.method === 'HEAD'
+        ? EMPTY_PARAMS
+        : await bodyParams(request.body, request.headers, config.bodyLimit);
+    return readParams(route.params, body, request.rawQuery === '' ? EMPTY_PARAMS : formParams(query));
+  }
+
+  /** Runs the route and answers 200: the envelope, or the route's own document. */
+  async function answer(
+    pass: Pass,
+    route: RouteDef,
+    request: TwoFaRequest,
+    values: ParamValues,
+  ): Promise<TwoFaResponse> {
+    const { identity, limit, rateHeaders } = pass;
+    const outcome = await route.handle({ request, identity, values, limit, nowMs: config.clock(), config });
+    emit(pass, { type: outcome.event, status: 200, ...(outcome.eventFields ? { fields: outcome.eventFields } : {}) });
+    if (outcome.document !== undefined) {
+      return { status: 200, headers: { ...rateHeaders, 'content-type': CONTENT_TYPE }, body: outcome.document };
+    }
+    return envelope(200, route.success.message, outcome.data, rateHeaders);
+  }
+
+  /** Any throw as its envelope, by the table of error kinds; anything unexpected is the masked 500. */
+  function fail(pass: Pass, error: unknown): TwoFaResponse {
+    if (error instanceof TwoFaError && error.kind !== 'INTERNAL') {
+      const kind = ERROR_KINDS[error.kind];
+      const fields = 'withError' in kind ? { error, kind: error.kind } : { kind: error.kind };
+      emit(pass, { type: kind.event, status: error.status, fields });
+      return envelope(error.status, error.message, error.data, { ...pass.rateHeaders, ...error.headers });
+    }
+    const internal = ERROR_KINDS.INTERNAL;
+    emit(pass, { type: internal.event, status: internal.status, fields: { error, kind: 'INTERNAL' } });
+    return errorEnvelope('INTERNAL', null, pass.rateHeaders);
+  }
+
+  function emit(pass: Pass, outcome: Outcome): void {
     const listener = config.onEvent;
     if (listener === undefined) return;
+    const { route, identity, decision, limit } = pass;
     const event: TwoFaEvent = {
-      type,
+      type: outcome.type,
       route: route?.id ?? null,
-      status,
+      status: outcome.status,
       identityId: identity?.id ?? null,
       plan: identity?.plan ?? null,
-      durationMs: performance.now() - started,
+      durationMs: performance.now() - pass.started,
       ...(decision === undefined || limit === undefined ? {} : { limiter: decision, windows: limit.windows }),
-      ...extra,
+      ...outcome.fields,
     };
     try {
       listener(event);
@@ -119,93 +243,6 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     return isThenable(pending) ? withTimeout(Promise.resolve(pending), config.storeTimeoutMs) : pending;
   }
 
-  async function handle(request: TwoFaRequest): Promise<TwoFaResponse> {
-    const started = performance.now();
-    let route: RouteDef | undefined;
-    let identity: Identity | null = null;
-    let rateHeaders: Record<string, string> = {};
-    let limit: ConsumeResult | undefined;
-    let decision: LimiterDecision | undefined;
-    try {
-      const path = request.path;
-      route = byPath.get(path.length > 1 && path.endsWith('/') ? trimTrailingSlashes(path) : path);
-      if (route === undefined) throw new TwoFaError('NOT_FOUND');
-      const method = HEAD_AS_GET.get(request.method) ?? request.method;
-      if (!(route.methods as readonly string[]).includes(method)) {
-        throw new TwoFaError('METHOD_NOT_ALLOWED', { headers: { allow: allowHeader(route) } });
-      }
-      const query = request.rawQuery === '' ? NO_QUERY : new URLSearchParams(request.rawQuery);
-
-      // With `countInvalidRequests: false` a quota route only peeks first (a full quota is still a
-      // 429 before the body is read) and counts once the input is known to be valid.
-      let countAfterValidation: Limits | undefined;
-      if (route.auth) {
-        const apiKey = presentedKey(request.headers, query, config.allowQueryKey);
-        // The failed-auth guard refuses a client past its 401 limit before the key store is asked.
-        // One deadline for the whole lookup, waiting behind other lookups of the address included.
-        identity = await authGuard.lookup(
-          request.ip,
-          apiKey,
-          async (timeLeftMs) => (apiKey === undefined ? null : resolveIdentity(apiKey, timeLeftMs)),
-          config.keyLookupTimeoutMs,
-        );
-        if (identity === null) throw new TwoFaError('UNAUTHORIZED');
-        const limits = limitsFor(identity);
-        if (limits === undefined) {
-          throw new TwoFaError('INTERNAL', {
-            cause: new Error(`identity ${identity.id} has an unknown plan or invalid limit overrides`),
-          });
-        }
-        if (limits.windows.length > 0 && route.quota !== 'none') {
-          if (route.quota === 'consume' && !config.countInvalidRequests) countAfterValidation = limits;
-          const operation = countAfterValidation ? 'peek' : route.quota;
-          limit = await askStore(operation, identity.id, limits.windows);
-          decision = route.quota === 'consume' && !limit.allowed ? 'refused' : decided(operation);
-          rateHeaders = rateLimitHeaders(limits.policy, limit);
-          if (route.quota === 'consume' && !limit.allowed) throw rateLimited(limit);
-        }
-      }
-
-      const body =
-        request.method === 'GET' || request.method === 'HEAD'
-          ? EMPTY_PARAMS
-          : await bodyParams(request.body, request.headers, config.bodyLimit);
-      const values = readParams(route.params, body, request.rawQuery === '' ? EMPTY_PARAMS : formParams(query));
-      if (countAfterValidation !== undefined && identity !== null) {
-        route.validate?.(values, config);
-        limit = await askStore('consume', identity.id, countAfterValidation.windows);
-        decision = limit.allowed ? 'admitted' : 'refused';
-        rateHeaders = rateLimitHeaders(countAfterValidation.policy, limit);
-        if (!limit.allowed) throw rateLimited(limit);
-      }
-      const outcome = await route.handle({
-        request,
-        identity,
-        values,
-        limit,
-        nowMs: config.clock(),
-        config,
-      });
-      emit(outcome.event, route, 200, identity, started, outcome.eventFields, decision, limit);
-      if (outcome.document !== undefined) {
-        return {
-          status: 200,
-          headers: { ...rateHeaders, 'content-type': CONTENT_TYPE },
-          body: outcome.document,
-        };
-      }
-      return envelope(200, route.success.message, outcome.data, rateHeaders);
-    } catch (error) {
-      if (error instanceof TwoFaError && error.kind !== 'INTERNAL') {
-        const fields = error.kind === 'UNAVAILABLE' ? { error, kind: error.kind } : { kind: error.kind };
-        emit(eventFor(error), route, error.status, identity, started, fields, decision, limit);
-        return envelope(error.status, error.message, error.data, { ...rateHeaders, ...error.headers });
-      }
-      emit('error', route, 500, identity, started, { error, kind: 'INTERNAL' }, decision, limit);
-      return errorEnvelope('INTERNAL', null, rateHeaders);
-    }
-  }
-
   return {
     config,
     routes,
@@ -213,6 +250,28 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     async close() {
       if (config.ownsStore) await config.store.close?.();
     },
+  };
+}
+
+/**
+ * The limits of an identity. Cached per configured plan only: plan strings a key store makes up
+ * never grow the cache.
+ */
+function limitsCache(plans: ResolvedConfig['plans']): (identity: Identity) => Limits | undefined {
+  const cache = new Map<string, Limits>();
+  function make(identity: Identity): Limits | undefined {
+    const windows = windowsFor(plans, identity);
+    if (windows === undefined) return undefined;
+    return { windows, policy: hasCalendarWindow(windows) ? undefined : policyHeader(windows) };
+  }
+  return (identity) => {
+    if (identity.limits !== undefined || !Object.hasOwn(plans, identity.plan)) return make(identity);
+    let limits = cache.get(identity.plan);
+    if (limits === undefined) {
+      limits = make(identity);
+      if (limits !== undefined) cache.set(identity.plan, limits);
+    }
+    return limits;
   };
 }
 
@@ -236,20 +295,6 @@ function rateLimited(limit: ConsumeResult): TwoFaError {
 function guardCounterOf(store: ResolvedConfig['store']): GuardCounter | undefined {
   const authFailures = store.authFailures;
   return typeof authFailures === 'function' ? { authFailures: authFailures.bind(store) } : undefined;
-}
-
-function eventFor(error: TwoFaError): TwoFaEventType {
-  switch (error.kind) {
-    case 'RATE_LIMITED':
-    case 'TOO_MANY_AUTH_FAILURES':
-      return 'rate_limited';
-    case 'UNAUTHORIZED':
-      return 'unauthorized';
-    case 'UNAVAILABLE':
-      return 'error';
-    default:
-      return 'rejected';
-  }
 }
 
 function allowHeader(route: RouteDef): string {

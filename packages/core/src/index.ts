@@ -1,3 +1,11 @@
+// The root entry point: what a host needs to configure and run the kit (and an adapter to translate
+// for it). Documentation helpers are behind `@twofa-kit/core/openapi`.
+export type { TwoFaEvent, TwoFaEventType } from './events.js';
+export { createTwoFa, type TwoFa } from './handler.js';
+export type { Envelope } from './http/envelope.js';
+export { ERROR_KINDS, type ErrorKind, TwoFaConfigError, TwoFaError } from './http/errors.js';
+export type { ParamDef } from './http/params.js';
+export { REDACTED, REDACTED_QUERY_PARAMS, redactUrl } from './http/redact.js';
 export {
   type AuthFailureLimit,
   type AuthFailureLimitOptions,
@@ -6,12 +14,7 @@ export {
   DEFAULT_AUTH_FAILURE_LIMIT,
   IPV6_PREFIX_BUDGETS,
   SHARED_STATE_REUSE_MS,
-} from './auth-guard.js';
-export { bodyParams, mediaType, parseRawBody, readStream } from './body.js';
-export { CONTENT_TYPE, type Envelope, envelope, errorEnvelope } from './envelope.js';
-export { ERROR_KINDS, type ErrorKind, TwoFaConfigError, TwoFaError } from './errors.js';
-export type { TwoFaEvent, TwoFaEventType } from './events.js';
-export { createTwoFa, type TwoFa } from './handler.js';
+} from './keys/auth-guard.js';
 export {
   CACHED_KEYS_DEFAULTS,
   type CachedKeyStore,
@@ -19,39 +22,12 @@ export {
   cachedKeys,
   hashedKeys,
   type LookupByHash,
-} from './key-stores.js';
-export { hashKey, MAX_API_KEY_LENGTH, parseKeyList, type StaticKeyTable, staticKeys } from './keys.js';
-export {
-  envelopeSchema,
-  errorEnvelopeSchema,
-  type FastifyRouteSchema,
-  OPENAPI_INFO,
-  type OpenApiSettings,
-  openApiDocument,
-  openApiSettings,
-  paramSchema,
-  REQUEST_CONTENT_TYPES,
-  routeErrorKinds,
-  routeJsonSchemas,
-  routeStatuses,
-} from './openapi.js';
-export {
-  DEFAULT_BODY_LIMIT,
-  DEFAULT_PREFIX,
-  normalisePrefix,
-  type ResolvedConfig,
-  type TwoFaOptions,
-} from './options.js';
-export type { ParamDef } from './params.js';
-export { checkPlan, DEFAULT_PLANS, type PlanTable, resolvePlans, WINDOWS } from './plans.js';
-export { policyHeader, rateLimitHeader } from './ratelimit.js';
-export { REDACTED, REDACTED_QUERY_PARAMS, redactUrl } from './redact.js';
-export { ROUTES } from './routes/index.js';
-export type { JsonSchema, RouteContext, RouteDef, RouteMethod, RouteOutcome } from './routes/types.js';
-export { decodeSecret, encodeBase32, MAX_SECRET_CHARS, MAX_SECRET_INPUT_LENGTH, MIN_SECRET_CHARS } from './secret.js';
-export { MemoryGuardCounter, OVERFLOW_BUCKET } from './stores/guard-memory.js';
-export type { GuardBucket, GuardCounter, GuardState } from './stores/guard-types.js';
-export { DEFAULT_MAX_IDENTITIES, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+} from './keys/cached-keys.js';
+export { hashKey, MAX_API_KEY_LENGTH, parseKeyList, type StaticKeyTable, staticKeys } from './keys/static-keys.js';
+export { checkPlan, DEFAULT_PLANS, type PlanTable, resolvePlans, WINDOWS } from './limits/plans.js';
+export { MemoryGuardCounter, OVERFLOW_BUCKET } from './limits/stores/guard-memory.js';
+export type { GuardBucket, GuardCounter, GuardState } from './limits/stores/guard-types.js';
+export { DEFAULT_MAX_IDENTITIES, MemoryStore, type MemoryStoreOptions } from './limits/stores/memory.js';
 export {
   DEFAULT_REDIS_COOLDOWN_MS,
   DEFAULT_REDIS_KEY_PREFIX,
@@ -62,10 +38,24 @@ export {
   RedisStore,
   type RedisStoreFailure,
   type RedisStoreOptions,
-} from './stores/redis.js';
-export type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './stores/types.js';
-export type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './stores/verify-types.js';
-export { CALENDAR_MONTH, windowEnd, windowStart } from './stores/windows.js';
+} from './limits/stores/redis.js';
+export type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './limits/stores/types.js';
+export type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './limits/stores/verify-types.js';
+export { CALENDAR_MONTH, windowEnd, windowStart } from './limits/stores/windows.js';
+export {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_PREFIX,
+  normalisePrefix,
+  type ResolvedConfig,
+  type TwoFaOptions,
+} from './options.js';
+export {
+  decodeSecret,
+  encodeBase32,
+  MAX_SECRET_CHARS,
+  MAX_SECRET_INPUT_LENGTH,
+  MIN_SECRET_CHARS,
+} from './otp/secret.js';
 export {
   ALGORITHMS,
   hotp,
@@ -75,5 +65,7 @@ export {
   type TotpParams,
   totpAt,
   verifyTotp,
-} from './totp.js';
+} from './otp/totp.js';
+export { ROUTES } from './routes/index.js';
+export type { JsonSchema, RouteContext, RouteDef, RouteMethod, RouteOutcome } from './routes/types.js';
 export type { BodySource, HeaderMap, Identity, PlanLimits, ResolveKey, TwoFaRequest, TwoFaResponse } from './types.js';

@@ -1,14 +1,14 @@
-import { type AuthFailureLimit, type AuthFailureLimitOptions, resolveAuthFailureLimit } from './auth-guard.js';
-import { TwoFaConfigError } from './errors.js';
 import type { TwoFaEvent } from './events.js';
-import { trimTrailingSlashes } from './path.js';
-import { type PlanTable, resolvePlans } from './plans.js';
-import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from './secret.js';
-import { MemoryStore } from './stores/memory.js';
-import type { LimiterStore } from './stores/types.js';
-import { MemoryVerifyMemory } from './stores/verify-memory.js';
-import type { VerifyMemory } from './stores/verify-types.js';
-import type { TotpEngine } from './totp.js';
+import { TwoFaConfigError } from './http/errors.js';
+import { trimTrailingSlashes } from './http/path.js';
+import { type AuthFailureLimit, type AuthFailureLimitOptions, resolveAuthFailureLimit } from './keys/auth-guard.js';
+import { type PlanTable, resolvePlans } from './limits/plans.js';
+import { MemoryStore } from './limits/stores/memory.js';
+import type { LimiterStore } from './limits/stores/types.js';
+import { MemoryVerifyMemory } from './limits/stores/verify-memory.js';
+import type { VerifyMemory } from './limits/stores/verify-types.js';
+import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from './otp/secret.js';
+import type { TotpEngine } from './otp/totp.js';
 import type { PlanLimits, ResolveKey } from './types.js';
 
 /** Everything a host can configure. Each field documents its default. */

@@ -1,7 +1,7 @@
 import { clientBucket, createTwoFa, type Identity, staticKeys, TwoFaConfigError } from '@twofa-kit/core';
+import { type ExtServer, get, serve } from '@twofa-kit/testing/http-host';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAuthGuard } from '../src/auth-guard.js';
-import { type ExtServer, get, serve } from './ext-server.js';
+import { createAuthGuard } from '../src/keys/auth-guard.js';
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 20); // 40 s before the minute ends
 let srv: ExtServer | undefined;

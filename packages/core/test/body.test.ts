@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { bodyParams, formParams, mediaType, objectParams, parseRawBody, readStream } from '../src/body.js';
-import { TwoFaError } from '../src/errors.js';
+import { bodyParams, formParams, mediaType, objectParams, parseRawBody, readStream } from '../src/http/body.js';
+import { TwoFaError } from '../src/http/errors.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const JSON_CT = { 'content-type': 'application/json' };

@@ -1,7 +1,7 @@
 import { hashKey, type Identity, type TwoFaEvent } from '@twofa-kit/core';
+import { type ExtServer, get, postForm, postJson, serve } from '@twofa-kit/testing/http-host';
 import { generateSync } from 'otplib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ExtServer, get, postForm, postJson, serve } from './ext-server.js';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const RAW_KEY = 'tfk_live_Zq8uV3xRk2';

@@ -1,6 +1,6 @@
 import { cachedKeys, hashedKeys, hashKey, type Identity, staticKeys, TwoFaConfigError } from '@twofa-kit/core';
+import { type ExtServer, get, postForm, serve } from '@twofa-kit/testing/http-host';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ExtServer, get, postForm, serve } from './ext-server.js';
 
 const SECRET = 'JBSWY3DPEHPK3PXP';
 const ALICE: Identity = { id: 'u-alice', plan: 'ultra', limits: { minute: null, hour: null } };

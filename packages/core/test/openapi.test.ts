@@ -1,6 +1,7 @@
-import { createTwoFa, ERROR_KINDS, openApiDocument, ROUTES, routeJsonSchemas, staticKeys } from '@twofa-kit/core';
+import { createTwoFa, ERROR_KINDS, ROUTES, staticKeys } from '@twofa-kit/core';
+import { openApiDocument, routeJsonSchemas } from '@twofa-kit/core/openapi';
+import { type ExtServer, get, postForm, postJson, serve } from '@twofa-kit/testing/http-host';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ExtServer, get, postForm, postJson, serve } from './ext-server.js';
 
 type Schema = Record<string, unknown> & {
   properties?: Record<string, Schema>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_PARAMS, formParams, objectParams } from '../src/body.js';
-import { TwoFaError } from '../src/errors.js';
-import { type ParamDef, readParams } from '../src/params.js';
+import { EMPTY_PARAMS, formParams, objectParams } from '../src/http/body.js';
+import { TwoFaError } from '../src/http/errors.js';
+import { type ParamDef, readParams } from '../src/http/params.js';
 
 const SECRET: ParamDef = {
   name: 'secret',

@@ -1,6 +1,6 @@
 import { encodeBase32, staticKeys, TOTP_BOUNDS } from '@twofa-kit/core';
+import { type ExtServer, get, postForm, postJson, serve } from '@twofa-kit/testing/http-host';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExtServer, get, postForm, postJson, serve } from './ext-server.js';
 
 // RFC 6238 appendix B: the keys, and the 8-digit codes at each time.
 const KEYS = {

@@ -1,6 +1,6 @@
 import { type Identity, staticKeys } from '@twofa-kit/core';
+import { type ExtServer, get, postForm, serve } from '@twofa-kit/testing/http-host';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ExtServer, get, postForm, serve } from './ext-server.js';
 
 const SECRET = 'JBSWY3DPEHPK3PXP';
 let srv: ExtServer | undefined;

@@ -1,7 +1,7 @@
 import { staticKeys } from '@twofa-kit/core';
+import { type ExtServer, get, postForm, postJson, serve } from '@twofa-kit/testing/http-host';
 import { generateSync } from 'otplib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ExtServer, get, postForm, postJson, serve } from './ext-server.js';
 
 // 20-byte secret (RFC 6238's SHA1 key), so otplib's default 16-byte minimum is no obstacle.
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';

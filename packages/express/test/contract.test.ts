@@ -1,4 +1,4 @@
 import { EXPRESS, runContract } from '@twofa-kit/contract';
 
-// The whole HTTP contract (SPEC), written once in @twofa-kit/contract, against the Express router.
+// The whole HTTP contract, written once in @twofa-kit/contract, against the Express router.
 runContract(EXPRESS);

@@ -1,13 +1,6 @@
 import type { Readable } from 'node:stream';
-import {
-  type BodySource,
-  createTwoFa,
-  openApiSettings,
-  routeJsonSchemas,
-  type TwoFa,
-  type TwoFaOptions,
-  type TwoFaResponse,
-} from '@twofa-kit/core';
+import { type BodySource, createTwoFa, type TwoFa, type TwoFaOptions, type TwoFaResponse } from '@twofa-kit/core';
+import { openApiSettings, routeJsonSchemas } from '@twofa-kit/core/openapi';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 

@@ -1,4 +1,4 @@
 import { FASTIFY, runContract } from '@twofa-kit/contract';
 
-// The whole HTTP contract (SPEC), written once in @twofa-kit/contract, against the Fastify plugin.
+// The whole HTTP contract, written once in @twofa-kit/contract, against the Fastify plugin.
 runContract(FASTIFY);

@@ -9,7 +9,7 @@ import { type SpawnSyncOptions, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@twofa-kit/contract';
+import { freePort } from '@twofa-kit/testing/redis-servers';
 
 export interface PostgresServer {
   readonly url: string;

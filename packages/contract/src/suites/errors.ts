@@ -18,7 +18,7 @@ import {
 
 const BODY_LIMIT = 16_384; // the core's documented default
 
-/** Every 400 / 401 / 404 / 405 / 413 / 415 of SPEC, each in the envelope. */
+/** Every 400 / 401 / 404 / 405 / 413 / 415 of the contract, each in the envelope. */
 export function errorsSuite(harness: AdapterHarness): void {
   describe('400 Invalid or missing secret', () => {
     const clock = new TestClock();

@@ -1,8 +1,8 @@
-import { TwoFaError } from '../errors.js';
-import { totpParams } from '../otp-input.js';
-import type { ParamDef } from '../params.js';
-import { MAX_SECRET_INPUT_LENGTH } from '../secret.js';
-import { ALGORITHMS, TOTP_BOUNDS, totpAt } from '../totp.js';
+import { TwoFaError } from '../http/errors.js';
+import type { ParamDef } from '../http/params.js';
+import { totpParams } from '../otp/input.js';
+import { MAX_SECRET_INPUT_LENGTH } from '../otp/secret.js';
+import { ALGORITHMS, TOTP_BOUNDS, totpAt } from '../otp/totp.js';
 import type { RouteDef } from './types.js';
 
 export const SECRET_PARAM: ParamDef = {

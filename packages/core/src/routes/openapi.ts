@@ -1,4 +1,4 @@
-import { OPENAPI_ROUTE_ID, openApiDocument, openApiSettings } from '../openapi.js';
+import { OPENAPI_ROUTE_ID, openApiDocument, openApiSettings } from '../openapi/document.js';
 import type { ResolvedConfig } from '../options.js';
 import type { RouteDef } from './types.js';
 

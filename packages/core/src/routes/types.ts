@@ -1,8 +1,8 @@
-import type { ErrorKind } from '../errors.js';
 import type { TwoFaEventType } from '../events.js';
+import type { ErrorKind } from '../http/errors.js';
+import type { ParamDef, ParamValues } from '../http/params.js';
+import type { ConsumeResult } from '../limits/stores/types.js';
 import type { ResolvedConfig } from '../options.js';
-import type { ParamDef, ParamValues } from '../params.js';
-import type { ConsumeResult } from '../stores/types.js';
 import type { Identity, TwoFaRequest } from '../types.js';
 
 /** A JSON Schema object (draft 2020-12, as OpenAPI 3.1 uses). */

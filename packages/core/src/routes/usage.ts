@@ -1,5 +1,5 @@
-import { WINDOWS } from '../plans.js';
-import { secondsCeil } from '../ratelimit.js';
+import { secondsCeil } from '../limits/headers.js';
+import { WINDOWS } from '../limits/plans.js';
 import type { JsonSchema, RouteDef } from './types.js';
 
 const WINDOW_SCHEMA: JsonSchema = {

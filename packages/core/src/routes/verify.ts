@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { TwoFaError } from '../errors.js';
-import { totpParams } from '../otp-input.js';
-import type { ParamDef } from '../params.js';
-import { secondsCeil } from '../ratelimit.js';
-import { TOTP_BOUNDS, verifyTotp } from '../totp.js';
+import { TwoFaError } from '../http/errors.js';
+import type { ParamDef } from '../http/params.js';
+import { secondsCeil } from '../limits/headers.js';
+import { totpParams } from '../otp/input.js';
+import { TOTP_BOUNDS, verifyTotp } from '../otp/totp.js';
 import { SECRET_PARAM, TOTP_OPTION_PARAMS } from './generate.js';
 import type { RouteDef } from './types.js';
 

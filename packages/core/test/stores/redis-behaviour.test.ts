@@ -3,11 +3,6 @@
  * instances with skewed clocks agreeing through Redis `TIME` — on a single server and a Cluster.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore, type RedisStoreFailure, staticKeys, TwoFaConfigError, type WindowSpec } from '../../src/index.js';
-import { CONSUME_LUA, PEEK_LUA } from '../../src/stores/redis-script.js';
-import { generate, type Host, host } from './http-host.js';
 import {
   connect,
   connectCluster,
@@ -17,7 +12,12 @@ import {
   sleep,
   startRedis,
   startRedisCluster,
-} from './redis-harness.js';
+} from '@twofa-kit/testing/redis-clients';
+import { generate, type Host, host } from '@twofa-kit/testing/store-host';
+import type { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore, type RedisStoreFailure, staticKeys, TwoFaConfigError, type WindowSpec } from '../../src/index.js';
+import { CONSUME_LUA, PEEK_LUA } from '../../src/limits/stores/redis-script.js';
 
 const enabled = redisTestsEnabled('RedisStore behaviour');
 const W: WindowSpec[] = [

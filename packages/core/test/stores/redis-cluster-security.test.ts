@@ -4,10 +4,15 @@
  * buckets share one slot (their group is the hash tag), and a verification is one key.
  */
 import { randomBytes } from 'node:crypto';
+import {
+  connectCluster,
+  type RedisCluster,
+  redisTestsEnabled,
+  startRedisCluster,
+} from '@twofa-kit/testing/redis-clients';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientBuckets, encodeBase32, RedisStore, type RedisStoreFailure } from '../../src/index.js';
-import { connectCluster, type RedisCluster, redisTestsEnabled, startRedisCluster } from './redis-harness.js';
 
 const enabled = redisTestsEnabled('guard and verify scripts on a Redis Cluster');
 

@@ -1,7 +1,13 @@
+import {
+  connectCluster,
+  type RedisCluster,
+  realTime,
+  redisTestsEnabled,
+  startRedisCluster,
+} from '@twofa-kit/testing/redis-clients';
+import { storeSuite } from '@twofa-kit/testing/store-suite';
 import type { Cluster } from 'ioredis';
 import { RedisStore } from '../../src/index.js';
-import { connectCluster, type RedisCluster, realTime, redisTestsEnabled, startRedisCluster } from './redis-harness.js';
-import { storeSuite } from './store-suite.js';
 
 const enabled = redisTestsEnabled('RedisStore on a Redis Cluster');
 let cluster: RedisCluster | undefined;

@@ -1,16 +1,16 @@
 /**
- * The README's "Running several instances" section stays true: its code is the files in doc-examples/ verbatim, which run here against
+ * docs/redis.md ("Running several instances") stays true: its code is the files in doc-examples/ verbatim, which run here against
  * real servers; its options table lists every field of RedisStoreOptions in order.
  */
 import { readFileSync } from 'node:fs';
+import { connect, redisTestsEnabled, sleep, startRedis, startRedisCluster } from '@twofa-kit/testing/redis-clients';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LimiterStore, WindowSpec } from '../../src/index.js';
 import { clusterLimiter } from './doc-examples/cluster-limiter.js';
 import { redisLimiter } from './doc-examples/redis-limiter.js';
-import { connect, redisTestsEnabled, sleep, startRedis, startRedisCluster } from './redis-harness.js';
 
 const ROOT = new URL('../../../../', import.meta.url);
-const readme = readFileSync(new URL('README.md', ROOT), 'utf8');
+const readme = readFileSync(new URL('docs/redis.md', ROOT), 'utf8');
 const START = '<!-- section: several-instances -->';
 const doc = readme.slice(readme.indexOf(START), readme.indexOf('<!-- /section -->', readme.indexOf(START)));
 const FREE: WindowSpec[] = [
@@ -18,7 +18,7 @@ const FREE: WindowSpec[] = [
   { name: 'hour', seconds: 3_600, limit: 100 },
 ];
 
-describe('README: Running several instances', () => {
+describe('docs/redis.md: Running several instances', () => {
   it('quotes each doc example verbatim', () => {
     const snippets = [...doc.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
     expect(snippets.map((m) => m[1])).toEqual([
@@ -29,10 +29,10 @@ describe('README: Running several instances', () => {
   });
 
   it('documents every RedisStoreOptions field, in order, and no other', () => {
-    const source = readFileSync(new URL('packages/core/src/stores/redis.ts', ROOT), 'utf8');
+    const source = readFileSync(new URL('packages/core/src/limits/stores/redis.ts', ROOT), 'utf8');
     const body = /export interface RedisStoreOptions \{([\s\S]*?)\n\}/.exec(source)?.[1] ?? '';
     const fields = [...body.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => `\`${m[1]}\``);
-    const section = doc.slice(doc.indexOf('### `RedisStore` options'));
+    const section = doc.slice(doc.indexOf('## `RedisStore` options'));
     const rows = [...section.matchAll(/^\| (`\w+`) +\|/gm)].map((m) => m[1]);
     expect(fields.length).toBeGreaterThan(5);
     expect(rows).toEqual(fields);

@@ -7,10 +7,6 @@
  * promoted node.
  */
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStore, type RedisStoreFailure, type WindowSpec } from '../../src/index.js';
-import { CONSUME_LUA } from '../../src/stores/redis-script.js';
 import {
   connect,
   connectCluster,
@@ -20,7 +16,11 @@ import {
   sleep,
   startRedis,
   startRedisCluster,
-} from './redis-harness.js';
+} from '@twofa-kit/testing/redis-clients';
+import type { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore, type RedisStoreFailure, type WindowSpec } from '../../src/index.js';
+import { CONSUME_LUA } from '../../src/limits/stores/redis-script.js';
 
 const enabled = redisTestsEnabled('RedisStore failover');
 const FREE: WindowSpec[] = [{ name: 'minute', seconds: 60, limit: 5 }];

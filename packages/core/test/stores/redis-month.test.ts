@@ -4,11 +4,12 @@
  * redis-server over every month's first and last second from 1970 to 2400 and random instants up
  * to the year 9999, and compares each start and end with `windowStart`/`windowEnd`.
  */
+
+import { connect, type RedisServer, redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-clients';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALENDAR_MONTH, RedisStore, windowEnd, windowStart } from '../../src/index.js';
-import { BOUNDS_LUA } from '../../src/stores/windows.js';
-import { connect, type RedisServer, redisTestsEnabled, startRedis } from './redis-harness.js';
+import { BOUNDS_LUA } from '../../src/limits/stores/windows.js';
 
 const enabled = redisTestsEnabled('the Lua calendar month');
 

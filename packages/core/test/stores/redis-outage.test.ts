@@ -7,6 +7,17 @@
  * the worst case: the store's own budget must keep requests from waiting on the client.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import {
+  connect,
+  connectCluster,
+  type RedisCluster,
+  type RedisServer,
+  redisTestsEnabled,
+  sleep,
+  startRedis,
+  startRedisCluster,
+} from '@twofa-kit/testing/redis-clients';
+import { type Answer, generate, type Host, host } from '@twofa-kit/testing/store-host';
 import { type Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -17,18 +28,7 @@ import {
   type TwoFaOptions,
   type WindowSpec,
 } from '../../src/index.js';
-import { PEEK_LUA } from '../../src/stores/redis-script.js';
-import { type Answer, generate, type Host, host } from './http-host.js';
-import {
-  connect,
-  connectCluster,
-  type RedisCluster,
-  type RedisServer,
-  redisTestsEnabled,
-  sleep,
-  startRedis,
-  startRedisCluster,
-} from './redis-harness.js';
+import { PEEK_LUA } from '../../src/limits/stores/redis-script.js';
 
 const enabled = redisTestsEnabled('RedisStore outage policies');
 const BUDGET_MS = 250;

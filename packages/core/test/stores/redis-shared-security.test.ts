@@ -5,13 +5,13 @@
  * Real redis-server, real HTTP, two different adapters as the two instances.
  */
 import { randomBytes } from 'node:crypto';
+import { EXPRESS, FASTIFY, type RunningServer } from '@twofa-kit/contract';
+import { connect, type RedisServer, redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-clients';
 import type { Redis } from 'ioredis';
 import { generateSync } from 'otplib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPRESS, FASTIFY, type RunningServer } from '../../../contract/src/index.js';
 import { encodeBase32, RedisStore, SHARED_STATE_REUSE_MS, staticKeys } from '../../src/index.js';
-import { connect, type RedisServer, redisTestsEnabled, startRedis } from './redis-harness.js';
 
 const enabled = redisTestsEnabled('shared failed-auth budget and verify memory on one Redis');
 const KEY = 'shared-verify-key';

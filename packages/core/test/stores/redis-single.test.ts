@@ -1,7 +1,7 @@
+import { connect, type RedisServer, realTime, redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-clients';
+import { storeSuite } from '@twofa-kit/testing/store-suite';
 import type { Redis } from 'ioredis';
 import { RedisStore } from '../../src/index.js';
-import { connect, type RedisServer, realTime, redisTestsEnabled, startRedis } from './redis-harness.js';
-import { storeSuite } from './store-suite.js';
 
 const enabled = redisTestsEnabled('RedisStore on a single redis-server');
 let server: RedisServer | undefined;

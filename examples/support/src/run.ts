@@ -1,0 +1,64 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LimiterStore, ResolveKey, TwoFaEvent } from '@twofa-kit/core';
+import { configFromEnv, type EnvConfig, startupMessage } from './env.js';
+import { type Metrics, metricsFromEnv } from './metrics.js';
+import { limiterStore } from './store.js';
+
+/** What an example server builds its app from: the environment, read once. */
+export interface ExampleSetup {
+  readonly config: EnvConfig;
+  /** With `TWOFA_METRICS=1`: the metrics, to serve at `METRICS_PATH`. */
+  readonly metrics: Metrics | undefined;
+  /** The kit's options from the environment (keys, plans, the limiter, the metrics' listener). */
+  readonly options: {
+    readonly resolveKey: ResolveKey;
+    readonly plans: EnvConfig['plans'];
+    readonly store: LimiterStore | undefined;
+    readonly onEvent: ((event: TwoFaEvent) => void) | undefined;
+  };
+}
+
+/** A listening server: its port, and how to stop it. */
+export interface Listening {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The life of an example server, the same for every framework: read the environment, build the
+ * limiter, let `start` build and listen, stop cleanly on SIGINT/SIGTERM, print the start-up
+ * message. A bad environment or a failed listen prints the reason and exits 1.
+ */
+export async function runExample(framework: string, start: (setup: ExampleSetup) => Promise<Listening>): Promise<void> {
+  try {
+    const config = configFromEnv();
+    const metrics = metricsFromEnv();
+    const { store, close } = await limiterStore(config.redis, metrics);
+    const options = { resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent };
+    const server = await start({ config, metrics, options });
+    const shutdown = async () => {
+      await server.close();
+      await close();
+      process.exit(0);
+    };
+    process.once('SIGINT', shutdown).once('SIGTERM', shutdown);
+    console.log(startupMessage(framework, config.host, server.port, config.demoKeys));
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+}
+
+/** A `node:http` server once it listens (rejects on 'error', e.g. EADDRINUSE). */
+export async function listening(server: Server): Promise<Listening> {
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}

@@ -1,0 +1,273 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { TwoFaConfigError, TwoFaError } from '../http/errors.js';
+import { secondsCeil } from '../limits/headers.js';
+import { MemoryGuardCounter } from '../limits/stores/guard-memory.js';
+import type { GuardBucket, GuardCounter, GuardState } from '../limits/stores/guard-types.js';
+import type { Identity } from '../types.js';
+
+/**
+ * The failed-auth guard: answers of 401 are themselves limited per client address, so the surface
+ * cannot be used to guess keys. A client past the limit gets 429 `TOO_MANY_AUTH_FAILURES` (with
+ * `retry_after` and `Retry-After`) before its key is looked at, for any key, valid or not, until
+ * the window ends. Successful lookups do not reset the count.
+ *
+ * Exact within one process even when lookups are slow: an address may have at most as many
+ * distinct keys in flight as it has failures left, so a burst of concurrent guesses cannot
+ * overshoot the limit. Requests past that wait for a lookup of the same address to settle instead
+ * of being refused, so many users behind one address with valid keys are only queued, never locked
+ * out; many requests with the same key count once. The whole lookup, waiting included, has one
+ * deadline (the key lookup timeout): past it, 503. The counts live in the store when it can hold
+ * them (`authFailures`: the Redis store, one Lua call, shared by every instance on that Redis),
+ * else in a bounded table of this process that never forgets a counting client (see
+ * `MemoryGuardCounter`). IPv6 clients count in their /64, /56 and /48 budgets together.
+ */
+
+/** Public option: `false` turns the guard off. */
+export interface AuthFailureLimitOptions {
+  /** 401s allowed per client address per window. Default 20. */
+  max?: number;
+  /** Window length in seconds (a fixed window aligned to the UTC clock). Default 60. */
+  windowSeconds?: number;
+  /**
+   * Buckets (addresses, IPv6 prefixes) counted at once in process. Default 10,000. A full table
+   * never forgets a counting client: new ones share one overflow bucket until the window ends.
+   */
+  maxClients?: number;
+}
+
+export interface AuthFailureLimit {
+  readonly max: number;
+  readonly windowSeconds: number;
+  readonly maxClients: number;
+}
+
+export const DEFAULT_AUTH_FAILURE_LIMIT: AuthFailureLimit = Object.freeze({
+  max: 20,
+  windowSeconds: 60,
+  maxClients: 10_000,
+});
+
+function int(name: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new TwoFaConfigError(`authFailureLimit.${name} must be an integer from 1 to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates the `authFailureLimit` option (undefined → the defaults; false → off). */
+export function resolveAuthFailureLimit(option: AuthFailureLimitOptions | false | undefined): AuthFailureLimit | false {
+  if (option === false) return false;
+  if (option === undefined) return DEFAULT_AUTH_FAILURE_LIMIT;
+  if (typeof option !== 'object' || option === null) {
+    throw new TwoFaConfigError('authFailureLimit must be false or { max, windowSeconds, maxClients }');
+  }
+  return Object.freeze({
+    max: int('max', option.max, DEFAULT_AUTH_FAILURE_LIMIT.max, 1_000_000),
+    windowSeconds: int('windowSeconds', option.windowSeconds, DEFAULT_AUTH_FAILURE_LIMIT.windowSeconds, 86_400),
+    maxClients: int('maxClients', option.maxClients, DEFAULT_AUTH_FAILURE_LIMIT.maxClients, 10_000_000),
+  });
+}
+
+/**
+ * How long this process reuses the store's answer for a client (ms): with several instances, one
+ * may admit a failure or so more per second than the shared budget while another counts.
+ */
+export const SHARED_STATE_REUSE_MS = 1000;
+
+/** Failures allowed to a /56 and to a /48, as multiples of the address limit (`max`). */
+export const IPV6_PREFIX_BUDGETS = Object.freeze({ 56: 4, 48: 16 });
+
+/** The eight 16-bit groups of an IPv6 address (`isIPv6` already true), zone index dropped. */
+function ipv6Groups(ip: string): number[] {
+  const zone = ip.indexOf('%');
+  const addr = zone < 0 ? ip : ip.slice(0, zone);
+  const parse = (part: string): number[] => {
+    if (part === '') return [];
+    const out: number[] = [];
+    for (const g of part.split(':')) {
+      if (g.includes('.')) {
+        const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
+        out.push((a << 8) | b, (c << 8) | d);
+      } else out.push(Number.parseInt(g, 16));
+    }
+    return out;
+  };
+  const gap = addr.indexOf('::');
+  if (gap < 0) return parse(addr);
+  const left = parse(addr.slice(0, gap));
+  const right = parse(addr.slice(gap + 2));
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+/**
+ * The budgets a client address counts in, narrowest first: IPv4 as is (also when IPv4-mapped,
+ * `::ffff:1.2.3.4`); IPv6 by its /64 (one host usually holds a whole /64) and, together, its /56
+ * (4 × `max`) and /48 (16 × `max`), so rotating through a prefix does not reset the count; no
+ * address → the shared `unknown`. String operations only (no regular expression on addresses).
+ */
+export function clientBuckets(ip: string | undefined, max: number): GuardBucket[] {
+  if (ip === undefined || ip === '') return [{ key: 'unknown', group: 'unknown', limit: max }];
+  if (!ip.includes(':')) return [{ key: ip, group: ip, limit: max }]; // IPv4 (or a host's own label)
+  if (ip.slice(0, 7).toLowerCase() === '::ffff:' && isIPv4(ip.slice(7))) {
+    const v4 = ip.slice(7);
+    return [{ key: v4, group: v4, limit: max }];
+  }
+  if (!isIPv6(ip)) return [{ key: ip, group: ip, limit: max }];
+  const g = ipv6Groups(ip).map((n) => n.toString(16));
+  const [a, b, c, d] = [g[0], g[1], g[2], Number.parseInt(g[3] ?? '0', 16)];
+  const p48 = `${a}:${b}:${c}::/48`;
+  return [
+    { key: `${a}:${b}:${c}:${g[3]}::/64`, group: p48, limit: max },
+    { key: `${a}:${b}:${c}:${(d & 0xff00).toString(16)}::/56`, group: p48, limit: max * IPV6_PREFIX_BUDGETS[56] },
+    { key: p48, group: p48, limit: max * IPV6_PREFIX_BUDGETS[48] },
+  ];
+}
+
+/** The narrowest bucket of a client address (its /64 for IPv6). */
+export function clientBucket(ip: string | undefined): string {
+  return (clientBuckets(ip, 1)[0] as GuardBucket).key;
+}
+
+export interface AuthGuard {
+  /**
+   * Runs one key lookup for a client: refuses with TOO_MANY_AUTH_FAILURES when one of the client's
+   * budgets is spent (the lookup never runs), and counts a `null` answer as a failure in each. A
+   * lookup that throws (store down) is not the client's failure and is not counted. The whole of
+   * it, waiting for room included, has `timeoutMs`: past it, UNAVAILABLE (503). `run` gets the time left.
+   */
+  lookup(
+    ip: string | undefined,
+    apiKey: string | undefined,
+    run: (timeLeftMs: number) => Promise<Identity | null>,
+    timeoutMs: number,
+  ): Promise<Identity | null>;
+}
+
+const OFF: AuthGuard = { lookup: (_ip, _key, run, timeoutMs) => run(timeoutMs) };
+
+/**
+ * Lookups in flight for one client (by its narrowest bucket), by key (held only while its lookup
+ * runs, as the request itself holds it), and the requests waiting for one to settle.
+ */
+interface Pending {
+  readonly keys: Map<string, number>;
+  readonly waiting: (() => void)[];
+}
+
+function tooMany(resetMs: number): TwoFaError {
+  const retryAfter = secondsCeil(resetMs);
+  return new TwoFaError('TOO_MANY_AUTH_FAILURES', {
+    data: { retry_after: retryAfter },
+    headers: { 'retry-after': String(retryAfter) },
+  });
+}
+
+/** Waits for a wake-up in `queue`, or rejects with UNAVAILABLE at `deadline` (performance.now ms). */
+function waitIn(queue: (() => void)[], deadline: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      reject(new TwoFaError('UNAVAILABLE'));
+      return;
+    }
+    const wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      const at = queue.indexOf(wake);
+      if (at >= 0) queue.splice(at, 1);
+      reject(new TwoFaError('UNAVAILABLE'));
+    }, left);
+    queue.push(wake);
+  });
+}
+
+/**
+ * The guard. Counts go to `counter` (the store's `authFailures` when it has one: Redis, shared by
+ * every instance) or else to a bounded in-process table.
+ */
+export function createAuthGuard(
+  limit: AuthFailureLimit | false,
+  clock: () => number,
+  counter?: GuardCounter,
+): AuthGuard {
+  if (limit === false) return OFF;
+  const { windowSeconds, max, maxClients } = limit;
+  const counts: GuardCounter = counter ?? new MemoryGuardCounter(limit.maxClients, clock);
+  const pending = new Map<string, Pending>();
+  /**
+   * A store's answers, reused for up to `SHARED_STATE_REUSE_MS` by this process, so a client's
+   * requests cost one store call per second, not one each; a failure here refreshes it at once.
+   */
+  const recent = new Map<string, { remaining: number; resetAt: number; until: number }>();
+
+  function remember(name: string, state: GuardState): void {
+    if (counter === undefined) return;
+    const now = performance.now();
+    if (recent.size >= maxClients) recent.clear();
+    recent.set(name, {
+      remaining: state.remaining,
+      resetAt: now + state.resetMs,
+      until: now + Math.min(SHARED_STATE_REUSE_MS, state.resetMs),
+    });
+  }
+
+  async function current(buckets: readonly GuardBucket[], name: string): Promise<GuardState> {
+    const hit = counter === undefined ? undefined : recent.get(name);
+    const now = performance.now();
+    if (hit !== undefined && hit.until > now) return { remaining: hit.remaining, resetMs: hit.resetAt - now };
+    const state = await counts.authFailures(buckets, windowSeconds, false);
+    remember(name, state);
+    return state;
+  }
+
+  /** Registers a lookup once the client has room for it as a potential failure; refuses at 0 left. */
+  async function admit(buckets: readonly GuardBucket[], token: string, deadline: number): Promise<void> {
+    const name = (buckets[0] as GuardBucket).key;
+    for (;;) {
+      const state = await current(buckets, name);
+      if (state.remaining <= 0) throw tooMany(state.resetMs);
+      let p = pending.get(name);
+      const guesses = (p?.keys.size ?? 0) + (p?.keys.has(token) ? 0 : 1);
+      if (p === undefined || guesses <= state.remaining) {
+        if (p === undefined) {
+          p = { keys: new Map(), waiting: [] };
+          pending.set(name, p);
+        }
+        p.keys.set(token, (p.keys.get(token) ?? 0) + 1);
+        return;
+      }
+      await waitIn(p.waiting, deadline);
+    }
+  }
+
+  function release(name: string, token: string): void {
+    const p = pending.get(name);
+    if (p === undefined) return;
+    const n = (p.keys.get(token) ?? 1) - 1;
+    if (n > 0) p.keys.set(token, n);
+    else p.keys.delete(token);
+    if (p.keys.size === 0) pending.delete(name);
+    for (const wake of p.waiting.splice(0)) wake();
+  }
+
+  return {
+    async lookup(ip, apiKey, run, timeoutMs) {
+      const deadline = performance.now() + timeoutMs;
+      const buckets = clientBuckets(ip, max);
+      const name = (buckets[0] as GuardBucket).key;
+      const token = apiKey ?? '';
+      await admit(buckets, token, deadline);
+      let identity: Identity | null | undefined;
+      try {
+        identity = await run(Math.max(1, deadline - performance.now()));
+        if (identity === null) remember(name, await counts.authFailures(buckets, windowSeconds, true));
+        return identity;
+      } finally {
+        release(name, token);
+      }
+    },
+  };
+}

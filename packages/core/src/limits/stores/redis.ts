@@ -1,0 +1,443 @@
+import { createHash } from 'node:crypto';
+import { TwoFaConfigError, TwoFaError } from '../../http/errors.js';
+import { MemoryGuardCounter } from './guard-memory.js';
+import type { GuardBucket, GuardState } from './guard-types.js';
+import { MemoryStore } from './memory.js';
+import { GUARD_LUA } from './redis-guard-script.js';
+import { CONSUME_LUA, PEEK_LUA, resultFromReply, scriptArgs } from './redis-script.js';
+import { VERIFY_LUA, verifyRecordFromReply } from './redis-verify-script.js';
+import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './types.js';
+import { MemoryVerifyMemory } from './verify-memory.js';
+import type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './verify-types.js';
+import { windowEnd, windowStart } from './windows.js';
+
+/**
+ * What the store needs of an ioredis client. Both `Redis` and `Cluster` from ioredis (5 or 6)
+ * fit; the core has no runtime dependency on ioredis and does not even need its types.
+ */
+export interface RedisClientLike {
+  /** ioredis connection status: commands are sent only while it is `ready`. */
+  readonly status: string;
+  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
+  connect?(): Promise<unknown>;
+}
+
+/**
+ * What happens to a limiter call when Redis is down, slow or failing:
+ * - `fallback` (default): a local in-memory limiter answers (limits then hold per instance, not
+ *   for the fleet, until Redis is back);
+ * - `open`: the request is admitted and counted nowhere (windows report full `remaining`);
+ * - `closed`: the call throws `TwoFaError('UNAVAILABLE')`, which `handle()` answers with the 503
+ *   envelope.
+ */
+export type RedisErrorPolicy = 'fallback' | 'open' | 'closed';
+
+/** Why a call did not get its answer from Redis. */
+export type RedisFailureReason =
+  /** The client is not connected (`status !== 'ready'`): nothing was sent. */
+  | 'not_ready'
+  /** No reply within `timeoutMs`. */
+  | 'timeout'
+  /** A recent timeout: Redis is skipped for `cooldownMs` instead of queueing more calls on it. */
+  | 'cooldown'
+  /** Redis answered with an error, or the connection failed. */
+  | 'error';
+
+/** Passed to `onError`. Never carries a key, an identity or a key name. */
+export interface RedisStoreFailure {
+  readonly operation: 'consume' | 'peek' | 'verify' | 'auth';
+  readonly reason: RedisFailureReason;
+  readonly policy: RedisErrorPolicy;
+  /** The error message (for `error` and `timeout`). */
+  readonly message?: string;
+}
+
+export interface RedisStoreOptions {
+  /** Required. An ioredis `Redis` or `Cluster`, created and closed by the host. */
+  client: RedisClientLike;
+  /** Prefix of every key name, without `{` or `}`. Default `twofa:`. */
+  keyPrefix?: string;
+  /** Time budget of one limiter call, in ms; past it the policy applies. Default 250. */
+  timeoutMs?: number;
+  /** What to do when Redis is down, slow or failing. Default `fallback`. */
+  onRedisError?: RedisErrorPolicy;
+  /** After a timeout, calls skip Redis for this long (ms) and use the policy. Default 1000. */
+  cooldownMs?: number;
+  /** The local limiter for `fallback`. Default a `MemoryStore` on the `clock` below. */
+  fallback?: LimiterStore;
+  /** Local clock (Unix ms) for the fallback and `open` answers only. Default `Date.now`. */
+  clock?: () => number;
+  /** Called for each call answered by the policy instead of Redis. Its errors are ignored. */
+  onError?: (failure: RedisStoreFailure) => void;
+  /**
+   * Tests only: the time (Unix ms) the script uses instead of Redis's `TIME`, so a test can move
+   * the clock across a month's end. Never set it in production: instances would no longer agree
+   * on time. Default none (Redis's `TIME` decides).
+   */
+  testClock?: () => number;
+}
+
+export const DEFAULT_REDIS_KEY_PREFIX = 'twofa:';
+export const DEFAULT_REDIS_TIMEOUT_MS = 250;
+export const DEFAULT_REDIS_COOLDOWN_MS = 1000;
+
+/** Command names registered on the client with `defineCommand` (versioned with the scripts). */
+const CONSUME_COMMAND = 'twofaKitConsumeV2';
+const PEEK_COMMAND = 'twofaKitPeekV2';
+const VERIFY_COMMAND = 'twofaKitVerifyV1';
+const GUARD_COMMAND = 'twofaKitAuthFailuresV1';
+
+type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
+
+/** The parts of ioredis used, when present, to preload the scripts. */
+interface ScriptLoader {
+  script?(subcommand: 'LOAD', lua: string): Promise<unknown>;
+  nodes?(role: 'master'): ScriptLoader[];
+  on?(event: 'ready', listener: () => void): unknown;
+  off?(event: 'ready', listener: () => void): unknown;
+}
+
+class Timeout extends Error {}
+
+/**
+ * The Redis limiter: the memory store's semantics for a whole fleet. Each call is ONE round trip
+ * (a Lua script loaded with `defineCommand`, so it is re-sent after a restart or `SCRIPT FLUSH`)
+ * that reads Redis `TIME`, checks every window of the identity and counts the request in all of
+ * them or in none. One hash per identity, named `<keyPrefix>{<sha256(identity id)>}`: Cluster-safe
+ * (one key per call) and free of raw ids, which hosts may have made from API keys.
+ *
+ * The outage policy is built in: a call never waits longer than `timeoutMs`, is never queued on a
+ * disconnected client, and never rejects except with `TwoFaError('UNAVAILABLE')` under `closed`.
+ * Once the client is `ready` again the next call goes to Redis.
+ */
+export class RedisStore implements LimiterStore {
+  readonly name = 'redis';
+  readonly policy: RedisErrorPolicy;
+  readonly #client: RedisClientLike;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #cooldownMs: number;
+  readonly #fallback: LimiterStore;
+  readonly #ownsFallback: boolean;
+  readonly #clock: () => number;
+  readonly #onError: ((failure: RedisStoreFailure) => void) | undefined;
+  readonly #consume: ScriptCommand;
+  readonly #peek: ScriptCommand;
+  readonly #testClock: (() => number) | undefined;
+  #skipUntil = 0;
+
+  constructor(options: RedisStoreOptions) {
+    const client = options?.client;
+    if (typeof client !== 'object' || client === null || typeof client.defineCommand !== 'function') {
+      throw new TwoFaConfigError('RedisStore needs { client }: an ioredis Redis or Cluster');
+    }
+    const policy = options.onRedisError ?? 'fallback';
+    if (policy !== 'fallback' && policy !== 'open' && policy !== 'closed') {
+      throw new TwoFaConfigError(`onRedisError must be "fallback", "open" or "closed", got ${String(policy)}`);
+    }
+    const prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
+      // A `{` in the prefix would become the Cluster hash tag and put every identity in one slot.
+      throw new TwoFaConfigError('keyPrefix must be a string without "{" or "}"');
+    }
+    this.#client = client;
+    this.#prefix = prefix;
+    this.policy = policy;
+    this.#timeoutMs = positive('timeoutMs', options.timeoutMs, DEFAULT_REDIS_TIMEOUT_MS);
+    this.#cooldownMs = nonNegative('cooldownMs', options.cooldownMs, DEFAULT_REDIS_COOLDOWN_MS);
+    this.#clock = options.clock ?? Date.now;
+    this.#ownsFallback = options.fallback === undefined;
+    this.#fallback = options.fallback ?? new MemoryStore({ clock: this.#clock });
+    this.#onError = options.onError;
+    this.#testClock = options.testClock;
+
+    client.defineCommand(CONSUME_COMMAND, { numberOfKeys: 1, lua: CONSUME_LUA });
+    client.defineCommand(PEEK_COMMAND, { numberOfKeys: 1, lua: PEEK_LUA });
+    const commands = client as unknown as Record<string, ScriptCommand | undefined>;
+    const consume = commands[CONSUME_COMMAND];
+    const peek = commands[PEEK_COMMAND];
+    if (consume === undefined || peek === undefined) {
+      throw new TwoFaConfigError('RedisStore: client.defineCommand did not define the commands (not ioredis?)');
+    }
+    this.#consume = consume.bind(client);
+    this.#peek = peek.bind(client);
+    // Preload the scripts now and after every (re)connection, so the first burst of requests
+    // after a start or a Redis restart is not a storm of NOSCRIPT round trips.
+    (client as ScriptLoader).on?.('ready', this.#preload);
+    if (client.status === 'ready') this.#preload();
+  }
+
+  readonly #preload = (): void => {
+    this.ready().catch(() => {});
+  };
+
+  /**
+   * Loads both scripts into Redis (every master of a Cluster) and runs one read through them.
+   * Optional: calls work without it; a host may await it before listening so that even the
+   * first requests find the scripts cached. Rejects when Redis is not reachable or does not
+   * answer within 2 s (or `timeoutMs`, when longer).
+   */
+  async ready(): Promise<void> {
+    const client = this.#client as RedisClientLike & ScriptLoader;
+    const nodes = typeof client.nodes === 'function' ? client.nodes('master') : [client];
+    const load = Promise.all(
+      nodes.map(async (node) => {
+        await node.script?.('LOAD', CONSUME_LUA);
+        await node.script?.('LOAD', PEEK_LUA);
+      }),
+    ).then(() => this.#peek(`${this.#prefix}{ready}`, '60', '1'));
+    await deadline(load, Math.max(this.#timeoutMs, 2_000));
+  }
+
+  /** The Redis key name that holds an identity's counters. */
+  keyFor(identityId: string): string {
+    return `${this.#prefix}{${createHash('sha256').update(identityId).digest('hex')}}`;
+  }
+
+  consume(key: string, windows: readonly WindowSpec[]): Promise<ConsumeResult> {
+    return this.#call('consume', key, windows);
+  }
+
+  peek(key: string, windows: readonly WindowSpec[]): Promise<ConsumeResult> {
+    return this.#call('peek', key, windows);
+  }
+
+  /**
+   * The verify route's replay memory and failure count (see `VerifyMemory`): one script call on
+   * `<keyPrefix>verify:{<hash>}` (the hash of identity and secret the core passes). When Redis
+   * fails: `closed` → 503; `fallback` → the fallback store's memory (per instance); `open` → the
+   * code's own answer, remembered nowhere.
+   */
+  async recordVerification(key: string, attempt: VerifyAttempt, rules: VerifyRules): Promise<VerifyRecord> {
+    this.#verify ??= this.#defineVerify();
+    const ready = this.#client.status === 'ready' && (this.#skipUntil === 0 || performance.now() >= this.#skipUntil);
+    let reason: RedisFailureReason = this.#client.status === 'ready' ? 'cooldown' : 'not_ready';
+    let failure: unknown;
+    if (ready) {
+      try {
+        const args = [attempt.step === null ? '' : String(attempt.step), String(Math.ceil(attempt.rememberMs))];
+        args.push(String(rules.maxFailures), String(rules.failureWindowMs));
+        const reply = await deadline(this.#verify(`${this.#prefix}verify:{${key}}`, ...args), this.#timeoutMs);
+        return verifyRecordFromReply(reply);
+      } catch (error) {
+        failure = error;
+        reason = error instanceof Timeout ? 'timeout' : 'error';
+        if (reason === 'timeout') this.#skipUntil = performance.now() + this.#cooldownMs;
+      }
+    }
+    this.#report({
+      operation: 'verify',
+      reason,
+      policy: this.policy,
+      ...(failure instanceof Error ? { message: failure.message } : {}),
+    });
+    if (this.policy === 'closed') throw new TwoFaError('UNAVAILABLE');
+    if (this.policy === 'open') return { status: attempt.step === null ? 'failed' : 'accepted', retryAfterMs: 0 };
+    const local = this.#fallback.recordVerification?.bind(this.#fallback) ?? this.#localVerify();
+    return local(key, attempt, rules);
+  }
+  #verify: ScriptCommand | undefined;
+  #localVerifications: MemoryVerifyMemory | undefined;
+
+  #localVerify(): VerifyMemory['recordVerification'] {
+    this.#localVerifications ??= new MemoryVerifyMemory(this.#clock);
+    const memory = this.#localVerifications;
+    return (key, attempt, rules) => memory.recordVerification(key, attempt, rules);
+  }
+
+  #defineVerify(): ScriptCommand {
+    this.#client.defineCommand(VERIFY_COMMAND, { numberOfKeys: 1, lua: VERIFY_LUA });
+    const command = (this.#client as unknown as Record<string, ScriptCommand | undefined>)[VERIFY_COMMAND];
+    if (command === undefined)
+      throw new TwoFaConfigError('RedisStore: client.defineCommand did not define the commands');
+    return command.bind(this.#client);
+  }
+
+  /**
+   * The failed-auth guard's counts (see `GuardCounter`): one script call over the client's buckets,
+   * named `<keyPrefix>auth:{<sha256(group)>}:<sha256(bucket)>` (one slot per client group). When
+   * Redis fails: `closed` → 503; otherwise the counts of this process (as without Redis).
+   */
+  async authFailures(buckets: readonly GuardBucket[], windowSeconds: number, count: boolean): Promise<GuardState> {
+    if (buckets.length === 0) return { remaining: Number.POSITIVE_INFINITY, resetMs: windowSeconds * 1000 };
+    this.#guard ??= this.#define(GUARD_COMMAND, GUARD_LUA, buckets.length);
+    const ready = this.#client.status === 'ready' && (this.#skipUntil === 0 || performance.now() >= this.#skipUntil);
+    let reason: RedisFailureReason = this.#client.status === 'ready' ? 'cooldown' : 'not_ready';
+    let failure: unknown;
+    if (ready) {
+      try {
+        const tag = sha256Hex((buckets[0] as GuardBucket).group);
+        const keys = buckets.map((b) => `${this.#prefix}auth:{${tag}}:${sha256Hex(b.key)}`);
+        const args = [count ? 'count' : 'peek', String(windowSeconds), ...buckets.map((b) => String(b.limit))];
+        // The key count varies with the client (1 for IPv4, 3 for IPv6): passed as the first argument.
+        const reply = await deadline(this.#guard(String(keys.length), ...keys, ...args), this.#timeoutMs);
+        if (!Array.isArray(reply) || reply.length !== 2) throw new Error('unexpected reply from the guard script');
+        return { remaining: Number(reply[0]), resetMs: Number(reply[1]) };
+      } catch (error) {
+        failure = error;
+        reason = error instanceof Timeout ? 'timeout' : 'error';
+        if (reason === 'timeout') this.#skipUntil = performance.now() + this.#cooldownMs;
+      }
+    }
+    this.#report({
+      operation: 'auth',
+      reason,
+      policy: this.policy,
+      ...(failure instanceof Error ? { message: failure.message } : {}),
+    });
+    if (this.policy === 'closed') throw new TwoFaError('UNAVAILABLE');
+    this.#localGuard ??= new MemoryGuardCounter(10_000, this.#clock);
+    return this.#localGuard.authFailures(buckets, windowSeconds, count);
+  }
+  #guard: ScriptCommand | undefined;
+  #localGuard: MemoryGuardCounter | undefined;
+
+  #define(name: string, lua: string, _keys: number): ScriptCommand {
+    // numberOfKeys omitted: the caller passes the key count as the first argument (EVALSHA's own form).
+    (this.#client.defineCommand as (n: string, d: { lua: string }) => void)(name, { lua });
+    const command = (this.#client as unknown as Record<string, ScriptCommand | undefined>)[name];
+    if (command === undefined)
+      throw new TwoFaConfigError('RedisStore: client.defineCommand did not define the commands');
+    return command.bind(this.#client);
+  }
+
+  /** Releases the fallback store. The client belongs to the host, which closes it. */
+  async close(): Promise<void> {
+    (this.#client as ScriptLoader).off?.('ready', this.#preload);
+    if (this.#ownsFallback) await this.#fallback.close?.();
+  }
+
+  async #call(operation: 'consume' | 'peek', key: string, windows: readonly WindowSpec[]): Promise<ConsumeResult> {
+    if (windows.length === 0) return { allowed: true, windows: [], retryAfterMs: 0 };
+    const status = this.#client.status;
+    if (status !== 'ready') {
+      if (status === 'wait') this.#client.connect?.().catch(() => {});
+      return this.#degraded(operation, key, windows, 'not_ready');
+    }
+    if (this.#skipUntil !== 0) {
+      if (performance.now() < this.#skipUntil) return this.#degraded(operation, key, windows, 'cooldown');
+      this.#skipUntil = 0;
+    }
+    const command = operation === 'consume' ? this.#consume : this.#peek;
+    const until = performance.now() + this.#timeoutMs;
+    for (;;) {
+      try {
+        const reply = await deadline(
+          command(this.keyFor(key), ...scriptArgs(windows, this.#testClock?.())),
+          until - performance.now(),
+        );
+        return resultFromReply(reply, windows);
+      } catch (error) {
+        const timedOut = error instanceof Timeout;
+        // A failover in progress: the script did not run; ask again while the budget lasts.
+        if (!timedOut && retriable(error) && until - performance.now() > RETRY_DELAY_MS) {
+          await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+          if (this.#client.status === 'ready') continue;
+        }
+        if (timedOut) this.#skipUntil = performance.now() + this.#cooldownMs;
+        return this.#degraded(operation, key, windows, timedOut ? 'timeout' : 'error', error);
+      }
+    }
+  }
+
+  async #degraded(
+    operation: 'consume' | 'peek',
+    key: string,
+    windows: readonly WindowSpec[],
+    reason: RedisFailureReason,
+    error?: unknown,
+  ): Promise<ConsumeResult> {
+    this.#report({
+      operation,
+      reason,
+      policy: this.policy,
+      ...(error instanceof Error ? { message: error.message } : {}),
+    });
+    switch (this.policy) {
+      case 'closed':
+        throw new TwoFaError('UNAVAILABLE');
+      case 'open':
+        return openResult(windows, this.#clock());
+      default:
+        return operation === 'consume' ? this.#fallback.consume(key, windows) : this.#fallback.peek(key, windows);
+    }
+  }
+
+  #report(failure: RedisStoreFailure): void {
+    if (this.#onError === undefined) return;
+    try {
+      this.#onError(failure);
+    } catch {
+      // An observer's failure must not change the answer.
+    }
+  }
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Pause before asking again after a retriable error. */
+const RETRY_DELAY_MS = 20;
+
+/**
+ * Errors with which Redis refuses a command without running it while a failover or resharding is
+ * under way: a replica not yet promoted or a demoted primary (`READONLY`), a node loading its data
+ * (`LOADING`), a replica without its primary (`MASTERDOWN`), a slot being moved (`TRYAGAIN`), a
+ * Cluster without a primary for a slot (`CLUSTERDOWN`). The same call asked again soon succeeds.
+ * (`NOSCRIPT`, `MOVED` and `ASK` are handled by ioredis itself.)
+ */
+function retriable(error: unknown): boolean {
+  return error instanceof Error && /^(?:READONLY|LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/.test(error.message);
+}
+
+/** `open`: admitted, counted nowhere, every window reported with its full limit left. */
+function openResult(windows: readonly WindowSpec[], nowMs: number): ConsumeResult {
+  const nowS = Math.floor(nowMs / 1000);
+  const states: WindowState[] = windows.map((w) => {
+    const start = windowStart(w.seconds, nowS);
+    const end = windowEnd(w.seconds, start);
+    return { name: w.name, seconds: end - start, limit: w.limit, remaining: w.limit, resetMs: end * 1000 - nowMs };
+  });
+  return { allowed: true, windows: states, retryAfterMs: 0 };
+}
+
+/**
+ * Resolves like `promise` or rejects with `Timeout` after `ms`. A late settlement of `promise` is
+ * absorbed, so an abandoned Redis call can never become an unhandled rejection. The timeout takes
+ * effect after the event loop's I/O phase (`setImmediate`), so when the process itself was stalled
+ * (GC, CPU starvation) a reply already waiting on the socket still wins over the timer.
+ */
+function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      setImmediate(() => reject(new Timeout(`no reply from Redis within ${ms} ms`)));
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TwoFaConfigError(`${name} must be a positive number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TwoFaConfigError(`${name} must be a non-negative number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}
