@@ -210,15 +210,29 @@ export class RedisStore implements LimiterStore {
    */
   async recordVerification(key: string, attempt: VerifyAttempt, rules: VerifyRules): Promise<VerifyRecord> {
     this.#verify ??= this.#defineVerify();
+    const verify = this.#verify;
+    const answered = await this.#once('verify', async () => {
+      const args = [attempt.step === null ? '' : String(attempt.step), String(Math.ceil(attempt.rememberMs))];
+      args.push(String(rules.maxFailures), String(rules.failureWindowMs));
+      return verifyRecordFromReply(await deadline(verify(`${this.#prefix}verify:{${key}}`, ...args), this.#timeoutMs));
+    });
+    if (answered !== undefined) return answered.value;
+    if (this.policy === 'open') return { status: attempt.step === null ? 'failed' : 'accepted', retryAfterMs: 0 };
+    const local = this.#fallback.recordVerification?.bind(this.#fallback) ?? this.#localVerify();
+    return local(key, attempt, rules);
+  }
+  /**
+   * One script call that is not retried (verify, auth), within the time budget and cooldown:
+   * `{ value }` when Redis answered; otherwise the failure is reported, `closed` throws
+   * `TwoFaError('UNAVAILABLE')`, and `undefined` tells the caller to answer by its policy.
+   */
+  async #once<T>(operation: RedisStoreFailure['operation'], call: () => Promise<T>): Promise<{ value: T } | undefined> {
     const ready = this.#client.status === 'ready' && (this.#skipUntil === 0 || performance.now() >= this.#skipUntil);
     let reason: RedisFailureReason = this.#client.status === 'ready' ? 'cooldown' : 'not_ready';
     let failure: unknown;
     if (ready) {
       try {
-        const args = [attempt.step === null ? '' : String(attempt.step), String(Math.ceil(attempt.rememberMs))];
-        args.push(String(rules.maxFailures), String(rules.failureWindowMs));
-        const reply = await deadline(this.#verify(`${this.#prefix}verify:{${key}}`, ...args), this.#timeoutMs);
-        return verifyRecordFromReply(reply);
+        return { value: await call() };
       } catch (error) {
         failure = error;
         reason = error instanceof Timeout ? 'timeout' : 'error';
@@ -226,16 +240,15 @@ export class RedisStore implements LimiterStore {
       }
     }
     this.#report({
-      operation: 'verify',
+      operation,
       reason,
       policy: this.policy,
       ...(failure instanceof Error ? { message: failure.message } : {}),
     });
     if (this.policy === 'closed') throw new TwoFaError('UNAVAILABLE');
-    if (this.policy === 'open') return { status: attempt.step === null ? 'failed' : 'accepted', retryAfterMs: 0 };
-    const local = this.#fallback.recordVerification?.bind(this.#fallback) ?? this.#localVerify();
-    return local(key, attempt, rules);
+    return undefined;
   }
+
   #verify: ScriptCommand | undefined;
   #localVerifications: MemoryVerifyMemory | undefined;
 
@@ -261,31 +274,17 @@ export class RedisStore implements LimiterStore {
   async authFailures(buckets: readonly GuardBucket[], windowSeconds: number, count: boolean): Promise<GuardState> {
     if (buckets.length === 0) return { remaining: Number.POSITIVE_INFINITY, resetMs: windowSeconds * 1000 };
     this.#guard ??= this.#define(GUARD_COMMAND, GUARD_LUA, buckets.length);
-    const ready = this.#client.status === 'ready' && (this.#skipUntil === 0 || performance.now() >= this.#skipUntil);
-    let reason: RedisFailureReason = this.#client.status === 'ready' ? 'cooldown' : 'not_ready';
-    let failure: unknown;
-    if (ready) {
-      try {
-        const tag = sha256Hex((buckets[0] as GuardBucket).group);
-        const keys = buckets.map((b) => `${this.#prefix}auth:{${tag}}:${sha256Hex(b.key)}`);
-        const args = [count ? 'count' : 'peek', String(windowSeconds), ...buckets.map((b) => String(b.limit))];
-        // The key count varies with the client (1 for IPv4, 3 for IPv6): passed as the first argument.
-        const reply = await deadline(this.#guard(String(keys.length), ...keys, ...args), this.#timeoutMs);
-        if (!Array.isArray(reply) || reply.length !== 2) throw new Error('unexpected reply from the guard script');
-        return { remaining: Number(reply[0]), resetMs: Number(reply[1]) };
-      } catch (error) {
-        failure = error;
-        reason = error instanceof Timeout ? 'timeout' : 'error';
-        if (reason === 'timeout') this.#skipUntil = performance.now() + this.#cooldownMs;
-      }
-    }
-    this.#report({
-      operation: 'auth',
-      reason,
-      policy: this.policy,
-      ...(failure instanceof Error ? { message: failure.message } : {}),
+    const guard = this.#guard;
+    const answered = await this.#once('auth', async () => {
+      const tag = sha256Hex((buckets[0] as GuardBucket).group);
+      const keys = buckets.map((b) => `${this.#prefix}auth:{${tag}}:${sha256Hex(b.key)}`);
+      const args = [count ? 'count' : 'peek', String(windowSeconds), ...buckets.map((b) => String(b.limit))];
+      // The key count varies with the client (1 for IPv4, 3 for IPv6): passed as the first argument.
+      const reply = await deadline(guard(String(keys.length), ...keys, ...args), this.#timeoutMs);
+      if (!Array.isArray(reply) || reply.length !== 2) throw new Error('unexpected reply from the guard script');
+      return { remaining: Number(reply[0]), resetMs: Number(reply[1]) };
     });
-    if (this.policy === 'closed') throw new TwoFaError('UNAVAILABLE');
+    if (answered !== undefined) return answered.value;
     this.#localGuard ??= new MemoryGuardCounter(10_000, this.#clock);
     return this.#localGuard.authFailures(buckets, windowSeconds, count);
   }
