@@ -23,6 +23,16 @@ async function start() {
   return { s: srv, clock };
 }
 
+/** A window of a usage answer as `[limit, remaining, reset]`, or `null` for an unlimited one. */
+type UsageWindow = readonly [limit: number, remaining: number, reset: number] | null;
+
+/** The `data` of a `/usage` answer: the plan, and each window's `{ limit, remaining, reset }` (all `null` when unlimited). */
+function usageData(plan: string, minute: UsageWindow, hour: UsageWindow, day: UsageWindow, month: UsageWindow) {
+  const window = (w: UsageWindow) =>
+    w === null ? { limit: null, remaining: null, reset: null } : { limit: w[0], remaining: w[1], reset: w[2] };
+  return { plan, limits: { minute: window(minute), hour: window(hour), day: window(day), month: window(month) } };
+}
+
 /** Parses `"minute";r=29;t=31, ...` into { minute: { remaining, reset } }. */
 function parseRateLimit(header: string | null) {
   const out: Record<string, { remaining: number; reset: number }> = {};
@@ -52,15 +62,7 @@ describe('GET /usage', () => {
     expect(r.json).toEqual({
       code: 200,
       message: 'Usage retrieved successfully',
-      data: {
-        plan: 'pro',
-        limits: {
-          minute: { limit: 30, remaining: 28, reset: 45 },
-          hour: { limit: 1000, remaining: 998, reset: 3585 },
-          day: { limit: 10000, remaining: 9998, reset: 43185 },
-          month: { limit: null, remaining: null, reset: null },
-        },
-      },
+      data: usageData('pro', [30, 28, 45], [1000, 998, 3585], [10000, 9998, 43185], null),
     });
     const headers = parseRateLimit(r.headers.get('ratelimit'));
     const policy = parsePolicy(r.headers.get('ratelimit-policy'));
@@ -85,33 +87,16 @@ describe('GET /usage', () => {
     clock.now += 5_000;
     const r = await get(s.at('/usage'), 'kfree');
     expect(r.status).toBe(200);
-    expect(r.json.data).toEqual({
-      plan: 'free',
-      limits: {
-        minute: { limit: 5, remaining: 0, reset: 40 },
-        hour: { limit: 100, remaining: 95, reset: 3580 },
-        day: { limit: null, remaining: null, reset: null },
-        month: { limit: null, remaining: null, reset: null },
-      },
-    });
+    expect(r.json.data).toEqual(usageData('free', [5, 0, 40], [100, 95, 3580], null, null));
     expect(r.headers.get('ratelimit')).toBe('"minute";r=0;t=40, "hour";r=95;t=3580');
   });
 
   it('reflects per-key overrides; a key with no limited window shows all null and no RateLimit headers', async () => {
     const { s } = await start();
     const tiny = await get(s.at('/usage'), 'ktiny');
-    expect(tiny.json.data).toEqual({
-      plan: 'pro',
-      limits: {
-        minute: { limit: 2, remaining: 2, reset: 45 },
-        hour: { limit: 1000, remaining: 1000, reset: 3585 },
-        day: { limit: null, remaining: null, reset: null },
-        month: { limit: null, remaining: null, reset: null },
-      },
-    });
+    expect(tiny.json.data).toEqual(usageData('pro', [2, 2, 45], [1000, 1000, 3585], null, null));
     const open = await get(s.at('/usage'), 'kopen');
-    const nul = { limit: null, remaining: null, reset: null };
-    expect(open.json.data).toEqual({ plan: 'free', limits: { minute: nul, hour: nul, day: nul, month: nul } });
+    expect(open.json.data).toEqual(usageData('free', null, null, null, null));
     expect(open.headers.get('ratelimit')).toBeNull();
   });
 
