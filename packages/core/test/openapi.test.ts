@@ -97,27 +97,16 @@ describe('OpenAPI document', () => {
 
   it('uses the basePath the adapter reports (nested mounts), caching one document per path', async () => {
     const kit = createTwoFa({ resolveKey: () => null });
+    const askDoc = (method: 'GET' | 'HEAD', basePath?: string) =>
+      kit.handle({ method, path: '/openapi.json', rawQuery: '', headers: {}, body: { kind: 'none' }, basePath });
     const fetchDoc = async (basePath?: string) => {
-      const r = await kit.handle({
-        method: 'GET',
-        path: '/openapi.json',
-        rawQuery: '',
-        headers: {},
-        body: { kind: 'none' },
-        basePath,
-      });
+      const r = await askDoc('GET', basePath);
       expect(r.status).toBe(200);
       return JSON.parse(r.body) as Doc & { openapi: string };
     };
     expect(Object.keys((await fetchDoc('/outer/api/2fa')).paths)).toEqual(ROUTES.map((r) => `/outer/api/2fa${r.path}`));
     expect(Object.keys((await fetchDoc()).paths)).toEqual(ROUTES.map((r) => `/api/2fa${r.path}`));
-    const head = await kit.handle({
-      method: 'HEAD',
-      path: '/openapi.json',
-      rawQuery: '',
-      headers: {},
-      body: { kind: 'none' },
-    });
+    const head = await askDoc('HEAD');
     expect(head.status).toBe(200);
   });
 
