@@ -1,4 +1,11 @@
-import { clientBucket, createTwoFa, type Identity, staticKeys, TwoFaConfigError } from '@twofa-kit/core';
+import {
+  clientBucket,
+  createTwoFa,
+  type Identity,
+  staticKeys,
+  TwoFaConfigError,
+  type TwoFaOptions,
+} from '@twofa-kit/core';
 import { type ExtServer, get, serve } from '@twofa-kit/testing/http-host';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuthGuard } from '../src/keys/auth-guard.js';
@@ -10,21 +17,25 @@ afterEach(async () => {
   srv = undefined;
 });
 
+/** Serves the kit on a clock that starts at START; `usage` is the URL the tests knock on. */
+async function serveAt(options: Omit<TwoFaOptions, 'clock'>) {
+  const clock = { now: START };
+  srv = await serve({ ...options, clock: () => clock.now });
+  return { clock, usage: srv.at('/usage') };
+}
+
 const as = (ip: string) => ({ 'x-test-client-ip': ip });
 
 describe('failed-auth guard', () => {
   it('after 20 failures in a minute, one address gets 429 TOO_MANY_AUTH_FAILURES before the store is asked — even with a valid key', async () => {
-    const clock = { now: START };
     let lookups = 0;
     const keys = staticKeys({ good: { id: 'u1', plan: 'ultra' } });
-    srv = await serve({
+    const { clock, usage } = await serveAt({
       resolveKey: (k) => {
         lookups++;
         return keys(k);
       },
-      clock: () => clock.now,
     });
-    const usage = srv.at('/usage');
     for (let i = 0; i < 20; i++) expect((await get(usage, `guess-${i}`, as('203.0.113.7'))).status).toBe(401);
     expect(lookups).toBe(20);
     const blocked = await get(usage, 'guess-20', as('203.0.113.7'));
@@ -46,13 +57,10 @@ describe('failed-auth guard', () => {
   });
 
   it('successes do not reset the count, and do not count', async () => {
-    const clock = { now: START };
-    srv = await serve({
+    const { usage } = await serveAt({
       resolveKey: staticKeys({ good: 'ultra' }),
-      clock: () => clock.now,
       authFailureLimit: { max: 3 },
     });
-    const usage = srv.at('/usage');
     for (let i = 0; i < 2; i++) expect((await get(usage, 'bad', as('192.0.2.1'))).status).toBe(401);
     for (let i = 0; i < 10; i++) expect((await get(usage, 'good', as('192.0.2.1'))).status).toBe(200);
     expect((await get(usage, 'bad', as('192.0.2.1'))).status).toBe(401);
@@ -157,9 +165,7 @@ describe('failed-auth guard', () => {
   });
 
   it('counts an IPv6 client in its /64, /56 and /48 together: rotating through a prefix does not reset the count', async () => {
-    const clock = { now: START };
-    srv = await serve({ resolveKey: () => null, clock: () => clock.now, authFailureLimit: { max: 2 } });
-    const usage = srv.at('/usage');
+    const { clock, usage } = await serveAt({ resolveKey: () => null, authFailureLimit: { max: 2 } });
     // A new /64 per request, all in one /56: the /56 budget (4 × 2) runs out.
     for (let i = 0; i < 8; i++) expect((await get(usage, 'x', as(`2001:db8:1:${i}::1`))).status).toBe(401);
     expect((await get(usage, 'x', as('2001:db8:1:9::1'))).status).toBe(429);
@@ -180,13 +186,10 @@ describe('failed-auth guard', () => {
   });
 
   it('a full table never forgets a counting client: new clients share the overflow bucket', async () => {
-    const clock = { now: START };
-    srv = await serve({
+    const { clock, usage } = await serveAt({
       resolveKey: () => null,
-      clock: () => clock.now,
       authFailureLimit: { max: 2, maxClients: 3 },
     });
-    const usage = srv.at('/usage');
     for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) expect((await get(usage, 'x', as(ip))).status).toBe(401);
     expect((await get(usage, 'x', as('192.0.2.1'))).status).toBe(401);
     // A flood of fresh addresses: counted in one shared overflow bucket, never evicting 192.0.2.1.
