@@ -39,10 +39,8 @@ export const REQUEST_CONTENT_TYPES = [FORM, JSON_TYPE] as const;
 const HEADER_SCHEME = 'ApiKeyHeader';
 const QUERY_SCHEME = 'ApiKeyQuery';
 
-/** The JSON schema of one parameter's value. */
-export function paramSchema(def: ParamDef): JsonSchema {
-  const common: Record<string, unknown> = { description: def.description };
-  if (def.example !== undefined) common.examples = [def.example];
+/** What a parameter's kind adds to its schema: the type and its bounds. */
+function kindSchema(def: ParamDef): Record<string, unknown> {
   switch (def.kind) {
     case 'string':
       return {
@@ -50,25 +48,22 @@ export function paramSchema(def: ParamDef): JsonSchema {
         minLength: 1,
         maxLength: def.maxLength,
         ...(def.pattern === undefined ? {} : { pattern: def.pattern }),
-        ...common,
       };
     case 'integer':
-      return {
-        type: 'integer',
-        minimum: def.minimum,
-        maximum: def.maximum,
-        ...(def.default === undefined ? {} : { default: def.default }),
-        ...common,
-      };
+      return { type: 'integer', minimum: def.minimum, maximum: def.maximum };
     case 'enum':
-      return {
-        type: 'string',
-        enum: [...def.values],
-        ...(def.default === undefined ? {} : { default: def.default }),
-        ...common,
-        ...(def.caseInsensitive ? { description: `${def.description} Any letter case is accepted.` } : {}),
-      };
+      return { type: 'string', enum: [...def.values] };
   }
+}
+
+/** The JSON schema of one parameter's value. */
+export function paramSchema(def: ParamDef): JsonSchema {
+  const schema = kindSchema(def);
+  if (def.kind !== 'string' && def.default !== undefined) schema.default = def.default;
+  const caseNote = def.kind === 'enum' && def.caseInsensitive ? ' Any letter case is accepted.' : '';
+  schema.description = `${def.description}${caseNote}`;
+  if (def.example !== undefined) schema.examples = [def.example];
+  return schema;
 }
 
 /** The body schema of a route: an object of its parameters. */
