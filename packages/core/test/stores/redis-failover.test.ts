@@ -25,25 +25,42 @@ import { CONSUME_LUA } from '../../src/limits/stores/redis-script.js';
 const enabled = redisTestsEnabled('RedisStore failover');
 const FREE: WindowSpec[] = [{ name: 'minute', seconds: 60, limit: 5 }];
 
-describe.skipIf(!enabled)('RedisStore on a replica that is promoted', () => {
-  let primary: RedisServer;
-  let replica: RedisServer;
-  let client: Redis;
-  let admin: Redis;
-
+/**
+ * A primary and a replica of it, started before the enclosing describe's tests and stopped after
+ * them; `connect()` gives a client of the replica, disconnected after the tests too.
+ */
+function replicaOfPrimary(): { connect(): Promise<Redis> } {
+  let primary: RedisServer | undefined;
+  let replica: RedisServer | undefined;
+  const clients: Redis[] = [];
   beforeAll(async () => {
     primary = await startRedis();
     replica = await startRedis({
       args: ['--replicaof', primary.host, String(primary.port), '--repl-diskless-sync-delay', '0'],
     });
-    client = await connect(replica);
-    admin = await connect(replica);
   }, 30_000);
   afterAll(async () => {
-    client?.disconnect();
-    admin?.disconnect();
+    for (const c of clients) c.disconnect();
     await replica?.stop();
     await primary?.stop();
+  });
+  return {
+    async connect() {
+      if (replica === undefined) throw new Error('the replica did not start');
+      const c = await connect(replica);
+      clients.push(c);
+      return c;
+    },
+  };
+}
+
+describe.skipIf(!enabled)('RedisStore on a replica that is promoted', () => {
+  const pair = replicaOfPrimary();
+  let client: Redis;
+  let admin: Redis;
+  beforeAll(async () => {
+    client = await pair.connect();
+    admin = await pair.connect();
   });
 
   it('READONLY while still a replica, promoted within the budget: answered by Redis, counted there', async () => {
@@ -65,21 +82,10 @@ describe.skipIf(!enabled)('RedisStore on a replica that is promoted', () => {
 });
 
 describe.skipIf(!enabled)('RedisStore on a replica that stays a replica', () => {
-  let primary: RedisServer;
-  let replica: RedisServer;
+  const pair = replicaOfPrimary();
   let client: Redis;
-
   beforeAll(async () => {
-    primary = await startRedis();
-    replica = await startRedis({
-      args: ['--replicaof', primary.host, String(primary.port), '--repl-diskless-sync-delay', '0'],
-    });
-    client = await connect(replica);
-  }, 30_000);
-  afterAll(async () => {
-    client?.disconnect();
-    await replica?.stop();
-    await primary?.stop();
+    client = await pair.connect();
   });
 
   it('READONLY past the budget: the policy answers once, with the error, and nothing is counted', async () => {
