@@ -40,16 +40,27 @@ interface Backend {
   stop(): Promise<void>;
 }
 
-async function singleBackend(): Promise<Backend> {
-  const server: RedisServer = await startRedis();
-  const clients: Redis[] = [];
-  const admin = await connect(server);
+/** `client()` opens one more client with `open`; `disconnect()` closes every client it opened. */
+function clientPool<C extends Redis | Cluster>(open: () => Promise<C>): { client(): Promise<C>; disconnect(): void } {
+  const clients: C[] = [];
   return {
     async client() {
-      const c = await connect(server);
+      const c = await open();
       clients.push(c);
       return c;
     },
+    disconnect() {
+      for (const c of clients) c.disconnect();
+    },
+  };
+}
+
+async function singleBackend(): Promise<Backend> {
+  const server: RedisServer = await startRedis();
+  const pool = clientPool(() => connect(server));
+  const admin = await pool.client();
+  return {
+    client: pool.client,
     keys: (pattern) => admin.keys(pattern),
     admin,
     async flushScripts() {
@@ -57,7 +68,7 @@ async function singleBackend(): Promise<Backend> {
     },
     scriptsExist: async (shas) => [(await admin.script('EXISTS', ...shas)) as number[]],
     async stop() {
-      for (const c of [...clients, admin]) c.disconnect();
+      pool.disconnect();
       await server.stop();
     },
   };
@@ -65,14 +76,10 @@ async function singleBackend(): Promise<Backend> {
 
 async function clusterBackend(): Promise<Backend> {
   const cluster: RedisCluster = await startRedisCluster();
-  const clients: Cluster[] = [];
-  const admin = await connectCluster(cluster);
+  const pool = clientPool(() => connectCluster(cluster));
+  const admin = await pool.client();
   return {
-    async client() {
-      const c = await connectCluster(cluster);
-      clients.push(c);
-      return c;
-    },
+    client: pool.client,
     async keys(pattern) {
       const lists = await Promise.all(admin.nodes('master').map((n) => n.keys(pattern)));
       return lists.flat();
@@ -84,7 +91,7 @@ async function clusterBackend(): Promise<Backend> {
     scriptsExist: (shas) =>
       Promise.all(admin.nodes('master').map(async (n) => (await n.script('EXISTS', ...shas)) as number[])),
     async stop() {
-      for (const c of [...clients, admin]) c.disconnect();
+      pool.disconnect();
       await cluster.stop();
     },
   };
