@@ -6,8 +6,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   connect,
   connectCluster,
-  type RedisCluster,
-  type RedisServer,
   redisTestsEnabled,
   sleep,
   startRedis,
@@ -55,47 +53,36 @@ function clientPool<C extends Redis | Cluster>(open: () => Promise<C>): { client
   };
 }
 
-async function singleBackend(): Promise<Backend> {
-  const server: RedisServer = await startRedis();
-  const pool = clientPool(() => connect(server));
+/**
+ * A backend over `servers`: clients come from `open`, and key and script commands go to every
+ * master (`masters` of the admin client: the server itself, or each Cluster primary).
+ */
+async function backend<S extends { stop(): Promise<void> }, C extends Redis | Cluster>(
+  servers: S,
+  open: (servers: S) => Promise<C>,
+  masters: (admin: C) => Redis[],
+): Promise<Backend> {
+  const pool = clientPool(() => open(servers));
   const admin = await pool.client();
+  const eachMaster = <T>(command: (node: Redis) => Promise<T>) => Promise.all(masters(admin).map(command));
   return {
     client: pool.client,
-    keys: (pattern) => admin.keys(pattern),
+    keys: async (pattern) => (await eachMaster((n) => n.keys(pattern))).flat(),
     admin,
     async flushScripts() {
-      await admin.script('FLUSH');
+      await eachMaster((n) => n.script('FLUSH'));
     },
-    scriptsExist: async (shas) => [(await admin.script('EXISTS', ...shas)) as number[]],
+    scriptsExist: (shas) => eachMaster(async (n) => (await n.script('EXISTS', ...shas)) as number[]),
     async stop() {
       pool.disconnect();
-      await server.stop();
+      await servers.stop();
     },
   };
 }
 
-async function clusterBackend(): Promise<Backend> {
-  const cluster: RedisCluster = await startRedisCluster();
-  const pool = clientPool(() => connectCluster(cluster));
-  const admin = await pool.client();
-  return {
-    client: pool.client,
-    async keys(pattern) {
-      const lists = await Promise.all(admin.nodes('master').map((n) => n.keys(pattern)));
-      return lists.flat();
-    },
-    admin,
-    async flushScripts() {
-      await Promise.all(admin.nodes('master').map((n) => n.script('FLUSH')));
-    },
-    scriptsExist: (shas) =>
-      Promise.all(admin.nodes('master').map(async (n) => (await n.script('EXISTS', ...shas)) as number[])),
-    async stop() {
-      pool.disconnect();
-      await cluster.stop();
-    },
-  };
-}
+const singleBackend = async (): Promise<Backend> => backend(await startRedis(), connect, (admin) => [admin]);
+const clusterBackend = async (): Promise<Backend> =>
+  backend(await startRedisCluster(), connectCluster, (admin) => admin.nodes('master'));
 
 /** Waits until no window of `windows` ends within `marginMs`, judged by Redis's own clock. */
 async function awayFromEdges(store: RedisStore, windows: readonly WindowSpec[], marginMs: number): Promise<void> {
