@@ -100,6 +100,18 @@ export function serve(
   };
 }
 
+/**
+ * `serve` with the contract's options (its keys and plans) on a fresh `TestClock`, for the enclosing
+ * `describe`: the app, and the clock its core reads (tests move it instead of sleeping).
+ */
+export function serveContract(
+  harness: AdapterHarness,
+  host?: HostSetup,
+): { app: ReturnType<typeof serve>; clock: TestClock } {
+  const clock = new TestClock();
+  return { app: serve(harness, () => contractOptions(clock), host), clock };
+}
+
 /** Starts a server for one test and closes it when `fn` settles. */
 export async function withServer<T>(
   harness: AdapterHarness,

@@ -11,7 +11,7 @@ import {
   PREFIX,
   rawRequest,
   SEED_SECRET,
-  serve,
+  serveContract,
   TestClock,
   withServer,
 } from '../helpers.js';
@@ -21,8 +21,7 @@ const BODY_LIMIT = 16_384; // the core's documented default
 /** Every 400 / 401 / 404 / 405 / 413 / 415 of the contract, each in the envelope. */
 export function errorsSuite(harness: AdapterHarness): void {
   describe('400 Invalid or missing secret', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app } = serveContract(harness);
     const post = () => request(app.url).post(GENERATE).set('X-API-Key', KEYS.big);
 
     it.each([
@@ -102,8 +101,7 @@ export function errorsSuite(harness: AdapterHarness): void {
   });
 
   describe('401 Invalid or missing API key', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness);
 
     it.each([
       ['no key', {}, ''],
@@ -154,8 +152,7 @@ export function errorsSuite(harness: AdapterHarness): void {
   });
 
   describe('404 / 405 under the prefix', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app } = serveContract(harness);
 
     it.each([
       ['GET', `${PREFIX}/nope`],
@@ -219,8 +216,7 @@ export function errorsSuite(harness: AdapterHarness): void {
   });
 
   describe('413 and 415', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness);
     const big = `secret=${SEED_SECRET}&pad=${'A'.repeat(BODY_LIMIT)}`;
 
     it('answers 413 for a declared Content-Length over the limit', async () => {

@@ -23,7 +23,7 @@ import {
   MESSAGES,
   otplibCode,
   PREFIX,
-  serve,
+  serveContract,
   TestClock,
   withServer,
 } from '../helpers.js';
@@ -46,8 +46,7 @@ function verify(url: string, key: string, fields: Record<string, string>) {
 /** Verify, usage, OpenAPI, otpauth options, cachedKeys, the failed-auth guard and events. */
 export function extensionsSuite(harness: AdapterHarness): void {
   describe('extension: POST /verify', () => {
-    const clock = new TestClock(); // 12:00:15.250, 15 s into a 30 s step
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness); // 12:00:15.250, 15 s into a 30 s step
     beforeEach(() => clock.set(TestClock.START));
 
     it('accepts codes of the neighbouring steps (computed by otplib) within the window, with their offset', async () => {
@@ -160,8 +159,7 @@ export function extensionsSuite(harness: AdapterHarness): void {
   });
 
   describe('extension: GET /usage', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app } = serveContract(harness);
 
     it('shows plan, limit, remaining and reset — the RateLimit header numbers — and consumes nothing', async () => {
       await request(app.url).post(GENERATE).set('X-API-Key', KEYS.pro).type('form').send({ secret: SECRET });
@@ -186,8 +184,7 @@ export function extensionsSuite(harness: AdapterHarness): void {
   });
 
   describe('extension: otpauth URIs and explicit options', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness);
     const uri = `otpauth://totp/Acme:alice?secret=${SECRET}&algorithm=SHA512&digits=7&period=60`;
 
     it('applies the URI; an equal explicit parameter is fine, a contradicting one is a 400 naming it', async () => {
@@ -204,8 +201,7 @@ export function extensionsSuite(harness: AdapterHarness): void {
   });
 
   describe('extension: GET /openapi.json', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness);
 
     it('is a valid OpenAPI 3.1 document, served without a key, outside the envelope', async () => {
       const res = await request(app.url).get(OPENAPI);
