@@ -127,6 +127,16 @@ export async function withServer<T>(
   }
 }
 
+/** `withServer` with the contract's options on `clock`, plus `extra` (a plan table, a prefix, a key store). */
+export function withContract<T>(
+  harness: AdapterHarness,
+  clock: TestClock,
+  extra: Partial<TwoFaOptions>,
+  fn: (url: string) => Promise<T>,
+): Promise<T> {
+  return withServer(harness, contractOptions(clock, extra), fn);
+}
+
 export interface Envelope {
   code: number;
   message: string;

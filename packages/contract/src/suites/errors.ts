@@ -3,7 +3,6 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { AdapterHarness } from '../harness.js';
 import {
-  contractOptions,
   expectEnvelope,
   GENERATE,
   KEYS,
@@ -13,7 +12,7 @@ import {
   SEED_SECRET,
   serveContract,
   TestClock,
-  withServer,
+  withContract,
 } from '../helpers.js';
 
 const BODY_LIMIT = 16_384; // the core's documented default
@@ -142,7 +141,7 @@ export function errorsSuite(harness: AdapterHarness): void {
     });
 
     it('refuses the query key when the option turns it off, still taking the header', async () => {
-      await withServer(harness, contractOptions(clock, { allowQueryKey: false }), async (url) => {
+      await withContract(harness, clock, { allowQueryKey: false }, async (url) => {
         const res = await request(url).get(`${GENERATE}?secret=${SEED_SECRET}&api_key=${KEYS.big}`);
         expectEnvelope(res, 401, MESSAGES.unauthorized);
         const header = await request(url).get(`${GENERATE}?secret=${SEED_SECRET}`).set('X-API-Key', KEYS.big);
@@ -189,7 +188,7 @@ export function errorsSuite(harness: AdapterHarness): void {
       const resolveKey = () => {
         throw new Error('database is down: secret details');
       };
-      await withServer(harness, contractOptions(clock, { resolveKey }), async (url) => {
+      await withContract(harness, clock, { resolveKey }, async (url) => {
         const res = await get(url);
         expectEnvelope(res, 500, ERROR_KINDS.INTERNAL.message);
         expect(res.text).not.toContain('database');
@@ -198,18 +197,18 @@ export function errorsSuite(harness: AdapterHarness): void {
 
     it('answers a key store that rejects, or names an unknown plan, with 500', async () => {
       const rejects = () => Promise.reject(new Error('nope'));
-      await withServer(harness, contractOptions(clock, { resolveKey: rejects }), async (url) => {
+      await withContract(harness, clock, { resolveKey: rejects }, async (url) => {
         expectEnvelope(await get(url), 500, ERROR_KINDS.INTERNAL.message);
       });
       const unknownPlan = () => ({ id: 'x', plan: 'platinum' });
-      await withServer(harness, contractOptions(clock, { resolveKey: unknownPlan }), async (url) => {
+      await withContract(harness, clock, { resolveKey: unknownPlan }, async (url) => {
         expectEnvelope(await get(url), 500, ERROR_KINDS.INTERNAL.message);
       });
     });
 
     it('answers a key store that never settles with 503 after keyLookupTimeoutMs', async () => {
       const hangs = () => new Promise<never>(() => {});
-      await withServer(harness, contractOptions(clock, { resolveKey: hangs, keyLookupTimeoutMs: 20 }), async (url) => {
+      await withContract(harness, clock, { resolveKey: hangs, keyLookupTimeoutMs: 20 }, async (url) => {
         expectEnvelope(await get(url), 503, ERROR_KINDS.UNAVAILABLE.message);
       });
     });
@@ -246,7 +245,7 @@ export function errorsSuite(harness: AdapterHarness): void {
     });
 
     it('enforces the bodyLimit option exactly', async () => {
-      await withServer(harness, contractOptions(clock, { bodyLimit: 100 }), async (url) => {
+      await withContract(harness, clock, { bodyLimit: 100 }, async (url) => {
         const fits = `secret=${SEED_SECRET}&pad=${'A'.repeat(100 - 28)}`;
         expect(fits.length).toBe(100);
         const ok = await request(url).post(GENERATE).set('X-API-Key', KEYS.big).type('form').send(fits);

@@ -10,6 +10,7 @@ import {
   type Identity,
   ROUTES,
   type TwoFaEvent,
+  type TwoFaOptions,
 } from '@twofa-kit/core';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ import {
   PREFIX,
   serveContract,
   TestClock,
-  withServer,
+  withContract,
 } from '../helpers.js';
 
 const VERIFY = `${PREFIX}/verify`;
@@ -246,7 +247,7 @@ export function extensionsSuite(harness: AdapterHarness): void {
     });
 
     it('follows the prefix and leaves out the query-key scheme when the query key is off', async () => {
-      await withServer(harness, contractOptions(clock, { prefix: '/v2/otp', allowQueryKey: false }), async (url) => {
+      await withContract(harness, clock, { prefix: '/v2/otp', allowQueryKey: false }, async (url) => {
         const doc = JSON.parse((await request(url).get('/v2/otp/openapi.json')).text) as OpenApiDoc;
         expect(Object.keys(doc.paths).sort()).toEqual(ROUTES.map((r) => `/v2/otp${r.path}`).sort());
         expect(Object.keys(doc.components.securitySchemes)).toEqual(['ApiKeyHeader']);
@@ -270,13 +271,13 @@ export function extensionsSuite(harness: AdapterHarness): void {
         return key === 'slow-key' ? identity : null;
       });
       const clock = new TestClock();
-      const options = contractOptions(clock, {
+      const extra = {
         resolveKey: (key) => {
           if (++arrived === 100) open();
           return cached(key);
         },
-      });
-      await withServer(harness, options, async (url) => {
+      } satisfies Partial<TwoFaOptions>;
+      await withContract(harness, clock, extra, async (url) => {
         const answers = await Promise.all(
           Array.from({ length: 100 }, () =>
             request(url).post(GENERATE).set('X-API-Key', 'slow-key').type('form').send({ secret: SECRET }),
@@ -291,13 +292,13 @@ export function extensionsSuite(harness: AdapterHarness): void {
       const seen: string[] = [];
       const clock = new TestClock();
       const byDigest = new Map([[hashKey('issued-key-1'), { id: 'h-1', plan: 'big' }]]);
-      const options = contractOptions(clock, {
+      const extra = {
         resolveKey: hashedKeys((digest) => {
           seen.push(digest);
           return byDigest.get(digest) ?? null;
         }),
-      });
-      await withServer(harness, options, async (url) => {
+      } satisfies Partial<TwoFaOptions>;
+      await withContract(harness, clock, extra, async (url) => {
         expectEnvelope(await request(url).get(USAGE).set('X-API-Key', 'issued-key-1'), 200);
         expectEnvelope(await request(url).get(USAGE).set('X-API-Key', 'issued-key-2'), 401);
       });
@@ -310,14 +311,14 @@ export function extensionsSuite(harness: AdapterHarness): void {
       const clock = new TestClock();
       let lookups = 0;
       const base = contractOptions(clock);
-      const options = contractOptions(clock, {
+      const extra = {
         authFailureLimit: { max: 3, windowSeconds: 60 },
         resolveKey: (key) => {
           lookups++;
           return base.resolveKey(key);
         },
-      });
-      await withServer(harness, options, async (url) => {
+      } satisfies Partial<TwoFaOptions>;
+      await withContract(harness, clock, extra, async (url) => {
         for (let i = 0; i < 3; i++) expectEnvelope(await request(url).get(USAGE).set('X-API-Key', `guess-${i}`), 401);
         const blocked = await request(url).get(USAGE).set('X-API-Key', KEYS.pro);
         expect(expectEnvelope(blocked, 429, ERROR_KINDS.TOO_MANY_AUTH_FAILURES.message).data).toEqual({
@@ -335,7 +336,7 @@ export function extensionsSuite(harness: AdapterHarness): void {
     it('reports outcomes with identity id, route, status and timing, never secret, code or key', async () => {
       const clock = new TestClock();
       const events: TwoFaEvent[] = [];
-      await withServer(harness, contractOptions(clock, { onEvent: (e) => events.push(e) }), async (url) => {
+      await withContract(harness, clock, { onEvent: (e) => events.push(e) }, async (url) => {
         const code = otplibCode(SECRET, clock.seconds);
         await request(url).post(GENERATE).set('X-API-Key', KEYS.pro).type('form').send({ secret: SECRET });
         await verify(url, KEYS.pro, { secret: SECRET, code });
