@@ -29,6 +29,23 @@ function expectRefused(res: request.Response, retryAfter: number, policy: string
   expect(res.headers.ratelimit).toBe(rateLimit);
 }
 
+/** One request of a trace: at `at` (or where the clock stands), refused with `retryAfter` or admitted without it. */
+interface Step {
+  at?: number;
+  retryAfter?: number;
+  rateLimit: string;
+}
+
+/** Sends one generate request for `key` per step, each answered as the step says, with `policy`. */
+async function expectTrace(url: string, clock: TestClock, key: string, policy: string, steps: Step[]): Promise<void> {
+  for (const { at, retryAfter, rateLimit } of steps) {
+    if (at !== undefined) clock.set(at);
+    const res = await generate(url, key);
+    if (retryAfter === undefined) expectAdmitted(res, policy, rateLimit);
+    else expectRefused(res, retryAfter, policy, rateLimit);
+  }
+}
+
 /** Plan limits with an injected clock: exact admissions, `retry_after` and RateLimit headers. */
 export function limitsSuite(harness: AdapterHarness): void {
   describe('plan limits', () => {
@@ -42,14 +59,13 @@ export function limitsSuite(harness: AdapterHarness): void {
             `"minute";r=${5 - i};t=45, "hour";r=${100 - i};t=3585`,
           );
         }
-        expectRefused(await generate(url, KEYS.free), 45, FREE_POLICY, '"minute";r=0;t=45, "hour";r=95;t=3585');
-        clock.set(at(12, 0, 45, 250));
-        expectRefused(await generate(url, KEYS.free), 15, FREE_POLICY, '"minute";r=0;t=15, "hour";r=95;t=3555');
-        clock.set(at(12, 0, 59, 999));
-        expectRefused(await generate(url, KEYS.free), 1, FREE_POLICY, '"minute";r=0;t=1, "hour";r=95;t=3541');
-        clock.set(at(12, 1, 0));
-        // The three refused requests counted nowhere: the hour has 5 + 1 admitted.
-        expectAdmitted(await generate(url, KEYS.free), FREE_POLICY, '"minute";r=4;t=60, "hour";r=94;t=3540');
+        await expectTrace(url, clock, KEYS.free, FREE_POLICY, [
+          { retryAfter: 45, rateLimit: '"minute";r=0;t=45, "hour";r=95;t=3585' },
+          { at: at(12, 0, 45, 250), retryAfter: 15, rateLimit: '"minute";r=0;t=15, "hour";r=95;t=3555' },
+          { at: at(12, 0, 59, 999), retryAfter: 1, rateLimit: '"minute";r=0;t=1, "hour";r=95;t=3541' },
+          // The three refused requests counted nowhere: the hour has 5 + 1 admitted.
+          { at: at(12, 1, 0), rateLimit: '"minute";r=4;t=60, "hour";r=94;t=3540' },
+        ]);
       });
     });
 
@@ -91,12 +107,11 @@ export function limitsSuite(harness: AdapterHarness): void {
           clock.set(at(12, m, 0, 500));
           for (let i = 0; i < 5; i++) expectEnvelope(await generate(url, KEYS.free), 200);
         }
-        clock.set(at(12, 20, 0, 500));
-        expectRefused(await generate(url, KEYS.free), 2400, FREE_POLICY, '"minute";r=5;t=60, "hour";r=0;t=2400');
-        clock.set(at(12, 59, 59, 0));
-        expectRefused(await generate(url, KEYS.free), 1, FREE_POLICY, '"minute";r=5;t=1, "hour";r=0;t=1');
-        clock.set(at(13, 0, 0));
-        expectAdmitted(await generate(url, KEYS.free), FREE_POLICY, '"minute";r=4;t=60, "hour";r=99;t=3600');
+        await expectTrace(url, clock, KEYS.free, FREE_POLICY, [
+          { at: at(12, 20, 0, 500), retryAfter: 2400, rateLimit: '"minute";r=5;t=60, "hour";r=0;t=2400' },
+          { at: at(12, 59, 59, 0), retryAfter: 1, rateLimit: '"minute";r=5;t=1, "hour";r=0;t=1' },
+          { at: at(13, 0, 0), rateLimit: '"minute";r=4;t=60, "hour";r=99;t=3600' },
+        ]);
       });
     });
 
