@@ -100,6 +100,18 @@ export function serve(
   };
 }
 
+/**
+ * `serve` with the contract's options (its keys and plans) on a fresh `TestClock`, for the enclosing
+ * `describe`: the app, and the clock its core reads (tests move it instead of sleeping).
+ */
+export function serveContract(
+  harness: AdapterHarness,
+  host?: HostSetup,
+): { app: ReturnType<typeof serve>; clock: TestClock } {
+  const clock = new TestClock();
+  return { app: serve(harness, () => contractOptions(clock), host), clock };
+}
+
 /** Starts a server for one test and closes it when `fn` settles. */
 export async function withServer<T>(
   harness: AdapterHarness,
@@ -113,6 +125,16 @@ export async function withServer<T>(
   } finally {
     await running.close();
   }
+}
+
+/** `withServer` with the contract's options on `clock`, plus `extra` (a plan table, a prefix, a key store). */
+export function withContract<T>(
+  harness: AdapterHarness,
+  clock: TestClock,
+  extra: Partial<TwoFaOptions>,
+  fn: (url: string) => Promise<T>,
+): Promise<T> {
+  return withServer(harness, contractOptions(clock, extra), fn);
 }
 
 export interface Envelope {

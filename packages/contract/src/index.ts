@@ -9,5 +9,6 @@ export {
   type RunningServer,
 } from './harness.js';
 export * from './helpers.js';
+export { type AdapterMounts, generateForm, type MountedApp, mountingSuite, serverPool } from './mounting.js';
 export { runContract } from './run.js';
 export { type ContractSuite, SUITES } from './suites/index.js';

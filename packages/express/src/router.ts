@@ -1,11 +1,5 @@
-import {
-  type BodySource,
-  createTwoFa,
-  type TwoFa,
-  type TwoFaOptions,
-  type TwoFaRequest,
-  type TwoFaResponse,
-} from '@twofa-kit/core';
+import type { BodySource, TwoFa, TwoFaRequest, TwoFaResponse, TwoFaSource } from '@twofa-kit/core';
+import { hostBody, splitUrl, twoFaOf } from '@twofa-kit/core';
 import {
   type ErrorRequestHandler,
   type NextFunction,
@@ -14,9 +8,6 @@ import {
   type Response,
   Router,
 } from 'express';
-
-/** Either the core's options, or a core built elsewhere (so several apps can share one). */
-export type TwoFaRouterOptions = TwoFaOptions | { readonly twoFa: TwoFa };
 
 /** The router to mount, with the core it serves and an error handler for host body parsers. */
 export type TwoFaRouter = Router & {
@@ -50,16 +41,7 @@ function prefixEnd(path: string, prefix: string): number {
 }
 
 function toRequest(req: Request, url: string, basePath: string, body: BodySource): TwoFaRequest {
-  const q = url.indexOf('?');
-  return {
-    method: req.method,
-    path: q < 0 ? url : url.slice(0, q),
-    rawQuery: q < 0 ? '' : url.slice(q + 1),
-    headers: req.headers,
-    body,
-    ip: req.ip,
-    basePath,
-  };
+  return { method: req.method, ...splitUrl(url), headers: req.headers, body, ip: req.ip, basePath };
 }
 
 /**
@@ -67,15 +49,12 @@ function toRequest(req: Request, url: string, basePath: string, body: BodySource
  * `app.use(twoFaRouter({ resolveKey }))`. Mounted under a path (`app.use('/v1', router)`), the
  * surface is at `/v1/api/2fa`.
  */
-export function twoFaRouter(options: TwoFaRouterOptions): TwoFaRouter {
-  const twoFa = 'twoFa' in options ? options.twoFa : createTwoFa(options);
+export function twoFaRouter(options: TwoFaSource): TwoFaRouter {
+  const twoFa = twoFaOf(options);
   const prefix = twoFa.config.prefix;
 
   const handler: RequestHandler = (req: Request, res: Response, next) => {
-    const parsed: unknown = req.body;
-    // A host body parser that already consumed the stream left its result; otherwise we read it.
-    const body: BodySource =
-      parsed !== undefined && req.readableEnded ? { kind: 'parsed', value: parsed } : { kind: 'stream', stream: req };
+    const body = hostBody(req.body, req);
     twoFa.handle(toRequest(req, req.url, req.baseUrl, body)).then((out) => write(res, out), next);
   };
   // A host body parser failed before the router: the core answers it (401 without a valid key).

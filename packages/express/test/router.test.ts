@@ -1,79 +1,35 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   contractOptions,
   expectEnvelope,
   GENERATE,
+  generateForm,
+  JSON_UTF8,
   KEYS,
   MESSAGES,
+  mountingSuite,
   recordingTwoFa,
   SEED_SECRET,
+  serverPool,
   TestClock,
 } from '@twofa-kit/contract';
-import { createTwoFa, twoFaRouter } from '@twofa-kit/express';
+import { twoFaRouter } from '@twofa-kit/express';
 import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const servers: http.Server[] = [];
-async function listen(app: express.Express): Promise<string> {
-  const server = http.createServer(app);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise((resolve) => s.close(resolve));
-  }
+const pool = serverPool();
+const listen = (app: express.Express) => pool.listen(app);
+afterEach(() => pool.closeAll());
+
+mountingSuite({
+  name: '@twofa-kit/express',
+  serve: (source) => pool.start(express().use(twoFaRouter(source))),
+  serveUnderV1: (twoFa) => pool.start(express().use('/v1', twoFaRouter({ twoFa }))),
+  getBody: 'stream',
+  expectHostNotFound: (res) => expect(res.headers['content-type']).not.toBe(JSON_UTF8),
 });
 
-const generate = (url: string, path = GENERATE, key: string = KEYS.big) =>
-  request(url).post(`${path}?x=1`).set('X-API-Key', key).type('form').send(`secret=${SEED_SECRET}`);
-
 describe('@twofa-kit/express', () => {
-  it('serves under the prefix option, and leaves the default prefix to the host', async () => {
-    const app = express();
-    app.use(twoFaRouter(contractOptions(new TestClock(), { prefix: '/v2/otp/' })));
-    const url = await listen(app);
-    expectEnvelope(await generate(url, '/v2/otp/generate'), 200, MESSAGES.generated);
-    expectEnvelope(await request(url).get('/v2/otp/nope'), 404);
-    const host = await generate(url);
-    expect(host.status).toBe(404);
-    expect(host.headers['content-type']).not.toBe('application/json; charset=utf-8');
-  });
-
-  it('mounts under a host path, passing the path below the prefix and the full basePath', async () => {
-    const { twoFa, seen } = recordingTwoFa(contractOptions(new TestClock()));
-    const app = express();
-    app.use('/v1', twoFaRouter({ twoFa }));
-    const url = await listen(app);
-    expectEnvelope(await generate(url, `/v1${GENERATE}`), 200, MESSAGES.generated);
-    expectEnvelope(await request(url).get('/v1/api/2fa/a/b?q=2'), 404);
-    expect(seen).toEqual([
-      {
-        method: 'POST',
-        path: '/generate',
-        rawQuery: 'x=1',
-        basePath: '/v1/api/2fa',
-        ip: '127.0.0.1',
-        body: 'stream',
-        apiKeyHeader: true,
-      },
-      {
-        method: 'GET',
-        path: '/a/b',
-        rawQuery: 'q=2',
-        basePath: '/v1/api/2fa',
-        ip: '127.0.0.1',
-        body: 'stream',
-        apiKeyHeader: false,
-      },
-    ]);
-    expect((await request(url).get(GENERATE)).status).toBe(404); // not mounted at the root
-  });
-
   it('hands over a body the host parser already read as parsed, and an unread one as the stream', async () => {
     const { twoFa, seen } = recordingTwoFa(contractOptions(new TestClock()));
     const app = express();
@@ -82,20 +38,8 @@ describe('@twofa-kit/express', () => {
     const url = await listen(app);
     const json = await request(url).post(GENERATE).set('X-API-Key', KEYS.big).send({ secret: SEED_SECRET });
     expectEnvelope(json, 200, MESSAGES.generated);
-    expectEnvelope(await generate(url), 200, MESSAGES.generated); // form: express.json leaves it unread
+    expectEnvelope(await generateForm(url), 200, MESSAGES.generated); // form: express.json leaves it unread
     expect(seen.map((s) => s.body)).toEqual(['parsed', 'stream']);
-  });
-
-  it('lets several apps share one core (and one set of limits)', async () => {
-    const clock = new TestClock();
-    const twoFa = createTwoFa(contractOptions(clock));
-    const a = express().use(twoFaRouter({ twoFa }));
-    const b = express().use(twoFaRouter({ twoFa }));
-    const [urlA, urlB] = [await listen(a), await listen(b)];
-    for (let i = 0; i < 3; i++) expectEnvelope(await generate(urlA, GENERATE, KEYS.free), 200);
-    for (let i = 0; i < 2; i++) expectEnvelope(await generate(urlB, GENERATE, KEYS.free), 200);
-    expectEnvelope(await generate(urlA, GENERATE, KEYS.free), 429, MESSAGES.rateLimited);
-    expectEnvelope(await generate(urlB, GENERATE, KEYS.free), 429, MESSAGES.rateLimited);
   });
 
   it('writes the core’s response verbatim: no ETag, no 304', async () => {
@@ -133,7 +77,7 @@ describe('@twofa-kit/express', () => {
     const keyed = (path: string) => request(url).post(path).set('X-API-Key', KEYS.big).type('json').send('{"a":');
     expectEnvelope(await keyed(GENERATE), 400);
     // The path below the prefix is the core's to match, as for any request there.
-    const upper = await generate(url, '/API/2FA/GENERATE');
+    const upper = await generateForm(url, '/API/2FA/GENERATE');
     expect((await keyed('/API/2FA/GENERATE')).status).toBe(upper.status);
     expectEnvelope(await keyed('/api/2fa/nope?x=1'), 404);
   });

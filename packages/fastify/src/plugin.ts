@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream';
-import { type BodySource, createTwoFa, type TwoFa, type TwoFaOptions, type TwoFaResponse } from '@twofa-kit/core';
+import { type BodySource, splitUrl, type TwoFa, type TwoFaResponse, type TwoFaSource, twoFaOf } from '@twofa-kit/core';
 import { openApiSettings, routeJsonSchemas } from '@twofa-kit/core/openapi';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 /** Either the core's options, or a core built elsewhere (so several apps can share one). */
-export type TwoFaPluginOptions = TwoFaOptions | { readonly twoFa: TwoFa };
+export type TwoFaPluginOptions = TwoFaSource;
 
 function send(reply: FastifyReply, res: TwoFaResponse): FastifyReply {
   // The body is the serialised envelope: a string with a JSON content type is sent as it is.
@@ -25,14 +25,12 @@ function routesPlugin(twoFa: TwoFa) {
     app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
     const answer = async (request: FastifyRequest, reply: FastifyReply, body: BodySource) => {
-      const url = request.raw.url ?? '/';
-      const q = url.indexOf('?');
-      const fullPath = q < 0 ? url : url.slice(0, q);
+      const { path: fullPath, rawQuery } = splitUrl(request.raw.url ?? '/');
       const below = fullPath.slice(basePath.length);
       const res = await twoFa.handle({
         method: request.method,
         path: below.startsWith('/') ? below : `/${below}`,
-        rawQuery: q < 0 ? '' : url.slice(q + 1),
+        rawQuery,
         headers: request.headers,
         body,
         ip: request.ip,
@@ -85,7 +83,7 @@ function routesPlugin(twoFa: TwoFa) {
 
 async function twoFaPluginImpl(app: FastifyInstance, options: TwoFaPluginOptions): Promise<void> {
   const shared = 'twoFa' in options;
-  const twoFa = shared ? options.twoFa : createTwoFa(options);
+  const twoFa = twoFaOf(options);
   if (!shared) app.addHook('onClose', () => twoFa.close());
   await app.register(routesPlugin(twoFa), { prefix: twoFa.config.prefix });
 }
@@ -113,9 +111,7 @@ export function twoFaFrameworkErrors(
 ): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
   const prefix = twoFa.config.prefix.toLowerCase();
   return (error, request, reply) => {
-    const url = request.raw.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const { path, rawQuery } = splitUrl(request.raw.url ?? '/');
     const at = prefix === '' ? 0 : path.toLowerCase().indexOf(prefix);
     const end = at + prefix.length;
     if (at < 0 || (end < path.length && path[end] !== '/')) {
@@ -127,7 +123,7 @@ export function twoFaFrameworkErrors(
       .handle({
         method: request.raw.method ?? 'GET',
         path: path.slice(end) || '/',
-        rawQuery: q < 0 ? '' : url.slice(q + 1),
+        rawQuery,
         headers: request.headers,
         body: { kind: 'none' },
         ip: request.ip,

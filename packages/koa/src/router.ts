@@ -1,17 +1,8 @@
 import { METHODS } from 'node:http';
 import Router, { type RouterMiddleware } from '@koa/router';
-import {
-  type BodySource,
-  createTwoFa,
-  type TwoFa,
-  type TwoFaOptions,
-  type TwoFaRequest,
-  type TwoFaResponse,
-} from '@twofa-kit/core';
+import type { BodySource, TwoFa, TwoFaRequest, TwoFaResponse, TwoFaSource } from '@twofa-kit/core';
+import { hostBody, twoFaOf } from '@twofa-kit/core';
 import type { Context, Middleware } from 'koa';
-
-/** Either the core's options, or a core built elsewhere (so several apps can share one). */
-export type TwoFaRouterOptions = TwoFaOptions | { readonly twoFa: TwoFa };
 
 /** The router to mount, with the core it serves and an error boundary for host body parsers. */
 export type TwoFaRouter = Router & {
@@ -47,14 +38,6 @@ function write(ctx: Context, res: TwoFaResponse): void {
   ctx.body = res.body;
 }
 
-/** A host body parser that already consumed the stream left its result; otherwise we read it. */
-function bodyOf(ctx: Context): BodySource {
-  const parsed = (ctx.request as { body?: unknown }).body;
-  return parsed !== undefined && ctx.req.readableEnded
-    ? { kind: 'parsed', value: parsed }
-    : { kind: 'stream', stream: ctx.req };
-}
-
 function toRequest(ctx: Context, prefix: string, body: BodySource): TwoFaRequest {
   const { basePath, below } = splitAtPrefix(ctx.path, prefix) ?? { basePath: prefix, below: ctx.path };
   return {
@@ -72,13 +55,13 @@ function toRequest(ctx: Context, prefix: string, body: BodySource): TwoFaRequest
  * A @koa/router router serving the /api/2fa surface under `prefix` (default `/api/2fa`):
  * `app.use(router.routes()).use(router.allowedMethods())`.
  */
-export function twoFaRouter(options: TwoFaRouterOptions): TwoFaRouter {
-  const twoFa = 'twoFa' in options ? options.twoFa : createTwoFa(options);
+export function twoFaRouter(options: TwoFaSource): TwoFaRouter {
+  const twoFa = twoFaOf(options);
   const prefix = twoFa.config.prefix;
   const router = new Router(prefix === '' ? { methods: [...METHODS] } : { prefix, methods: [...METHODS] });
 
   const handler: RouterMiddleware = async (ctx) => {
-    write(ctx, await twoFa.handle(toRequest(ctx, prefix, bodyOf(ctx))));
+    write(ctx, await twoFa.handle(toRequest(ctx, prefix, hostBody((ctx.request as { body?: unknown }).body, ctx.req))));
   };
   for (const route of twoFa.routes) {
     router.register(route.path, [...route.methods], handler); // GET routes answer HEAD too

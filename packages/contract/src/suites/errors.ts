@@ -3,7 +3,6 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { AdapterHarness } from '../harness.js';
 import {
-  contractOptions,
   expectEnvelope,
   GENERATE,
   KEYS,
@@ -11,9 +10,9 @@ import {
   PREFIX,
   rawRequest,
   SEED_SECRET,
-  serve,
+  serveContract,
   TestClock,
-  withServer,
+  withContract,
 } from '../helpers.js';
 
 const BODY_LIMIT = 16_384; // the core's documented default
@@ -21,8 +20,7 @@ const BODY_LIMIT = 16_384; // the core's documented default
 /** Every 400 / 401 / 404 / 405 / 413 / 415 of the contract, each in the envelope. */
 export function errorsSuite(harness: AdapterHarness): void {
   describe('400 Invalid or missing secret', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app } = serveContract(harness);
     const post = () => request(app.url).post(GENERATE).set('X-API-Key', KEYS.big);
 
     it.each([
@@ -102,8 +100,7 @@ export function errorsSuite(harness: AdapterHarness): void {
   });
 
   describe('401 Invalid or missing API key', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness);
 
     it.each([
       ['no key', {}, ''],
@@ -144,7 +141,7 @@ export function errorsSuite(harness: AdapterHarness): void {
     });
 
     it('refuses the query key when the option turns it off, still taking the header', async () => {
-      await withServer(harness, contractOptions(clock, { allowQueryKey: false }), async (url) => {
+      await withContract(harness, clock, { allowQueryKey: false }, async (url) => {
         const res = await request(url).get(`${GENERATE}?secret=${SEED_SECRET}&api_key=${KEYS.big}`);
         expectEnvelope(res, 401, MESSAGES.unauthorized);
         const header = await request(url).get(`${GENERATE}?secret=${SEED_SECRET}`).set('X-API-Key', KEYS.big);
@@ -154,8 +151,7 @@ export function errorsSuite(harness: AdapterHarness): void {
   });
 
   describe('404 / 405 under the prefix', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app } = serveContract(harness);
 
     it.each([
       ['GET', `${PREFIX}/nope`],
@@ -192,7 +188,7 @@ export function errorsSuite(harness: AdapterHarness): void {
       const resolveKey = () => {
         throw new Error('database is down: secret details');
       };
-      await withServer(harness, contractOptions(clock, { resolveKey }), async (url) => {
+      await withContract(harness, clock, { resolveKey }, async (url) => {
         const res = await get(url);
         expectEnvelope(res, 500, ERROR_KINDS.INTERNAL.message);
         expect(res.text).not.toContain('database');
@@ -201,26 +197,25 @@ export function errorsSuite(harness: AdapterHarness): void {
 
     it('answers a key store that rejects, or names an unknown plan, with 500', async () => {
       const rejects = () => Promise.reject(new Error('nope'));
-      await withServer(harness, contractOptions(clock, { resolveKey: rejects }), async (url) => {
+      await withContract(harness, clock, { resolveKey: rejects }, async (url) => {
         expectEnvelope(await get(url), 500, ERROR_KINDS.INTERNAL.message);
       });
       const unknownPlan = () => ({ id: 'x', plan: 'platinum' });
-      await withServer(harness, contractOptions(clock, { resolveKey: unknownPlan }), async (url) => {
+      await withContract(harness, clock, { resolveKey: unknownPlan }, async (url) => {
         expectEnvelope(await get(url), 500, ERROR_KINDS.INTERNAL.message);
       });
     });
 
     it('answers a key store that never settles with 503 after keyLookupTimeoutMs', async () => {
       const hangs = () => new Promise<never>(() => {});
-      await withServer(harness, contractOptions(clock, { resolveKey: hangs, keyLookupTimeoutMs: 20 }), async (url) => {
+      await withContract(harness, clock, { resolveKey: hangs, keyLookupTimeoutMs: 20 }, async (url) => {
         expectEnvelope(await get(url), 503, ERROR_KINDS.UNAVAILABLE.message);
       });
     });
   });
 
   describe('413 and 415', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness);
     const big = `secret=${SEED_SECRET}&pad=${'A'.repeat(BODY_LIMIT)}`;
 
     it('answers 413 for a declared Content-Length over the limit', async () => {
@@ -250,7 +245,7 @@ export function errorsSuite(harness: AdapterHarness): void {
     });
 
     it('enforces the bodyLimit option exactly', async () => {
-      await withServer(harness, contractOptions(clock, { bodyLimit: 100 }), async (url) => {
+      await withContract(harness, clock, { bodyLimit: 100 }, async (url) => {
         const fits = `secret=${SEED_SECRET}&pad=${'A'.repeat(100 - 28)}`;
         expect(fits.length).toBe(100);
         const ok = await request(url).post(GENERATE).set('X-API-Key', KEYS.big).type('form').send(fits);

@@ -10,6 +10,7 @@ import {
   type Identity,
   ROUTES,
   type TwoFaEvent,
+  type TwoFaOptions,
 } from '@twofa-kit/core';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -23,9 +24,9 @@ import {
   MESSAGES,
   otplibCode,
   PREFIX,
-  serve,
+  serveContract,
   TestClock,
-  withServer,
+  withContract,
 } from '../helpers.js';
 
 const VERIFY = `${PREFIX}/verify`;
@@ -46,8 +47,7 @@ function verify(url: string, key: string, fields: Record<string, string>) {
 /** Verify, usage, OpenAPI, otpauth options, cachedKeys, the failed-auth guard and events. */
 export function extensionsSuite(harness: AdapterHarness): void {
   describe('extension: POST /verify', () => {
-    const clock = new TestClock(); // 12:00:15.250, 15 s into a 30 s step
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness); // 12:00:15.250, 15 s into a 30 s step
     beforeEach(() => clock.set(TestClock.START));
 
     it('accepts codes of the neighbouring steps (computed by otplib) within the window, with their offset', async () => {
@@ -160,8 +160,7 @@ export function extensionsSuite(harness: AdapterHarness): void {
   });
 
   describe('extension: GET /usage', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app } = serveContract(harness);
 
     it('shows plan, limit, remaining and reset — the RateLimit header numbers — and consumes nothing', async () => {
       await request(app.url).post(GENERATE).set('X-API-Key', KEYS.pro).type('form').send({ secret: SECRET });
@@ -186,8 +185,7 @@ export function extensionsSuite(harness: AdapterHarness): void {
   });
 
   describe('extension: otpauth URIs and explicit options', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness);
     const uri = `otpauth://totp/Acme:alice?secret=${SECRET}&algorithm=SHA512&digits=7&period=60`;
 
     it('applies the URI; an equal explicit parameter is fine, a contradicting one is a 400 naming it', async () => {
@@ -204,8 +202,7 @@ export function extensionsSuite(harness: AdapterHarness): void {
   });
 
   describe('extension: GET /openapi.json', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness);
 
     it('is a valid OpenAPI 3.1 document, served without a key, outside the envelope', async () => {
       const res = await request(app.url).get(OPENAPI);
@@ -250,7 +247,7 @@ export function extensionsSuite(harness: AdapterHarness): void {
     });
 
     it('follows the prefix and leaves out the query-key scheme when the query key is off', async () => {
-      await withServer(harness, contractOptions(clock, { prefix: '/v2/otp', allowQueryKey: false }), async (url) => {
+      await withContract(harness, clock, { prefix: '/v2/otp', allowQueryKey: false }, async (url) => {
         const doc = JSON.parse((await request(url).get('/v2/otp/openapi.json')).text) as OpenApiDoc;
         expect(Object.keys(doc.paths).sort()).toEqual(ROUTES.map((r) => `/v2/otp${r.path}`).sort());
         expect(Object.keys(doc.components.securitySchemes)).toEqual(['ApiKeyHeader']);
@@ -274,13 +271,13 @@ export function extensionsSuite(harness: AdapterHarness): void {
         return key === 'slow-key' ? identity : null;
       });
       const clock = new TestClock();
-      const options = contractOptions(clock, {
+      const extra = {
         resolveKey: (key) => {
           if (++arrived === 100) open();
           return cached(key);
         },
-      });
-      await withServer(harness, options, async (url) => {
+      } satisfies Partial<TwoFaOptions>;
+      await withContract(harness, clock, extra, async (url) => {
         const answers = await Promise.all(
           Array.from({ length: 100 }, () =>
             request(url).post(GENERATE).set('X-API-Key', 'slow-key').type('form').send({ secret: SECRET }),
@@ -295,13 +292,13 @@ export function extensionsSuite(harness: AdapterHarness): void {
       const seen: string[] = [];
       const clock = new TestClock();
       const byDigest = new Map([[hashKey('issued-key-1'), { id: 'h-1', plan: 'big' }]]);
-      const options = contractOptions(clock, {
+      const extra = {
         resolveKey: hashedKeys((digest) => {
           seen.push(digest);
           return byDigest.get(digest) ?? null;
         }),
-      });
-      await withServer(harness, options, async (url) => {
+      } satisfies Partial<TwoFaOptions>;
+      await withContract(harness, clock, extra, async (url) => {
         expectEnvelope(await request(url).get(USAGE).set('X-API-Key', 'issued-key-1'), 200);
         expectEnvelope(await request(url).get(USAGE).set('X-API-Key', 'issued-key-2'), 401);
       });
@@ -314,14 +311,14 @@ export function extensionsSuite(harness: AdapterHarness): void {
       const clock = new TestClock();
       let lookups = 0;
       const base = contractOptions(clock);
-      const options = contractOptions(clock, {
+      const extra = {
         authFailureLimit: { max: 3, windowSeconds: 60 },
         resolveKey: (key) => {
           lookups++;
           return base.resolveKey(key);
         },
-      });
-      await withServer(harness, options, async (url) => {
+      } satisfies Partial<TwoFaOptions>;
+      await withContract(harness, clock, extra, async (url) => {
         for (let i = 0; i < 3; i++) expectEnvelope(await request(url).get(USAGE).set('X-API-Key', `guess-${i}`), 401);
         const blocked = await request(url).get(USAGE).set('X-API-Key', KEYS.pro);
         expect(expectEnvelope(blocked, 429, ERROR_KINDS.TOO_MANY_AUTH_FAILURES.message).data).toEqual({
@@ -339,7 +336,7 @@ export function extensionsSuite(harness: AdapterHarness): void {
     it('reports outcomes with identity id, route, status and timing, never secret, code or key', async () => {
       const clock = new TestClock();
       const events: TwoFaEvent[] = [];
-      await withServer(harness, contractOptions(clock, { onEvent: (e) => events.push(e) }), async (url) => {
+      await withContract(harness, clock, { onEvent: (e) => events.push(e) }, async (url) => {
         const code = otplibCode(SECRET, clock.seconds);
         await request(url).post(GENERATE).set('X-API-Key', KEYS.pro).type('form').send({ secret: SECRET });
         await verify(url, KEYS.pro, { secret: SECRET, code });

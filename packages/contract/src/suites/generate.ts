@@ -2,7 +2,6 @@ import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AdapterHarness } from '../harness.js';
 import {
-  contractOptions,
   expectEnvelope,
   GENERATE,
   JSON_UTF8,
@@ -10,15 +9,14 @@ import {
   MESSAGES,
   otplibCode,
   SEED_SECRET,
-  serve,
+  serveContract,
   TestClock,
 } from '../helpers.js';
 
 /** `POST|GET /api/2fa/generate`: every input form, normalisation, and the numbers in `data`. */
 export function generateSuite(harness: AdapterHarness): void {
   describe('generate', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness);
     beforeEach(() => clock.set(TestClock.START));
 
     /** Asserts a 200 for the seed secret (or `secret`) at the clock's time and returns `data`. */

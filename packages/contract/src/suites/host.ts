@@ -1,23 +1,12 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { type AdapterHarness, HOST_ROUTES } from '../harness.js';
-import {
-  contractOptions,
-  expectEnvelope,
-  GENERATE,
-  KEYS,
-  MESSAGES,
-  otplibCode,
-  SEED_SECRET,
-  serve,
-  TestClock,
-} from '../helpers.js';
+import { expectEnvelope, GENERATE, KEYS, MESSAGES, otplibCode, SEED_SECRET, serveContract } from '../helpers.js';
 
 /** The routes work beside the host's own parsers, and the host's routes and handlers are untouched. */
 export function hostSuite(harness: AdapterHarness): void {
   describe('with the host app’s own body parsers', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock), { withHostParsers: true, hostRoutes: true });
+    const { app, clock } = serveContract(harness, { withHostParsers: true, hostRoutes: true });
     const post = () => request(app.url).post(GENERATE).set('X-API-Key', KEYS.big);
     const code = () => otplibCode(SEED_SECRET, clock.seconds);
 
@@ -132,8 +121,7 @@ export function hostSuite(harness: AdapterHarness): void {
   });
 
   describe('host routes without host parsers', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock), { hostRoutes: true });
+    const { app } = serveContract(harness, { hostRoutes: true });
 
     it('serves both the host’s routes and the kit', async () => {
       const ping = await request(app.url).get(HOST_ROUTES.ping);

@@ -1,17 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { AdapterHarness } from '../harness.js';
-import {
-  contractOptions,
-  expectEnvelope,
-  GENERATE,
-  KEYS,
-  MESSAGES,
-  PREFIX,
-  SEED_SECRET,
-  TestClock,
-  withServer,
-} from '../helpers.js';
+import { expectEnvelope, GENERATE, KEYS, MESSAGES, PREFIX, SEED_SECRET, TestClock, withContract } from '../helpers.js';
 
 const FREE_POLICY = '"minute";q=5;w=60, "hour";q=100;w=3600';
 const PRO_POLICY = '"minute";q=30;w=60, "hour";q=1000;w=3600, "day";q=10000;w=86400';
@@ -39,12 +29,29 @@ function expectRefused(res: request.Response, retryAfter: number, policy: string
   expect(res.headers.ratelimit).toBe(rateLimit);
 }
 
+/** One request of a trace: at `at` (or where the clock stands), refused with `retryAfter` or admitted without it. */
+interface Step {
+  at?: number;
+  retryAfter?: number;
+  rateLimit: string;
+}
+
+/** Sends one generate request for `key` per step, each answered as the step says, with `policy`. */
+async function expectTrace(url: string, clock: TestClock, key: string, policy: string, steps: Step[]): Promise<void> {
+  for (const { at, retryAfter, rateLimit } of steps) {
+    if (at !== undefined) clock.set(at);
+    const res = await generate(url, key);
+    if (retryAfter === undefined) expectAdmitted(res, policy, rateLimit);
+    else expectRefused(res, retryAfter, policy, rateLimit);
+  }
+}
+
 /** Plan limits with an injected clock: exact admissions, `retry_after` and RateLimit headers. */
 export function limitsSuite(harness: AdapterHarness): void {
   describe('plan limits', () => {
     it('admits the 5th free request, refuses the 6th with exact retry_after, resets next minute', async () => {
       const clock = new TestClock(); // 12:00:15.250: 44.75 s left in the minute, 3584.75 s in the hour
-      await withServer(harness, contractOptions(clock), async (url) => {
+      await withContract(harness, clock, {}, async (url) => {
         for (let i = 1; i <= 5; i++) {
           expectAdmitted(
             await generate(url, KEYS.free),
@@ -52,20 +59,19 @@ export function limitsSuite(harness: AdapterHarness): void {
             `"minute";r=${5 - i};t=45, "hour";r=${100 - i};t=3585`,
           );
         }
-        expectRefused(await generate(url, KEYS.free), 45, FREE_POLICY, '"minute";r=0;t=45, "hour";r=95;t=3585');
-        clock.set(at(12, 0, 45, 250));
-        expectRefused(await generate(url, KEYS.free), 15, FREE_POLICY, '"minute";r=0;t=15, "hour";r=95;t=3555');
-        clock.set(at(12, 0, 59, 999));
-        expectRefused(await generate(url, KEYS.free), 1, FREE_POLICY, '"minute";r=0;t=1, "hour";r=95;t=3541');
-        clock.set(at(12, 1, 0));
-        // The three refused requests counted nowhere: the hour has 5 + 1 admitted.
-        expectAdmitted(await generate(url, KEYS.free), FREE_POLICY, '"minute";r=4;t=60, "hour";r=94;t=3540');
+        await expectTrace(url, clock, KEYS.free, FREE_POLICY, [
+          { retryAfter: 45, rateLimit: '"minute";r=0;t=45, "hour";r=95;t=3585' },
+          { at: at(12, 0, 45, 250), retryAfter: 15, rateLimit: '"minute";r=0;t=15, "hour";r=95;t=3555' },
+          { at: at(12, 0, 59, 999), retryAfter: 1, rateLimit: '"minute";r=0;t=1, "hour";r=95;t=3541' },
+          // The three refused requests counted nowhere: the hour has 5 + 1 admitted.
+          { at: at(12, 1, 0), rateLimit: '"minute";r=4;t=60, "hour";r=94;t=3540' },
+        ]);
       });
     });
 
     it('counts GET and POST together, and leaves other keys and plans unaffected', async () => {
       const clock = new TestClock();
-      await withServer(harness, contractOptions(clock), async (url) => {
+      await withContract(harness, clock, {}, async (url) => {
         for (let i = 0; i < 5; i++) {
           const res =
             i % 2 === 0
@@ -86,7 +92,7 @@ export function limitsSuite(harness: AdapterHarness): void {
 
     it('carries the RateLimit headers on authenticated error responses too', async () => {
       const clock = new TestClock();
-      await withServer(harness, contractOptions(clock), async (url) => {
+      await withContract(harness, clock, {}, async (url) => {
         const res = await request(url).post(GENERATE).set('X-API-Key', KEYS.free).type('form').send('secret=!!');
         expectEnvelope(res, 400, MESSAGES.invalidSecret);
         expect(res.headers['ratelimit-policy']).toBe(FREE_POLICY);
@@ -96,24 +102,23 @@ export function limitsSuite(harness: AdapterHarness): void {
 
     it('reaches the free hour limit (100) across minutes, retry_after running to the hour end', async () => {
       const clock = new TestClock();
-      await withServer(harness, contractOptions(clock), async (url) => {
+      await withContract(harness, clock, {}, async (url) => {
         for (let m = 0; m < 20; m++) {
           clock.set(at(12, m, 0, 500));
           for (let i = 0; i < 5; i++) expectEnvelope(await generate(url, KEYS.free), 200);
         }
-        clock.set(at(12, 20, 0, 500));
-        expectRefused(await generate(url, KEYS.free), 2400, FREE_POLICY, '"minute";r=5;t=60, "hour";r=0;t=2400');
-        clock.set(at(12, 59, 59, 0));
-        expectRefused(await generate(url, KEYS.free), 1, FREE_POLICY, '"minute";r=5;t=1, "hour";r=0;t=1');
-        clock.set(at(13, 0, 0));
-        expectAdmitted(await generate(url, KEYS.free), FREE_POLICY, '"minute";r=4;t=60, "hour";r=99;t=3600');
+        await expectTrace(url, clock, KEYS.free, FREE_POLICY, [
+          { at: at(12, 20, 0, 500), retryAfter: 2400, rateLimit: '"minute";r=5;t=60, "hour";r=0;t=2400' },
+          { at: at(12, 59, 59, 0), retryAfter: 1, rateLimit: '"minute";r=5;t=1, "hour";r=0;t=1' },
+          { at: at(13, 0, 0), rateLimit: '"minute";r=4;t=60, "hour";r=99;t=3600' },
+        ]);
       });
     });
 
     it('applies a per-key day override on pro, retry_after running to UTC midnight', async () => {
       const clock = new TestClock();
       const policy = '"minute";q=30;w=60, "hour";q=1000;w=3600, "day";q=3;w=86400';
-      await withServer(harness, contractOptions(clock), async (url) => {
+      await withContract(harness, clock, {}, async (url) => {
         for (let i = 1; i <= 3; i++) {
           expectAdmitted(
             await generate(url, KEYS.proDay3),
@@ -138,7 +143,7 @@ export function limitsSuite(harness: AdapterHarness): void {
 
     it('applies a plan the host added and a per-key unlimited window', async () => {
       const clock = new TestClock();
-      await withServer(harness, contractOptions(clock), async (url) => {
+      await withContract(harness, clock, {}, async (url) => {
         const tiny = '"minute";q=2;w=60';
         expectAdmitted(await generate(url, KEYS.tiny), tiny, '"minute";r=1;t=45');
         expectAdmitted(await generate(url, KEYS.tiny), tiny, '"minute";r=0;t=45');
@@ -151,8 +156,7 @@ export function limitsSuite(harness: AdapterHarness): void {
 
     it('uses a replaced plan table', async () => {
       const clock = new TestClock();
-      const options = contractOptions(clock, { plans: { free: { minute: 1, day: 2 } } });
-      await withServer(harness, options, async (url) => {
+      await withContract(harness, clock, { plans: { free: { minute: 1, day: 2 } } }, async (url) => {
         const policy = '"minute";q=1;w=60, "day";q=2;w=86400';
         expectAdmitted(await generate(url, KEYS.free), policy, '"minute";r=0;t=45, "day";r=1;t=43185');
         expectRefused(await generate(url, KEYS.free), 45, policy, '"minute";r=0;t=45, "day";r=1;t=43185');
@@ -168,7 +172,7 @@ export function limitsSuite(harness: AdapterHarness): void {
       clock.set(Date.UTC(2026, 0, 10, 8, 0, 0)); // January: 31 days
       const jan = '"minute";q=100;w=60, "month";q=3;w=2678400';
       const toFeb = (Date.UTC(2026, 1, 1) - clock.now) / 1000; // 21 days 16 h
-      await withServer(harness, contractOptions(clock), async (url) => {
+      await withContract(harness, clock, {}, async (url) => {
         for (let i = 1; i <= 3; i++) {
           expectAdmitted(
             await generate(url, KEYS.metered),
@@ -202,12 +206,12 @@ export function limitsSuite(harness: AdapterHarness): void {
       const clock = new TestClock();
       const bad = (url: string) =>
         request(url).post(GENERATE).set('X-API-Key', KEYS.free).type('form').send('secret=not*base32');
-      await withServer(harness, contractOptions(clock), async (url) => {
+      await withContract(harness, clock, {}, async (url) => {
         const res = await bad(url);
         expectEnvelope(res, 400, MESSAGES.invalidSecret);
         expect(res.headers.ratelimit).toBe('"minute";r=4;t=45, "hour";r=99;t=3585');
       });
-      await withServer(harness, contractOptions(clock, { countInvalidRequests: false }), async (url) => {
+      await withContract(harness, clock, { countInvalidRequests: false }, async (url) => {
         for (let i = 0; i < 8; i++) {
           const res = await bad(url);
           expectEnvelope(res, 400, MESSAGES.invalidSecret);
@@ -248,7 +252,7 @@ export function limitsSuite(harness: AdapterHarness): void {
 
     it('admits exactly 5 of 40 concurrent requests for one free key', async () => {
       const clock = new TestClock();
-      await withServer(harness, contractOptions(clock), async (url) => {
+      await withContract(harness, clock, {}, async (url) => {
         const all = await Promise.all(Array.from({ length: 40 }, () => generate(url, KEYS.free)));
         const admitted = all.filter((r) => r.status === 200);
         const refused = all.filter((r) => r.status === 429);

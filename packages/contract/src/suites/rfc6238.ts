@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AdapterHarness } from '../harness.js';
-import { base32, contractOptions, expectEnvelope, GENERATE, KEYS, serve, TestClock } from '../helpers.js';
+import { base32, expectEnvelope, GENERATE, KEYS, serveContract, TestClock } from '../helpers.js';
 
 /** RFC 6238 appendix B: the seeds (ASCII), and the 8-digit codes at each time. */
 const SEEDS = {
@@ -34,8 +34,7 @@ const VECTORS: readonly [number, keyof typeof SEEDS, string][] = [
 /** The RFC's test vectors through the HTTP surface, with the `digits` and `algorithm` parameters. */
 export function rfc6238Suite(harness: AdapterHarness): void {
   describe('RFC 6238 appendix B vectors over HTTP', () => {
-    const clock = new TestClock();
-    const app = serve(harness, () => contractOptions(clock));
+    const { app, clock } = serveContract(harness);
     beforeEach(() => clock.set(TestClock.START));
 
     it.each(VECTORS)('T=%i %s → %s', async (t, algorithm, expected) => {
