@@ -2,6 +2,7 @@
 // for it). Documentation helpers are behind `@twofa-kit/core/openapi`.
 export type { TwoFaEvent, TwoFaEventType } from './events.js';
 export { createTwoFa, type TwoFa } from './handler.js';
+// What an adapter needs (ours and any a host writes for another framework): one place, no copies.
 export { hostBody, splitUrl, type TwoFaSource, twoFaOf } from './http/adapter.js';
 export type { Envelope } from './http/envelope.js';
 export { ERROR_KINDS, type ErrorKind, TwoFaConfigError, TwoFaError } from './http/errors.js';
