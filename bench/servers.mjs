@@ -85,6 +85,32 @@ async function hmacRoute(mac, hotp) {
   return app;
 }
 
+/**
+ * A plain Fastify route whose own parser reads the body as a Buffer, calling the core's handle()
+ * in-process; `answer(res, reply)` makes the reply from handle()'s answer.
+ */
+async function handleRoute(answer) {
+  const { createTwoFa } = await import('@twofa-kit/core');
+  const twoFa = createTwoFa(await kitOptions());
+  const app = await fastifyApp();
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+  app.post(PATH, async (req, reply) => {
+    const res = await twoFa.handle({
+      method: 'POST',
+      path: '/generate',
+      rawQuery: '',
+      headers: req.headers,
+      body: { kind: 'parsed', value: req.body },
+      ip: req.ip,
+      basePath: '/api/2fa',
+    });
+    return answer(res, reply);
+  });
+  return app;
+}
+
 /** Reads the raw body (the bare Koa and Express routes do this much, like Fastify's parser). */
 function readBody(stream) {
   return new Promise((resolve, reject) => {
@@ -227,25 +253,7 @@ const DIAGNOSTIC_SERVERS = {
   },
   /** The core's handle() behind a plain Fastify route whose own parser reads the body as a Buffer. */
   async 'diag-fastify-handle-buffer'() {
-    const { createTwoFa } = await import('@twofa-kit/core');
-    const twoFa = createTwoFa(await kitOptions());
-    const app = await fastifyApp();
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) =>
-      done(null, body),
-    );
-    app.post(PATH, async (req, reply) => {
-      const res = await twoFa.handle({
-        method: 'POST',
-        path: '/generate',
-        rawQuery: '',
-        headers: req.headers,
-        body: { kind: 'parsed', value: req.body },
-        ip: req.ip,
-        basePath: '/api/2fa',
-      });
-      return reply.code(res.status).headers(res.headers).send(res.body);
-    });
-    return app;
+    return handleRoute(async (res, reply) => reply.code(res.status).headers(res.headers).send(res.body));
   },
   /** The bare route plus the kit's response headers (two RateLimit strings), body pre-serialised. */
   async 'diag-fastify-bare-headers'() {
@@ -262,24 +270,7 @@ const DIAGNOSTIC_SERVERS = {
   },
   /** The core's handle() called in-process but its answer thrown away: the bare route's reply. */
   async 'diag-fastify-handle-discard'() {
-    const { createTwoFa } = await import('@twofa-kit/core');
-    const twoFa = createTwoFa(await kitOptions());
-    const app = await fastifyApp();
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) =>
-      done(null, body),
-    );
-    app.post(PATH, async (req) => {
-      await twoFa.handle({
-        method: 'POST',
-        path: '/generate',
-        rawQuery: '',
-        headers: req.headers,
-        body: { kind: 'parsed', value: req.body },
-        ip: req.ip,
-      });
-      return FIXED_ENVELOPE;
-    });
-    return app;
+    return handleRoute(async () => FIXED_ENVELOPE);
   },
   /** The bare route plus ten HMAC-SHA1 codes per request: createHmac objects (the old hotp). */
   async 'diag-fastify-createhmac-x10'() {
