@@ -24,16 +24,9 @@ const WINDOWS = [
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (x) => x.toFixed(3);
 
-async function serial(store, n) {
-  const lat = new Float64Array(n);
-  const started = performance.now();
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    const r = await store.consume(`bench-${i % IDENTITIES}`, WINDOWS);
-    lat[i] = performance.now() - t;
-    if (!r.allowed) throw new Error('unexpected refusal');
-  }
-  const wall = performance.now() - started;
+/** Calls, mean, throughput and percentiles of `lat` (one latency a call, ms) over `wall` ms. */
+function summary(lat, wall) {
+  const n = lat.length;
   const mean = lat.reduce((a, b) => a + b, 0) / n;
   lat.sort();
   return {
@@ -44,6 +37,18 @@ async function serial(store, n) {
     p99: pct(lat, 99),
     max: lat[n - 1],
   };
+}
+
+async function serial(store, n) {
+  const lat = new Float64Array(n);
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const r = await store.consume(`bench-${i % IDENTITIES}`, WINDOWS);
+    lat[i] = performance.now() - t;
+    if (!r.allowed) throw new Error('unexpected refusal');
+  }
+  return summary(lat, performance.now() - started);
 }
 
 async function concurrent(store, n, inFlight) {
@@ -59,18 +64,7 @@ async function concurrent(store, n, inFlight) {
       }
     }),
   );
-  const wall = performance.now() - started;
-  const mean = lat.reduce((a, b) => a + b, 0) / n;
-  lat.sort();
-  return {
-    calls: n,
-    mean,
-    inFlight,
-    opsPerSec: Math.round((n / wall) * 1000),
-    p50: lat[n >> 1],
-    p99: pct(lat, 99),
-    max: lat[n - 1],
-  };
+  return { ...summary(lat, performance.now() - started), inFlight };
 }
 
 const server = process.env.REDIS_URL ? undefined : await startRedis();

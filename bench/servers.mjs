@@ -5,21 +5,13 @@
  * POST /api/2fa/generate with a form body `secret=…` and an `X-API-Key` header.
  */
 import { generateSync } from 'otplib';
-import { apiKeys, FIXED_ENVELOPE, keyTable, PATH, PLANS } from './lib/workload.mjs';
+import { DIAGNOSTIC_SERVERS } from './diagnostic-servers.mjs';
+import { fastifyApp, kitOptions, rawFormParser } from './lib/apps.mjs';
+import { apiKeys, FIXED_ENVELOPE, PATH } from './lib/workload.mjs';
 
 const KEYS = new Set(apiKeys());
 const UNAUTHORIZED = { code: 401, message: 'Invalid or missing API key', data: null };
 const BAD_SECRET = { code: 400, message: 'Invalid or missing secret', data: null };
-
-function kitOptions(extra = {}) {
-  return import('@twofa-kit/core').then(({ staticKeys }) => ({
-    resolveKey: staticKeys(keyTable()),
-    plans: PLANS,
-    // The pathological-input rows send 401s on purpose; the failed-auth guard would turn them into 429s.
-    ...(process.env.BENCH_NO_AUTH_GUARD === '1' ? { authFailureLimit: false } : {}),
-    ...extra,
-  }));
-}
 
 /** The seed's success envelope for a code made now (what the peer stacks answer). */
 function generated(code) {
@@ -30,18 +22,6 @@ function generated(code) {
     message: 'Code generated successfully',
     data: { code, remaining_time: remaining, timestamp, valid_until: timestamp + remaining },
   };
-}
-
-async function fastifyApp() {
-  const { default: Fastify } = await import('fastify');
-  return Fastify({ logger: false });
-}
-
-/** Fastify refuses form bodies without a parser: the bare route and the peers take the raw text. */
-function rawFormParser(app) {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
-    done(null, body),
-  );
 }
 
 /** Fastify + otplib: the handler both peer stacks share; the limiter runs before it. */
@@ -61,28 +41,6 @@ function otplibRoute(app, limit) {
     if (secret === null) return reply.code(400).send(BAD_SECRET);
     return generated(generateSync({ secret }));
   });
-}
-
-/** The bare route that also computes ten HOTP values per request over rotating secrets. */
-async function hmacRoute(mac, hotp) {
-  const { decodeSecret } = await import('@twofa-kit/core');
-  const keys = (await import('./lib/workload.mjs')).secrets().map((s) => decodeSecret(s));
-  const msg = Buffer.alloc(8);
-  let n = 0;
-  const app = await fastifyApp();
-  rawFormParser(app);
-  app.post(PATH, async () => {
-    for (let j = 0; j < 10; j++, n++) {
-      const key = keys[n % keys.length];
-      if (hotp) hotp(key, n, 6, 'SHA1');
-      else {
-        msg.writeUInt32BE(n, 4);
-        mac(key, msg);
-      }
-    }
-    return FIXED_ENVELOPE;
-  });
-  return app;
 }
 
 /** Reads the raw body (the bare Koa and Express routes do this much, like Fastify's parser). */
@@ -199,100 +157,7 @@ const TABLE_SERVERS = {
   },
 };
 
-/**
- * Diagnostic servers (`DIAGNOSTIC_ROWS` in lib/load.mjs; never table rows: run them with
- * `--rows diag-…` or `node profile.mjs diag-…`): where the kit's per-request cost goes, measured by
- * taking one piece away at a time.
- */
-const DIAGNOSTIC_SERVERS = {
-  async 'diag-fastify-kit-noguard'() {
-    const { twoFaPlugin } = await import('@twofa-kit/fastify');
-    const app = await fastifyApp();
-    await app.register(twoFaPlugin, await kitOptions({ authFailureLimit: false }));
-    return app;
-  },
-  /** The kit with a `staticKeys` twin that hashes with one-shot `crypto.hash` (a keys.ts proposal). */
-  async 'diag-fastify-kit-hashonce'() {
-    const { hash, timingSafeEqual } = await import('node:crypto');
-    const byHash = new Map(Object.entries(keyTable()).map(([k, identity]) => [hash('sha256', k, 'hex'), identity]));
-    const resolveKey = (apiKey) => {
-      const hex = hash('sha256', apiKey, 'hex');
-      const hit = byHash.get(hex);
-      return hit !== undefined && timingSafeEqual(Buffer.from(hex), Buffer.from(hex)) ? hit : null;
-    };
-    const { twoFaPlugin } = await import('@twofa-kit/fastify');
-    const app = await fastifyApp();
-    await app.register(twoFaPlugin, { ...(await kitOptions()), resolveKey });
-    return app;
-  },
-  /** The core's handle() behind a plain Fastify route whose own parser reads the body as a Buffer. */
-  async 'diag-fastify-handle-buffer'() {
-    const { createTwoFa } = await import('@twofa-kit/core');
-    const twoFa = createTwoFa(await kitOptions());
-    const app = await fastifyApp();
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) =>
-      done(null, body),
-    );
-    app.post(PATH, async (req, reply) => {
-      const res = await twoFa.handle({
-        method: 'POST',
-        path: '/generate',
-        rawQuery: '',
-        headers: req.headers,
-        body: { kind: 'parsed', value: req.body },
-        ip: req.ip,
-        basePath: '/api/2fa',
-      });
-      return reply.code(res.status).headers(res.headers).send(res.body);
-    });
-    return app;
-  },
-  /** The bare route plus the kit's response headers (two RateLimit strings), body pre-serialised. */
-  async 'diag-fastify-bare-headers'() {
-    const app = await fastifyApp();
-    rawFormParser(app);
-    const body = JSON.stringify(FIXED_ENVELOPE);
-    const headers = {
-      'ratelimit-policy': '"minute";q=1000000000;w=60, "hour";q=1000000000;w=3600, "day";q=1000000000;w=86400',
-      ratelimit: '"minute";r=999999999;t=60, "hour";r=999999999;t=2160, "day";r=999999999;t=5760',
-      'content-type': 'application/json; charset=utf-8',
-    };
-    app.post(PATH, async (_req, reply) => reply.code(200).headers(headers).send(body));
-    return app;
-  },
-  /** The core's handle() called in-process but its answer thrown away: the bare route's reply. */
-  async 'diag-fastify-handle-discard'() {
-    const { createTwoFa } = await import('@twofa-kit/core');
-    const twoFa = createTwoFa(await kitOptions());
-    const app = await fastifyApp();
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) =>
-      done(null, body),
-    );
-    app.post(PATH, async (req) => {
-      await twoFa.handle({
-        method: 'POST',
-        path: '/generate',
-        rawQuery: '',
-        headers: req.headers,
-        body: { kind: 'parsed', value: req.body },
-        ip: req.ip,
-      });
-      return FIXED_ENVELOPE;
-    });
-    return app;
-  },
-  /** The bare route plus ten HMAC-SHA1 codes per request: createHmac objects (the old hotp). */
-  async 'diag-fastify-createhmac-x10'() {
-    const { createHmac } = await import('node:crypto');
-    return hmacRoute((key, msg) => createHmac('sha1', key).update(msg).digest());
-  },
-  /** The same ten codes through the core's hotp (two one-shot crypto.hash calls each). */
-  async 'diag-fastify-hotp-x10'() {
-    const { hotp } = await import('@twofa-kit/core');
-    return hmacRoute(null, hotp);
-  },
-};
-
+/** Every server `node servers.mjs <name>` starts: the table rows' and the diagnostic ones. */
 export const SERVERS = { ...TABLE_SERVERS, ...DIAGNOSTIC_SERVERS };
 
 class Unavailable extends Error {}

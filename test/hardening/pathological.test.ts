@@ -14,16 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const KEY = 'Patho-Key-0001-abcdef';
 
-interface Pathological {
-  label: string;
-  method: string;
-  target: string;
-  headers: Record<string, string>;
-  body?: string;
-  status: number;
-}
-
-const REQUESTS = pathologicalRequests(KEY) as Pathological[];
+const REQUESTS = pathologicalRequests(KEY);
 
 for (const harness of ADAPTERS) {
   describe(`pathological inputs: ${harness.name}`, () => {

@@ -19,6 +19,7 @@ import {
   startRedisSentinel,
 } from '@twofa-kit/testing/redis-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Answer, generate } from './generate.js';
 
 const enabled = redisTestsEnabled('failover tests');
 const FRAMEWORKS = ['fastify', 'koa', 'express', 'fastify'] as const;
@@ -45,24 +46,6 @@ const ANSWERED_WITHIN_MS = 2_500;
  * limit from each instance's local fallback while its store could not reach a primary.
  */
 const BOUND = (instances: number) => (2 + instances) * LIMIT;
-
-interface Answer {
-  readonly status: number;
-  readonly body: { code: number; message: string; data: Record<string, unknown> | null };
-  readonly contentType: string | null;
-  readonly ms: number;
-}
-
-async function generate(base: string, apiKey: string): Promise<Answer> {
-  const started = performance.now();
-  const res = await fetch(`${base}/api/2fa/generate`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': apiKey },
-    body: 'secret=JBSWY3DPEHPK3PXP',
-  });
-  const body = (await res.json()) as Answer['body'];
-  return { status: res.status, body, contentType: res.headers.get('content-type'), ms: performance.now() - started };
-}
 
 /** The HGET of a key on a node; null when absent. */
 async function hget(port: number, key: string, field: string): Promise<string | null> {

@@ -7,16 +7,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { ensureBuilt, type RunningExample, startExample } from '@twofa-kit/testing/example-process';
-import {
-  type RedisCluster,
-  type RedisServer,
-  rawCommand,
-  redisTestsEnabled,
-  startRedis,
-  startRedisCluster,
-} from '@twofa-kit/testing/redis-servers';
+import { ensureBuilt, startExample } from '@twofa-kit/testing/example-process';
+import { rawCommand, redisTestsEnabled, startRedis, startRedisCluster } from '@twofa-kit/testing/redis-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Answer, generate } from './generate.js';
 
 const enabled = redisTestsEnabled('multi-instance tests');
 const FRAMEWORKS = ['fastify', 'koa', 'express'] as const;
@@ -38,24 +32,6 @@ async function hget(ports: readonly number[], key: string, field: string): Promi
     throw new Error(`unexpected reply ${reply}`);
   }
   return null;
-}
-
-interface Answer {
-  status: number;
-  retryAfter: string | null;
-  body: { code: number; message: string; data: Record<string, unknown> | null };
-  ms: number;
-}
-
-async function generate(base: string, apiKey: string): Promise<Answer> {
-  const started = performance.now();
-  const res = await fetch(`${base}/api/2fa/generate`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': apiKey },
-    body: 'secret=JBSWY3DPEHPK3PXP',
-  });
-  const body = (await res.json()) as Answer['body'];
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body, ms: performance.now() - started };
 }
 
 /** 200 concurrent requests spread round-robin over the instances. */
@@ -145,23 +121,44 @@ beforeAll(async () => {
   for (const fw of FRAMEWORKS) await ensureBuilt(fw);
 }, 300_000);
 
-describe.skipIf(!enabled)('4 example server processes sharing one redis-server', () => {
-  let redis: RedisServer;
-  const apps: RunningExample[] = [];
-  const key = `mi_${randomBytes(12).toString('hex')}`;
-
+/**
+ * For the describe it is called in: before its tests, starts the Redis deployment (`start`), then
+ * the processes `launch` lists for it, one after the other; after them, stops the processes, then
+ * the deployment.
+ */
+function sharedDeployment<S extends { stop(): Promise<unknown> }, P extends { stop(): Promise<unknown> }>(
+  start: () => Promise<S>,
+  launch: (server: S) => (() => Promise<P>)[],
+): { readonly server: S; readonly processes: P[] } {
+  let server: S | undefined;
+  const processes: P[] = [];
   beforeAll(async () => {
-    redis = await startRedis();
-    const env = { REDIS_URL: redis.url, TWOFA_API_KEYS: `${key}:free,${WARM_KEY}:pro` };
-    // The real servers, started the way users start them: node dist/server.js.
-    for (const fw of ['fastify', 'koa', 'express', 'fastify'] as const) apps.push(await startExample(fw, env));
+    server = await start();
+    for (const next of launch(server)) processes.push(await next());
   }, 120_000);
   afterAll(async () => {
-    await Promise.all(apps.map((a) => a.stop()));
-    await redis?.stop();
+    await Promise.all(processes.map((p) => p.stop()));
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (server === undefined) throw new Error('the deployment did not start');
+      return server;
+    },
+    processes,
+  };
+}
+
+describe.skipIf(!enabled)('4 example server processes sharing one redis-server', () => {
+  const key = `mi_${randomBytes(12).toString('hex')}`;
+  const shared = sharedDeployment(startRedis, (redis) => {
+    const env = { REDIS_URL: redis.url, TWOFA_API_KEYS: `${key}:free,${WARM_KEY}:pro` };
+    // The real servers, started the way users start them: node dist/server.js.
+    return (['fastify', 'koa', 'express', 'fastify'] as const).map((fw) => () => startExample(fw, env));
   });
 
   it('200 concurrent requests for one free key, over 4 processes: exactly 5 admitted', async () => {
+    const { server: redis, processes: apps } = shared;
     await warmUp(apps.map((a) => a.url));
     const answers = await race(
       apps.map((a) => a.url),
@@ -174,24 +171,20 @@ describe.skipIf(!enabled)('4 example server processes sharing one redis-server',
 });
 
 describe.skipIf(!enabled)('4 app processes sharing one 3-master Redis Cluster', () => {
-  let cluster: RedisCluster;
-  const instances: Instance[] = [];
   const key = `mic_${randomBytes(12).toString('hex')}`;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    const env = {
-      REDIS_CLUSTER_NODES: cluster.startupNodes.map((n) => `${n.host}:${n.port}`).join(','),
-      TWOFA_API_KEYS: `${key}:free,${WARM_KEY}:pro`,
-    };
-    for (const fw of ['fastify', 'koa', 'express', 'fastify'] as const) instances.push(await startInstance(fw, env));
-  }, 120_000);
-  afterAll(async () => {
-    await Promise.all(instances.map((i) => i.stop()));
-    await cluster?.stop();
-  });
+  const shared = sharedDeployment(
+    () => startRedisCluster(),
+    (cluster) => {
+      const env = {
+        REDIS_CLUSTER_NODES: cluster.startupNodes.map((n) => `${n.host}:${n.port}`).join(','),
+        TWOFA_API_KEYS: `${key}:free,${WARM_KEY}:pro`,
+      };
+      return (['fastify', 'koa', 'express', 'fastify'] as const).map((fw) => () => startInstance(fw, env));
+    },
+  );
 
   it('200 concurrent requests for one free key, over 4 processes: exactly 5 admitted', async () => {
+    const { server: cluster, processes: instances } = shared;
     await warmUp(instances.map((i) => i.url));
     const reportedBefore = instances.map((i) => i.stderr().length);
     const answers = await race(
@@ -219,28 +212,26 @@ describe.skipIf(!enabled)('an outage across 3 app processes, one policy each, sh
   const DOWN_MS = 3_000;
   /** The store's budget (250 ms) plus slack for a loaded CI machine; well below DOWN_MS. */
   const ANSWERED_WITHIN_MS = 2_500;
-  let redis: RedisServer;
-  const instances: Instance[] = [];
   const tag = randomBytes(10).toString('hex');
   const bulk = `bulk_${tag}`;
   const free = `free_${tag}`;
   const probe = `probe_${tag}`;
 
-  beforeAll(async () => {
-    redis = await startRedis();
+  const shared = sharedDeployment(startRedis, (redis) => {
     const env = {
       REDIS_URL: redis.url,
       TWOFA_API_KEYS: `${bulk}:bulk,${free}:free,${probe}:bulk`,
       TWOFA_PLANS: JSON.stringify({ bulk: { minute: 1_000_000, hour: null, day: null } }),
     };
-    for (const { fw, policy } of POLICIES) instances.push(await startInstance(fw, { ...env, REDIS_POLICY: policy }));
-  }, 120_000);
-  afterAll(async () => {
-    await Promise.all(instances.map((i) => i.stop()));
-    await redis?.stop();
+    return POLICIES.map(
+      ({ fw, policy }) =>
+        () =>
+          startInstance(fw, { ...env, REDIS_POLICY: policy }),
+    );
   });
 
   it('Redis killed mid-stream: each process answers by its policy within the budget; restarted: exact again', async () => {
+    const { server: redis, processes: instances } = shared;
     let phase = 'up';
     let running = true;
     const answers: { at: number; phase: string; ended: string; answer: Answer }[] = [];

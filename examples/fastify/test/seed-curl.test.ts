@@ -127,21 +127,18 @@ describe('the seed document’s client examples against examples/fastify', () =>
     expect(commands[2]).toContain('-d "secret=JBSWY3DPEHPK3PXP"');
   });
 
-  it('curl, header form: authenticated, and asks for the missing secret', async () => {
-    const [header] = curlCommands();
-    const { stdout } = await run('bash', ['-c', localise(header as string, server.url)]);
-    expect(JSON.parse(stdout)).toEqual({ code: 400, message: 'Invalid or missing secret', data: null });
-    const wrong = await run('bash', ['-c', localise(header as string, server.url, 'wrong-key')]);
-    expect(JSON.parse(wrong.stdout)).toEqual({ code: 401, message: 'Invalid or missing API key', data: null });
-  });
-
-  it('curl, query form: authenticated, and asks for the missing secret', async () => {
-    const [, query] = curlCommands();
-    const { stdout } = await run('bash', ['-c', localise(query as string, server.url)]);
-    expect(JSON.parse(stdout)).toEqual({ code: 400, message: 'Invalid or missing secret', data: null });
-    const wrong = await run('bash', ['-c', localise(query as string, server.url, 'wrong-key')]);
-    expect(JSON.parse(wrong.stdout)).toEqual({ code: 401, message: 'Invalid or missing API key', data: null });
-  });
+  for (const [form, at] of [
+    ['header', 0],
+    ['query', 1],
+  ] as const) {
+    it(`curl, ${form} form: authenticated, and asks for the missing secret`, async () => {
+      const command = curlCommands()[at] as string;
+      const { stdout } = await run('bash', ['-c', localise(command, server.url)]);
+      expect(JSON.parse(stdout)).toEqual({ code: 400, message: 'Invalid or missing secret', data: null });
+      const wrong = await run('bash', ['-c', localise(command, server.url, 'wrong-key')]);
+      expect(JSON.parse(wrong.stdout)).toEqual({ code: 401, message: 'Invalid or missing API key', data: null });
+    });
+  }
 
   it('curl, the POST form example: generates the code', async () => {
     const [, , post] = curlCommands();
@@ -150,103 +147,112 @@ describe('the seed document’s client examples against examples/fastify', () =>
     expectGenerated(JSON.parse(stdout), from);
   });
 
-  it('Python requests example (run with python3 when requests is importable)', async () => {
-    const code = localise(between('import requests', 'package main'), server.url);
-    const from = nowSec();
-    if (await has('python3', ['-c', 'import requests'])) {
-      const { stdout } = await run('python3', ['-c', code]);
-      const printed = /^2FA Code: (\d{6})\nRemaining: (\d+)s\n$/.exec(stdout);
-      expect(printed).not.toBeNull();
-      expect(codesBetween(from, nowSec())).toContain(printed?.[1]);
-      expect(Number(printed?.[2])).toBeGreaterThanOrEqual(1);
-      expect(Number(printed?.[2])).toBeLessThanOrEqual(30);
-    } else {
+  /** Writes `code` to `file` in the work folder and runs `command ...args file` there: its stdout. */
+  async function runAsFile(file: string, code: string, command: string, args: string[], timeout = 0): Promise<string> {
+    writeFileSync(join(work, file), code);
+    return (await run(command, [...args, file], { cwd: work, timeout })).stdout;
+  }
+
+  /**
+   * The seed's client examples in other languages: each runs for real when its runtime answers
+   * `probe`, else the exact request it sends (`replay`: headers in order, the seed's form body) is
+   * sent instead.
+   */
+  const CLIENTS: {
+    title: string;
+    block: [start: string, end: string];
+    probe: [command: string, args: string[]];
+    runReal(code: string, from: number): Promise<void>;
+    replay(host: string): [string, string][];
+  }[] = [
+    {
+      title: 'Python requests example (run with python3 when requests is importable)',
+      block: ['import requests', 'package main'],
+      probe: ['python3', ['-c', 'import requests']],
+      async runReal(code, from) {
+        const { stdout } = await run('python3', ['-c', code]);
+        const printed = /^2FA Code: (\d{6})\nRemaining: (\d+)s\n$/.exec(stdout);
+        expect(printed).not.toBeNull();
+        expect(codesBetween(from, nowSec())).toContain(printed?.[1]);
+        expect(Number(printed?.[2])).toBeGreaterThanOrEqual(1);
+        expect(Number(printed?.[2])).toBeLessThanOrEqual(30);
+      },
       // requests' form POST: urlencoded body, its default headers plus the seed's one.
-      const res = await rawPost(
-        `${server.url}/api/2fa/generate`,
-        [
-          ['User-Agent', 'python-requests/2.32.3'],
-          ['Accept-Encoding', 'gzip, deflate'],
-          ['Accept', '*/*'],
-          ['Connection', 'keep-alive'],
-          ['X-API-Key', KEY],
-          ['Content-Length', '23'],
-          ['Content-Type', 'application/x-www-form-urlencoded'],
-        ],
-        'secret=JBSWY3DPEHPK3PXP',
-      );
-      expectGenerated(res.body, from);
-    }
-  });
+      replay: () => [
+        ['User-Agent', 'python-requests/2.32.3'],
+        ['Accept-Encoding', 'gzip, deflate'],
+        ['Accept', '*/*'],
+        ['Connection', 'keep-alive'],
+        ['X-API-Key', KEY],
+        ['Content-Length', '23'],
+        ['Content-Type', 'application/x-www-form-urlencoded'],
+      ],
+    },
+    {
+      title: 'Go net/http example (run with go when installed, else the same request bytes)',
+      block: ['package main', 'import java.net.URI;'],
+      probe: ['go', ['version']],
+      async runReal(code) {
+        const stdout = await runAsFile('main.go', code, 'go', ['run']);
+        expect(stdout).toMatch(/^map\[code:200 data:map\[code:\d{6} /);
+      },
+      replay: () => [
+        ['User-Agent', 'Go-http-client/1.1'],
+        ['Content-Length', '23'],
+        ['Content-Type', 'application/x-www-form-urlencoded'],
+        ['X-Api-Key', KEY], // Go canonicalises the header name
+        ['Accept-Encoding', 'gzip'],
+      ],
+    },
+    {
+      title: 'Java HttpClient example (run with java when installed, else the same request bytes)',
+      block: ['import java.net.URI;', '<?php'],
+      probe: ['java', ['-version']],
+      async runReal(code, from) {
+        const stdout = await runAsFile('TwoFAExample.java', code, 'java', [], 120_000);
+        expectGenerated(JSON.parse(stdout), from);
+      },
+      replay: (host) => [
+        ['Content-Length', '23'],
+        ['Host', host],
+        ['User-Agent', 'Java-http-client/17'],
+        ['X-API-Key', KEY],
+        ['Content-Type', 'application/x-www-form-urlencoded'],
+      ],
+    },
+    {
+      title: 'PHP curl example (run with php when installed, else the same request bytes)',
+      block: ['<?php', 'Success Response'],
+      probe: ['php', ['-v']],
+      async runReal(code, from) {
+        const stdout = await runAsFile('example.php', code, 'php', []);
+        const printed = /^2FA Code: (\d{6})\nRemaining: (\d+)s\n$/.exec(stdout);
+        expect(codesBetween(from, nowSec())).toContain(printed?.[1]);
+      },
+      replay: () => [
+        ['Accept', '*/*'],
+        ['X-API-Key', KEY],
+        ['Content-Type', 'application/x-www-form-urlencoded'],
+        ['Content-Length', '23'],
+      ],
+    },
+  ];
 
-  it('Go net/http example (run with go when installed, else the same request bytes)', async () => {
-    const code = localise(between('package main', 'import java.net.URI;'), server.url);
-    const from = nowSec();
-    if (await has('go', ['version'])) {
-      writeFileSync(join(work, 'main.go'), code);
-      const { stdout } = await run('go', ['run', 'main.go'], { cwd: work });
-      expect(stdout).toMatch(/^map\[code:200 data:map\[code:\d{6} /);
-    } else {
-      const res = await rawPost(
-        `${server.url}/api/2fa/generate`,
-        [
-          ['User-Agent', 'Go-http-client/1.1'],
-          ['Content-Length', '23'],
-          ['Content-Type', 'application/x-www-form-urlencoded'],
-          ['X-Api-Key', KEY], // Go canonicalises the header name
-          ['Accept-Encoding', 'gzip'],
-        ],
-        'secret=JBSWY3DPEHPK3PXP',
-      );
-      expect(res.status).toBe(200);
-      expectGenerated(res.body, from);
-    }
-  });
-
-  it('Java HttpClient example (run with java when installed, else the same request bytes)', async () => {
-    const code = localise(between('import java.net.URI;', '<?php'), server.url);
-    const from = nowSec();
-    if (await has('java', ['-version'])) {
-      writeFileSync(join(work, 'TwoFAExample.java'), code);
-      const { stdout } = await run('java', ['TwoFAExample.java'], { cwd: work, timeout: 120_000 });
-      expectGenerated(JSON.parse(stdout), from);
-    } else {
-      const res = await rawPost(
-        `${server.url}/api/2fa/generate`,
-        [
-          ['Content-Length', '23'],
-          ['Host', new URL(server.url).host],
-          ['User-Agent', 'Java-http-client/17'],
-          ['X-API-Key', KEY],
-          ['Content-Type', 'application/x-www-form-urlencoded'],
-        ],
-        'secret=JBSWY3DPEHPK3PXP',
-      );
-      expectGenerated(res.body, from);
-    }
-  });
-
-  it('PHP curl example (run with php when installed, else the same request bytes)', async () => {
-    const code = localise(between('<?php', 'Success Response'), server.url);
-    const from = nowSec();
-    if (await has('php', ['-v'])) {
-      writeFileSync(join(work, 'example.php'), code);
-      const { stdout } = await run('php', ['example.php'], { cwd: work });
-      const printed = /^2FA Code: (\d{6})\nRemaining: (\d+)s\n$/.exec(stdout);
-      expect(codesBetween(from, nowSec())).toContain(printed?.[1]);
-    } else {
-      const res = await rawPost(
-        `${server.url}/api/2fa/generate`,
-        [
-          ['Accept', '*/*'],
-          ['X-API-Key', KEY],
-          ['Content-Type', 'application/x-www-form-urlencoded'],
-          ['Content-Length', '23'],
-        ],
-        'secret=JBSWY3DPEHPK3PXP',
-      );
-      expect(res.status).toBe(200);
-      expectGenerated(res.body, from);
-    }
-  });
+  for (const client of CLIENTS) {
+    it(client.title, async () => {
+      const code = localise(between(...client.block), server.url);
+      const from = nowSec();
+      if (await has(...client.probe)) {
+        await client.runReal(code, from);
+      } else {
+        const res = await rawPost(
+          `${server.url}/api/2fa/generate`,
+          client.replay(new URL(server.url).host),
+          'secret=JBSWY3DPEHPK3PXP',
+        );
+        expect(res.status).toBe(200);
+        expectGenerated(res.body, from);
+      }
+    });
+  }
 });

@@ -410,70 +410,66 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     return html(reply, 200, adminPage(found.session, customers, Object.keys(twoFa.config.plans), log));
   });
 
-  /** An operator's change: made and written to the audit log in one transaction, then back to the list. */
-  async function operatorChange(
-    request: FastifyRequest<{ Params: { id: string } }>,
-    reply: FastifyReply,
-    change: (id: string, body: Form, also: AlsoInTransaction) => Promise<unknown>,
-    action: (before: Customer, after: Customer) => string,
-    details: (before: Customer, after: Customer, client: pg.PoolClient) => Promise<Record<string, unknown>>,
-  ) {
-    const found = await requirePost(request, reply, 'admin');
-    if (found === undefined) return reply;
-    const actor = found.session.customerId;
-    const target = await pool.query(`SELECT 1 FROM customers WHERE id = $1 AND role = 'customer'`, [request.params.id]);
-    if (target.rowCount === 0) return html(reply, 404, messagePage('Not found', 'No such customer.'));
-    try {
-      await change(request.params.id, form(request), async (client, before, after) => {
-        await audit(client, actor, action(before, after), after.id, await details(before, after, client));
-      });
-    } catch (error) {
-      if (!(error instanceof PaidApiError)) throw error;
-      return html(reply, 400, messagePage('Not changed', error.message));
-    }
-    return seeOther(reply, '/dashboard/admin');
+  /**
+   * POST /admin/customers/:id/<what>, an operator's change: made and written to the audit log
+   * (`action`, `details`) in one transaction, then back to the list.
+   */
+  function operatorChange(
+    what: string,
+    step: {
+      change: (id: string, body: Form, also: AlsoInTransaction) => Promise<unknown>;
+      action: (before: Customer, after: Customer) => string;
+      details: (before: Customer, after: Customer, client: pg.PoolClient) => Promise<Record<string, unknown>>;
+    },
+  ): void {
+    app.post<{ Params: { id: string } }>(`/admin/customers/:id/${what}`, async (request, reply) => {
+      const found = await requirePost(request, reply, 'admin');
+      if (found === undefined) return reply;
+      const actor = found.session.customerId;
+      const target = await pool.query(`SELECT 1 FROM customers WHERE id = $1 AND role = 'customer'`, [
+        request.params.id,
+      ]);
+      if (target.rowCount === 0) return html(reply, 404, messagePage('Not found', 'No such customer.'));
+      try {
+        await step.change(request.params.id, form(request), async (client, before, after) => {
+          await audit(client, actor, step.action(before, after), after.id, await step.details(before, after, client));
+        });
+      } catch (error) {
+        if (!(error instanceof PaidApiError)) throw error;
+        return html(reply, 400, messagePage('Not changed', error.message));
+      }
+      return seeOther(reply, '/dashboard/admin');
+    });
   }
 
-  app.post<{ Params: { id: string } }>('/admin/customers/:id/plan', (request, reply) =>
-    operatorChange(
-      request,
-      reply,
-      (id, body, also) => setPlan(pool, twoFa.config.plans, id, body.plan ?? '', also),
-      () => 'plan.set',
-      async (before, after) => ({ from: before.plan, to: after.plan }),
-    ),
-  );
+  operatorChange('plan', {
+    change: (id, body, also) => setPlan(pool, twoFa.config.plans, id, body.plan ?? '', also),
+    action: () => 'plan.set',
+    details: async (before, after) => ({ from: before.plan, to: after.plan }),
+  });
 
-  app.post<{ Params: { id: string } }>('/admin/customers/:id/limits', (request, reply) =>
-    operatorChange(
-      request,
-      reply,
-      (id, body, also) => {
-        const limits: Record<string, number | null> = {};
-        for (const w of WINDOWS) {
-          const text = (body[w.name] ?? '').trim();
-          if (text === '') continue;
-          if (text !== 'unlimited' && !/^\d{1,12}$/.test(text)) {
-            throw new PaidApiError(`the ${w.name} limit must be a whole number or "unlimited"`);
-          }
-          limits[w.name] = text === 'unlimited' ? null : Number(text);
+  operatorChange('limits', {
+    change: (id, body, also) => {
+      const limits: Record<string, number | null> = {};
+      for (const w of WINDOWS) {
+        const text = (body[w.name] ?? '').trim();
+        if (text === '') continue;
+        if (text !== 'unlimited' && !/^\d{1,12}$/.test(text)) {
+          throw new PaidApiError(`the ${w.name} limit must be a whole number or "unlimited"`);
         }
-        return setLimits(pool, id, limits as Limits, also);
-      },
-      () => 'limits.set',
-      async (before, after) => ({ from: before.limits, to: after.limits }),
-    ),
-  );
+        limits[w.name] = text === 'unlimited' ? null : Number(text);
+      }
+      return setLimits(pool, id, limits as Limits, also);
+    },
+    action: () => 'limits.set',
+    details: async (before, after) => ({ from: before.limits, to: after.limits }),
+  });
 
-  app.post<{ Params: { id: string } }>('/admin/customers/:id/status', (request, reply) =>
-    operatorChange(
-      request,
-      reply,
-      (id, body, also) => setStatus(pool, id, body.status === 'active' ? 'active' : 'suspended', also),
-      (_before, after) => `customer.${after.status === 'active' ? 'reactivate' : 'suspend'}`,
-      async (_before, after, client) => ({
-        sessionsRevoked: after.status === 'suspended' ? await revokeSessionsOf(client, after.id) : 0,
-      }),
-    ),
-  );
+  operatorChange('status', {
+    change: (id, body, also) => setStatus(pool, id, body.status === 'active' ? 'active' : 'suspended', also),
+    action: (_before, after) => `customer.${after.status === 'active' ? 'reactivate' : 'suspend'}`,
+    details: async (_before, after, client) => ({
+      sessionsRevoked: after.status === 'suspended' ? await revokeSessionsOf(client, after.id) : 0,
+    }),
+  });
 }

@@ -50,67 +50,63 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  const requests = new Counter({
-    name: 'twofa_requests_total',
-    help: 'Requests answered under the prefix, by route, HTTP status and plan ("none" before a key resolved).',
-    labelNames: ['route', 'status', 'plan'] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'twofa_request_duration_seconds',
-    help: 'Time from the start of handle() to the answer (key lookup, limiter, body, TOTP), by route and status.',
-    labelNames: ['route', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
-  const failures = new Counter({
-    name: 'twofa_failures_total',
-    help: 'Requests answered with an error, by route and error kind (INVALID_SECRET, RATE_LIMITED, UNAVAILABLE, ...).',
-    labelNames: ['route', 'kind'] as const,
-    registers: [registry],
-  });
-  const decisions = new Counter({
-    name: 'twofa_limiter_decisions_total',
-    help: 'Limiter answers by plan and decision (admitted, refused, peeked); for refused, the full window that decided retry_after.',
-    labelNames: ['plan', 'decision', 'window'] as const,
-    registers: [registry],
-  });
-  const usedRatio = new Histogram({
-    name: 'twofa_quota_used_ratio',
-    help: 'Share of a window used after each admitted request (1 = the limit reached), by plan and window.',
-    labelNames: ['plan', 'window'] as const,
-    buckets: RATIO_BUCKETS,
-    registers: [registry],
-  });
-  const identityUsed = new Gauge({
-    name: 'twofa_identity_quota_used_ratio',
-    help: `Share of each window an identity has used, as of its last counted request (the ${maxIdentities} most recently counted identities).`,
-    labelNames: ['identity', 'plan', 'window'] as const,
-    registers: [registry],
-  });
-  const guardRefusals = new Counter({
-    name: 'twofa_auth_guard_refusals_total',
-    help: 'Requests the failed-auth guard refused (429 before any key lookup), by route.',
-    labelNames: ['route'] as const,
-    registers: [registry],
-  });
-  const verifications = new Counter({
-    name: 'twofa_verifications_total',
-    help: 'Codes checked by /verify, by result (valid, invalid).',
-    labelNames: ['result'] as const,
-    registers: [registry],
-  });
-  const storeFailures = new Counter({
-    name: 'twofa_store_failures_total',
-    help: 'Limiter calls the Redis store answered by its outage policy instead of Redis, by operation, reason (not_ready, timeout, cooldown, error) and policy (fallback, open, closed).',
-    labelNames: ['operation', 'reason', 'policy'] as const,
-    registers: [registry],
-  });
-  const redisUp = new Gauge({
-    name: 'twofa_redis_connected',
-    help: 'Whether the Redis client of the limiter is connected (1) or not (0). Absent without Redis.',
-    registers: [registry],
-  });
+  // Every metric lives in this server's registry, its labels typed from the names given.
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers: [registry] });
+  const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
+    new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] });
+
+  const requests = counter(
+    'twofa_requests_total',
+    'Requests answered under the prefix, by route, HTTP status and plan ("none" before a key resolved).',
+    ['route', 'status', 'plan'],
+  );
+  const duration = histogram(
+    'twofa_request_duration_seconds',
+    'Time from the start of handle() to the answer (key lookup, limiter, body, TOTP), by route and status.',
+    ['route', 'status'],
+    LATENCY_BUCKETS,
+  );
+  const failures = counter(
+    'twofa_failures_total',
+    'Requests answered with an error, by route and error kind (INVALID_SECRET, RATE_LIMITED, UNAVAILABLE, ...).',
+    ['route', 'kind'],
+  );
+  const decisions = counter(
+    'twofa_limiter_decisions_total',
+    'Limiter answers by plan and decision (admitted, refused, peeked); for refused, the full window that decided retry_after.',
+    ['plan', 'decision', 'window'],
+  );
+  const usedRatio = histogram(
+    'twofa_quota_used_ratio',
+    'Share of a window used after each admitted request (1 = the limit reached), by plan and window.',
+    ['plan', 'window'],
+    RATIO_BUCKETS,
+  );
+  const identityUsed = gauge(
+    'twofa_identity_quota_used_ratio',
+    `Share of each window an identity has used, as of its last counted request (the ${maxIdentities} most recently counted identities).`,
+    ['identity', 'plan', 'window'],
+  );
+  const guardRefusals = counter(
+    'twofa_auth_guard_refusals_total',
+    'Requests the failed-auth guard refused (429 before any key lookup), by route.',
+    ['route'],
+  );
+  const verifications = counter('twofa_verifications_total', 'Codes checked by /verify, by result (valid, invalid).', [
+    'result',
+  ]);
+  const storeFailures = counter(
+    'twofa_store_failures_total',
+    'Limiter calls the Redis store answered by its outage policy instead of Redis, by operation, reason (not_ready, timeout, cooldown, error) and policy (fallback, open, closed).',
+    ['operation', 'reason', 'policy'],
+  );
+  const redisUp = gauge(
+    'twofa_redis_connected',
+    'Whether the Redis client of the limiter is connected (1) or not (0). Absent without Redis.',
+  );
 
   // The identities with a ratio series, oldest first: a Map keeps insertion order.
   const tracked = new Map<string, { plan: string; windows: readonly string[] }>();

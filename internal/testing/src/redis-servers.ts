@@ -178,6 +178,8 @@ export interface RedisServerOptions {
   args?: readonly string[];
   /** Directory for the server's files (default: a new temporary directory, removed on stop). */
   dir?: string;
+  /** Whether stop() removes `dir` too (default: only when the directory was made here). */
+  removeDir?: boolean;
   /** How long to wait for PING. Default 10 s. */
   readyTimeoutMs?: number;
   /** A configuration file, passed first (Sentinel needs one it can rewrite). */
@@ -218,7 +220,7 @@ function exited(child: ChildProcess): Promise<void> {
 
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
-  const ownDir = options.dir === undefined;
+  const ownDir = options.removeDir ?? options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'twofa-redis-'));
   const extra = options.args ?? [];
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
@@ -330,6 +332,16 @@ function slotOwners(nodesText: string): { from: number; to: number; port: number
   return owners;
 }
 
+/** Runs `start`; when it throws, stops everything started so far (`stopAll`) and rethrows. */
+async function startedOrStopped(start: () => Promise<void>, stopAll: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
 /**
  * Starts `masters` (default 3) `redis-server --cluster-enabled yes` nodes and `replicas` (default
  * 0) replicas of each, joins them with `redis-cli --cluster create ... --cluster-replicas N
@@ -377,13 +389,14 @@ export async function startRedisCluster(
     );
   }
 
-  try {
+  await startedOrStopped(async () => {
     for (let i = 0; i < masters * (1 + replicas); i++) {
       const port = await freePort({ bus: true });
       const dir = mkdtempSync(join(tmpdir(), 'twofa-cluster-'));
       const node = await startRedis({
         port,
         dir,
+        removeDir: true,
         args: [
           '--cluster-enabled',
           'yes',
@@ -400,16 +413,7 @@ export async function startRedisCluster(
           '0',
         ],
       });
-      nodes.push({
-        ...node,
-        get running() {
-          return node.running;
-        },
-        async stop() {
-          await node.stop();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      });
+      nodes.push(node);
     }
     await execCli(
       [
@@ -423,10 +427,7 @@ export async function startRedisCluster(
       readyTimeoutMs,
     );
     await waitHealthy();
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
+  }, stopAll);
   return {
     host: HOST,
     nodes,
@@ -535,7 +536,7 @@ export async function startRedisSentinel(
     );
   }
 
-  try {
+  await startedOrStopped(async () => {
     const first = await startRedis({ args: replication });
     nodes.push(first);
     for (let i = 0; i < replicaCount; i++) {
@@ -555,24 +556,10 @@ export async function startRedisSentinel(
           '',
         ].join('\n'),
       );
-      sentinels.push(await startRedis({ port, dir, configFile, args: ['--sentinel'] }));
-      const sentinel = sentinels[sentinels.length - 1] as RedisServer;
-      sentinels[sentinels.length - 1] = {
-        ...sentinel,
-        get running() {
-          return sentinel.running;
-        },
-        async stop() {
-          await sentinel.stop();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
+      sentinels.push(await startRedis({ port, dir, removeDir: true, configFile, args: ['--sentinel'] }));
     }
     await waitHealthy();
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
+  }, stopAll);
   return {
     host: HOST,
     name,
