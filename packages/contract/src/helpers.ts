@@ -1,5 +1,12 @@
 import http from 'node:http';
-import { createTwoFa, type Identity, staticKeys, type TwoFa, type TwoFaOptions } from '@twofa-kit/core';
+import {
+  createTwoFa,
+  type Identity,
+  staticKeys,
+  type TwoFa,
+  type TwoFaOptions,
+  type TwoFaRequest,
+} from '@twofa-kit/core';
 import { createGuardrails, generateSync, ScureBase32Plugin } from 'otplib';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { AdapterHarness, HostSetup, RunningServer } from './harness.js';
@@ -230,18 +237,24 @@ export interface SeenRequest {
 export function recordingTwoFa(options: TwoFaOptions): { twoFa: TwoFa; seen: SeenRequest[] } {
   const core = createTwoFa(options);
   const seen: SeenRequest[] = [];
+  const record = (req: TwoFaRequest) =>
+    seen.push({
+      method: req.method,
+      path: req.path,
+      rawQuery: req.rawQuery,
+      basePath: req.basePath,
+      ip: req.ip,
+      body: req.body.kind,
+      apiKeyHeader: req.headers['x-api-key'] !== undefined,
+    });
   const twoFa: TwoFa = {
     ...core,
+    respond(req) {
+      record(req);
+      return core.respond(req);
+    },
     handle(req) {
-      seen.push({
-        method: req.method,
-        path: req.path,
-        rawQuery: req.rawQuery,
-        basePath: req.basePath,
-        ip: req.ip,
-        body: req.body.kind,
-        apiKeyHeader: req.headers['x-api-key'] !== undefined,
-      });
+      record(req);
       return core.handle(req);
     },
   };

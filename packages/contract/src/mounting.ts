@@ -64,6 +64,8 @@ export interface AdapterMounts {
   serveUnderV1(twoFa: TwoFa): Promise<MountedApp>;
   /** What the core is told about the body of a GET: Express and Koa hand over the stream, Fastify none. */
   getBody: 'stream' | 'none';
+  /** How the adapter hands over a form body no host parser read: the stream, or the bytes it read itself. */
+  postBody: 'stream' | 'parsed';
   /** Checks the framework's own 404 for a path the kit does not serve (never the kit's envelope). */
   expectHostNotFound(res: request.Response): void;
 }
@@ -100,7 +102,7 @@ export function mountingSuite(mounts: AdapterMounts): void {
       expectEnvelope(await request(url).get('/v1/api/2fa/a/b?q=2'), 404);
       const below = { basePath: '/v1/api/2fa', ip: '127.0.0.1' };
       expect(seen).toEqual([
-        { method: 'POST', path: '/generate', rawQuery: 'x=1', ...below, body: 'stream', apiKeyHeader: true },
+        { method: 'POST', path: '/generate', rawQuery: 'x=1', ...below, body: mounts.postBody, apiKeyHeader: true },
         { method: 'GET', path: '/a/b', rawQuery: 'q=2', ...below, body: mounts.getBody, apiKeyHeader: false },
       ]);
       expect((await request(url).get(GENERATE)).status).toBe(404); // not mounted at the root

@@ -10,17 +10,25 @@ import { hasCalendarWindow, policyHeader, rateLimitHeaders, secondsCeil } from '
 import { windowsFor } from './limits/plans.js';
 import type { GuardCounter } from './limits/stores/guard-types.js';
 import type { ConsumeResult, WindowSpec } from './limits/stores/types.js';
+import { isThenable, type Later } from './maybe-promise.js';
 import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
 import { ROUTES } from './routes/index.js';
-import type { RouteDef } from './routes/types.js';
+import type { RouteDef, RouteOutcome } from './routes/types.js';
 import type { Identity, TwoFaRequest, TwoFaResponse } from './types.js';
 
-/** A configured surface: the route table and the one entry point adapters call. */
+/** A configured surface: the route table and the entry points adapters call. */
 export interface TwoFa {
   readonly config: ResolvedConfig;
   readonly routes: readonly RouteDef[];
   /** Answers one request. Never throws: an unexpected error becomes the masked 500 envelope. */
   handle(request: TwoFaRequest): Promise<TwoFaResponse>;
+  /**
+   * The same answer as `handle`, given at once when every step has its answer at once (a key
+   * store, a limiter and a body that answer synchronously: `staticKeys`, a warm `cachedKeys`, the
+   * memory store, a body already read), else as a promise. Never throws; the promise never
+   * rejects. The adapters call this, so a synchronous request costs no promise at all.
+   */
+  respond(request: TwoFaRequest): TwoFaResponse | Promise<TwoFaResponse>;
   /** Closes the store when the core created it. */
   close(): Promise<void>;
 }
@@ -41,7 +49,7 @@ interface Pass {
   identity: Identity | null;
   limit: ConsumeResult | undefined;
   decision: LimiterDecision | undefined;
-  rateHeaders: Record<string, string>;
+  rateHeaders: Readonly<Record<string, string>>;
 }
 
 /** One event: its type and status, and the fields only some outcomes have. */
@@ -53,6 +61,7 @@ interface Outcome {
 
 const HEAD_AS_GET = new Map([['HEAD', 'GET']]);
 const NO_QUERY = new URLSearchParams();
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 export function createTwoFa(options: TwoFaOptions): TwoFa {
   const config = resolveOptions(options);
@@ -62,37 +71,75 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   const authGuard = createAuthGuard(config.authFailureLimit, config.clock, guardCounterOf(config.store));
 
   /**
-   * The pipeline: match → authenticate → charge → read input → answer. Each step either moves the
-   * request on or throws a `TwoFaError`; `fail` turns any throw into the envelope.
+   * The pipeline: match → authenticate → charge → read input → (count, when deferred) → answer.
+   * Each step either moves the request on or throws a `TwoFaError`; `fail` turns any throw into the
+   * envelope. A step whose answer is a promise continues when it settles; every other step runs at
+   * once, so a request whose key store, limiter and body answer synchronously is answered
+   * synchronously (no promise, no microtask).
    */
-  async function handle(request: TwoFaRequest): Promise<TwoFaResponse> {
+  function respond(request: TwoFaRequest): TwoFaResponse | Promise<TwoFaResponse> {
     const pass: Pass = {
-      started: performance.now(),
+      started: config.onEvent === undefined ? 0 : performance.now(),
       route: undefined,
       identity: null,
       limit: undefined,
       decision: undefined,
-      rateHeaders: {},
+      rateHeaders: NO_HEADERS,
     };
     try {
-      const route = match(request);
-      pass.route = route;
-      const query = request.rawQuery === '' ? NO_QUERY : new URLSearchParams(request.rawQuery);
-      let deferred: Limits | undefined;
-      if (route.auth) {
-        const identity = await authenticate(request, query);
-        pass.identity = identity;
-        deferred = await charge(pass, route, identity);
-      }
-      const values = await readInput(request, route, query);
-      if (deferred !== undefined && pass.identity !== null) {
-        route.validate?.(values, config);
-        await chargeValidated(pass, pass.identity, deferred);
-      }
-      return await answer(pass, route, request, values);
+      const response = matched(pass, request, match(request));
+      return isThenable(response) ? Promise.resolve(response).catch((error) => fail(pass, error)) : response;
     } catch (error) {
       return fail(pass, error);
     }
+  }
+
+  function matched(pass: Pass, request: TwoFaRequest, route: RouteDef): Later<TwoFaResponse> {
+    pass.route = route;
+    const query = request.rawQuery === '' ? NO_QUERY : new URLSearchParams(request.rawQuery);
+    if (!route.auth) return withInput(pass, route, request, query, undefined);
+    const identity = authenticate(request, query);
+    if (isThenable(identity)) return identity.then((id) => authenticated(pass, route, request, query, id));
+    return authenticated(pass, route, request, query, identity);
+  }
+
+  function authenticated(
+    pass: Pass,
+    route: RouteDef,
+    request: TwoFaRequest,
+    query: URLSearchParams,
+    identity: Identity,
+  ): Later<TwoFaResponse> {
+    pass.identity = identity;
+    const deferred = charge(pass, route, identity);
+    if (isThenable(deferred)) return deferred.then((limits) => withInput(pass, route, request, query, limits));
+    return withInput(pass, route, request, query, deferred);
+  }
+
+  function withInput(
+    pass: Pass,
+    route: RouteDef,
+    request: TwoFaRequest,
+    query: URLSearchParams,
+    deferred: Limits | undefined,
+  ): Later<TwoFaResponse> {
+    const values = readInput(request, route, query);
+    if (isThenable(values)) return values.then((v) => withValues(pass, route, request, v, deferred));
+    return withValues(pass, route, request, values, deferred);
+  }
+
+  function withValues(
+    pass: Pass,
+    route: RouteDef,
+    request: TwoFaRequest,
+    values: ParamValues,
+    deferred: Limits | undefined,
+  ): Later<TwoFaResponse> {
+    if (deferred === undefined || pass.identity === null) return answer(pass, route, request, values);
+    route.validate?.(values, config);
+    const counted = chargeValidated(pass, pass.identity, deferred);
+    if (isThenable(counted)) return counted.then(() => answer(pass, route, request, values));
+    return answer(pass, route, request, values);
   }
 
   /** The route for the path and method, or NOT_FOUND / METHOD_NOT_ALLOWED. */
@@ -112,16 +159,10 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
    * its 401 limit before the key store is asked. One deadline for the whole lookup, waiting behind
    * other lookups of the address included.
    */
-  async function authenticate(request: TwoFaRequest, query: URLSearchParams): Promise<Identity> {
+  function authenticate(request: TwoFaRequest, query: URLSearchParams): Later<Identity> {
     const apiKey = presentedKey(request.headers, query, config.allowQueryKey);
-    const identity = await authGuard.lookup(
-      request.ip,
-      apiKey,
-      async (timeLeftMs) => (apiKey === undefined ? null : resolveIdentity(apiKey, timeLeftMs)),
-      config.keyLookupTimeoutMs,
-    );
-    if (identity === null) throw new TwoFaError('UNAUTHORIZED');
-    return identity;
+    const identity = authGuard.lookup(request.ip, apiKey, resolveIdentity, config.keyLookupTimeoutMs);
+    return isThenable(identity) ? identity.then(known) : known(identity);
   }
 
   /**
@@ -129,7 +170,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
    * `countInvalidRequests: false` a quota route only peeks here (a full quota is still a 429 before
    * the body is read) and returns the limits to count once the input is known to be valid.
    */
-  async function charge(pass: Pass, route: RouteDef, identity: Identity): Promise<Limits | undefined> {
+  function charge(pass: Pass, route: RouteDef, identity: Identity): Later<Limits | undefined> {
     const limits = limitsFor(identity);
     if (limits === undefined) {
       throw new TwoFaError('INTERNAL', {
@@ -139,7 +180,19 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     if (limits.windows.length === 0 || route.quota === 'none') return undefined;
     const deferred = route.quota === 'consume' && !config.countInvalidRequests ? limits : undefined;
     const operation = deferred ? 'peek' : route.quota;
-    const limit = await askStore(operation, identity.id, limits.windows);
+    const limit = askStore(operation, identity.id, limits.windows);
+    if (isThenable(limit)) return limit.then((l) => charged(pass, route, limits, operation, l, deferred));
+    return charged(pass, route, limits, operation, limit, deferred);
+  }
+
+  function charged(
+    pass: Pass,
+    route: RouteDef,
+    limits: Limits,
+    operation: 'consume' | 'peek',
+    limit: ConsumeResult,
+    deferred: Limits | undefined,
+  ): Limits | undefined {
     pass.limit = limit;
     pass.decision = route.quota === 'consume' && !limit.allowed ? 'refused' : decided(operation);
     pass.rateHeaders = rateLimitHeaders(limits.policy, limit);
@@ -148,8 +201,13 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   }
 
   /** The count deferred by `charge`, once the input is valid. */
-  async function chargeValidated(pass: Pass, identity: Identity, limits: Limits): Promise<void> {
-    const limit = await askStore('consume', identity.id, limits.windows);
+  function chargeValidated(pass: Pass, identity: Identity, limits: Limits): Later<void> {
+    const limit = askStore('consume', identity.id, limits.windows);
+    if (isThenable(limit)) return limit.then((l) => counted(pass, limits, l));
+    return counted(pass, limits, limit);
+  }
+
+  function counted(pass: Pass, limits: Limits, limit: ConsumeResult): void {
     pass.limit = limit;
     pass.decision = limit.allowed ? 'admitted' : 'refused';
     pass.rateHeaders = rateLimitHeaders(limits.policy, limit);
@@ -157,28 +215,34 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   }
 
   /** The route's parameters from the body (within the body limit) and the query. */
-  async function readInput(request: TwoFaRequest, route: RouteDef, query: URLSearchParams) {
-    const body =
-      request.method === 'GET' || request.method === 'HEAD'
-        ? EMPTY_PARAMS
-        : await bodyParams(request.body, request.headers, config.bodyLimit);
-    return readParams(route.params, body, request.rawQuery === '' ? EMPTY_PARAMS : formParams(query));
+  function readInput(request: TwoFaRequest, route: RouteDef, query: URLSearchParams): Later<ParamValues> {
+    const queryParams = request.rawQuery === '' ? EMPTY_PARAMS : formParams(query);
+    if (request.method === 'GET' || request.method === 'HEAD')
+      return readParams(route.params, EMPTY_PARAMS, queryParams);
+    const body = bodyParams(request.body, request.headers, config.bodyLimit);
+    if (isThenable(body)) return body.then((b) => readParams(route.params, b, queryParams));
+    return readParams(route.params, body, queryParams);
   }
 
   /** Runs the route and answers 200: the envelope, or the route's own document. */
-  async function answer(
-    pass: Pass,
-    route: RouteDef,
-    request: TwoFaRequest,
-    values: ParamValues,
-  ): Promise<TwoFaResponse> {
-    const { identity, limit, rateHeaders } = pass;
-    const outcome = await route.handle({ request, identity, values, limit, nowMs: config.clock(), config });
+  function answer(pass: Pass, route: RouteDef, request: TwoFaRequest, values: ParamValues): Later<TwoFaResponse> {
+    const outcome = route.handle({
+      request,
+      identity: pass.identity,
+      values,
+      limit: pass.limit,
+      nowMs: config.clock(),
+      config,
+    });
+    return isThenable(outcome) ? outcome.then((o) => answered(pass, route, o)) : answered(pass, route, outcome);
+  }
+
+  function answered(pass: Pass, route: RouteDef, outcome: RouteOutcome): TwoFaResponse {
     emit(pass, { type: outcome.event, status: 200, ...(outcome.eventFields ? { fields: outcome.eventFields } : {}) });
     if (outcome.document !== undefined) {
-      return { status: 200, headers: { ...rateHeaders, 'content-type': CONTENT_TYPE }, body: outcome.document };
+      return { status: 200, headers: { ...pass.rateHeaders, 'content-type': CONTENT_TYPE }, body: outcome.document };
     }
-    return envelope(200, route.success.message, outcome.data, rateHeaders);
+    return envelope(200, route.success.message, outcome.data, pass.rateHeaders);
   }
 
   /** Any throw as its envelope, by the table of error kinds; anything unexpected is the masked 500. */
@@ -215,30 +279,25 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     }
   }
 
-  async function resolveIdentity(apiKey: string, timeoutMs: number): Promise<Identity | null> {
+  /**
+   * The key store's answer for a presented key (none: null), checked to be an identity. A store
+   * answering with a promise gets `timeoutMs`.
+   */
+  function resolveIdentity(apiKey: string | undefined, timeoutMs: number): Later<Identity | null> {
+    if (apiKey === undefined) return null;
     let result: ReturnType<typeof config.resolveKey>;
     try {
       result = config.resolveKey(apiKey);
     } catch (cause) {
       throw new TwoFaError('INTERNAL', { cause });
     }
-    if (isThenable(result)) result = await withTimeout(Promise.resolve(result), timeoutMs);
-    if (result === null || result === undefined) return null;
-    if (
-      typeof result !== 'object' ||
-      typeof result.id !== 'string' ||
-      result.id === '' ||
-      typeof result.plan !== 'string'
-    ) {
-      throw new TwoFaError('INTERNAL', {
-        cause: new TypeError('resolveKey returned something that is not an identity'),
-      });
-    }
-    return result;
+    return isThenable(result)
+      ? withTimeout(Promise.resolve(result), timeoutMs).then(checkIdentity)
+      : checkIdentity(result);
   }
 
   /** One limiter call, bounded by `storeTimeoutMs` when the store answers with a promise. */
-  async function askStore(operation: 'consume' | 'peek', id: string, windows: readonly WindowSpec[]) {
+  function askStore(operation: 'consume' | 'peek', id: string, windows: readonly WindowSpec[]): Later<ConsumeResult> {
     const pending = operation === 'consume' ? config.store.consume(id, windows) : config.store.peek(id, windows);
     return isThenable(pending) ? withTimeout(Promise.resolve(pending), config.storeTimeoutMs) : pending;
   }
@@ -246,11 +305,36 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   return {
     config,
     routes,
-    handle,
+    respond,
+    async handle(request) {
+      return respond(request);
+    },
     async close() {
       if (config.ownsStore) await config.store.close?.();
     },
   };
+}
+
+/** A key store's answer as an identity, or null; anything else is the store's fault (500). */
+function checkIdentity(result: Identity | null | undefined): Identity | null {
+  if (result === null || result === undefined) return null;
+  if (
+    typeof result !== 'object' ||
+    typeof result.id !== 'string' ||
+    result.id === '' ||
+    typeof result.plan !== 'string'
+  ) {
+    throw new TwoFaError('INTERNAL', {
+      cause: new TypeError('resolveKey returned something that is not an identity'),
+    });
+  }
+  return result;
+}
+
+/** The identity of an authenticated caller; no identity is UNAUTHORIZED. */
+function known(identity: Identity | null): Identity {
+  if (identity === null) throw new TwoFaError('UNAUTHORIZED');
+  return identity;
 }
 
 /**
@@ -301,10 +385,6 @@ function allowHeader(route: RouteDef): string {
   const methods = new Set<string>(route.methods);
   if (methods.has('GET')) methods.add('HEAD');
   return [...methods].join(', ');
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 /** Resolves like `promise`, or rejects with UNAVAILABLE (503) after `ms`. */

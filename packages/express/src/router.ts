@@ -54,8 +54,9 @@ export function twoFaRouter(options: TwoFaSource): TwoFaRouter {
   const prefix = twoFa.config.prefix;
 
   const handler: RequestHandler = (req: Request, res: Response, next) => {
-    const body = hostBody(req.body, req);
-    twoFa.handle(toRequest(req, req.url, req.baseUrl, body)).then((out) => write(res, out), next);
+    const out = twoFa.respond(toRequest(req, req.url, req.baseUrl, hostBody(req.body, req)));
+    if (out instanceof Promise) out.then((o) => write(res, o), next);
+    else write(res, out); // answered at once: no promise
   };
   // A host body parser failed before the router: the core answers it (401 without a valid key).
   const answerParserError = (error: unknown, req: Request, res: Response, next: NextFunction, end: number) => {

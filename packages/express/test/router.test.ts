@@ -26,6 +26,7 @@ mountingSuite({
   serve: (source) => pool.start(express().use(twoFaRouter(source))),
   serveUnderV1: (twoFa) => pool.start(express().use('/v1', twoFaRouter({ twoFa }))),
   getBody: 'stream',
+  postBody: 'stream',
   expectHostNotFound: (res) => expect(res.headers['content-type']).not.toBe(JSON_UTF8),
 });
 

@@ -17,17 +17,24 @@ function routesPlugin(twoFa: TwoFa) {
   return async function twoFaRoutes(app: FastifyInstance): Promise<void> {
     const basePath = app.prefix;
 
-    // The core reads the body itself, after authentication and within its body limit.
+    // Fastify reads every body into a Buffer (within the core's body limit), like its own parsers;
+    // the core parses it only after authentication. A body refused by Fastify (too large, aborted)
+    // reaches the error handler below, which lets the core answer 401 first without a valid key.
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    app.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: twoFa.config.bodyLimit },
+      (_request: FastifyRequest, body: Buffer, done: (error: null, body: Buffer) => void) => done(null, body),
+    );
     // Route schemas document the surface (OpenAPI); they never validate or serialise anything.
     app.setValidatorCompiler(() => () => true);
     app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-    const answer = async (request: FastifyRequest, reply: FastifyReply, body: BodySource) => {
+    /** Answers through the core: at once when the core answers at once (no promise). */
+    const answer = (request: FastifyRequest, reply: FastifyReply, body: BodySource) => {
       const { path: fullPath, rawQuery } = splitUrl(request.raw.url ?? '/');
       const below = fullPath.slice(basePath.length);
-      const res = await twoFa.handle({
+      const res = twoFa.respond({
         method: request.method,
         path: below.startsWith('/') ? below : `/${below}`,
         rawQuery,
@@ -36,14 +43,20 @@ function routesPlugin(twoFa: TwoFa) {
         ip: request.ip,
         basePath,
       });
-      return send(reply, res);
+      if (res instanceof Promise) return res.then((out) => send(reply, out));
+      send(reply, res);
+      return undefined; // a synchronous handler that has replied returns nothing
     };
     const handler = (request: FastifyRequest, reply: FastifyReply) => {
-      const body = request.body as Readable | undefined;
+      const body = request.body as Buffer | Readable | undefined | null;
       return answer(
         request,
         reply,
-        body === undefined || body === null ? { kind: 'none' } : { kind: 'stream', stream: body },
+        body === undefined || body === null
+          ? { kind: 'none' }
+          : Buffer.isBuffer(body)
+            ? { kind: 'parsed', value: body }
+            : { kind: 'stream', stream: body },
       );
     };
 

@@ -42,6 +42,7 @@ mountingSuite({
     return started(app);
   },
   getBody: 'none',
+  postBody: 'parsed',
   expectHostNotFound: (res) => expect(JSON.parse(res.text)).toMatchObject({ statusCode: 404 }), // Fastify's own 404
 });
 

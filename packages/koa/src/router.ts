@@ -60,8 +60,11 @@ export function twoFaRouter(options: TwoFaSource): TwoFaRouter {
   const prefix = twoFa.config.prefix;
   const router = new Router(prefix === '' ? { methods: [...METHODS] } : { prefix, methods: [...METHODS] });
 
-  const handler: RouterMiddleware = async (ctx) => {
-    write(ctx, await twoFa.handle(toRequest(ctx, prefix, hostBody((ctx.request as { body?: unknown }).body, ctx.req))));
+  const handler: RouterMiddleware = (ctx) => {
+    const res = twoFa.respond(toRequest(ctx, prefix, hostBody((ctx.request as { body?: unknown }).body, ctx.req)));
+    if (res instanceof Promise) return res.then((out) => write(ctx, out));
+    write(ctx, res); // answered at once: no promise
+    return undefined;
   };
   for (const route of twoFa.routes) {
     router.register(route.path, [...route.methods], handler); // GET routes answer HEAD too

@@ -32,6 +32,7 @@ mountingSuite({
     return pool.start(mount(new Koa(), outer).callback());
   },
   getBody: 'stream',
+  postBody: 'stream',
   expectHostNotFound: (res) => expect(res.headers['content-type']).not.toBe(JSON_UTF8),
 });
 

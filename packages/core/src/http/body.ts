@@ -233,13 +233,16 @@ export function repeatedJsonKeys(text: string): ReadonlySet<string> | typeof TOO
   return repeated ?? NO_KEYS;
 }
 
-/** The body's parameters, whatever form the adapter handed it over in. */
-export async function bodyParams(body: BodySource, headers: HeaderMap, limit: number): Promise<ParamSource> {
+/**
+ * The body's parameters, whatever form the adapter handed it over in: at once, except for a stream
+ * still to read.
+ */
+export function bodyParams(body: BodySource, headers: HeaderMap, limit: number): ParamSource | Promise<ParamSource> {
   switch (body.kind) {
     case 'none':
       return EMPTY_PARAMS;
     case 'stream':
-      return parseRawBody(await readStream(body.stream, headers, limit), headers);
+      return readStream(body.stream, headers, limit).then((raw) => parseRawBody(raw, headers));
     case 'failed':
       throw new TwoFaError(hostParserErrorKind(body.error), { cause: body.error });
     case 'parsed':

@@ -3,6 +3,7 @@ import { TwoFaConfigError, TwoFaError } from '../http/errors.js';
 import { secondsCeil } from '../limits/headers.js';
 import { MemoryGuardCounter } from '../limits/stores/guard-memory.js';
 import type { GuardBucket, GuardCounter, GuardState } from '../limits/stores/guard-types.js';
+import { isThenable, type Later } from '../maybe-promise.js';
 import type { Identity } from '../types.js';
 
 /**
@@ -134,17 +135,19 @@ export interface AuthGuard {
    * Runs one key lookup for a client: refuses with TOO_MANY_AUTH_FAILURES when one of the client's
    * budgets is spent (the lookup never runs), and counts a `null` answer as a failure in each. A
    * lookup that throws (store down) is not the client's failure and is not counted. The whole of
-   * it, waiting for room included, has `timeoutMs`: past it, UNAVAILABLE (503). `run` gets the time left.
+   * it, waiting for room included, has `timeoutMs`: past it, UNAVAILABLE (503). `run` gets the key
+   * and the time left. Answers at once (no promise) when the counts and `run` answer at once and
+   * the client has room.
    */
   lookup(
     ip: string | undefined,
     apiKey: string | undefined,
-    run: (timeLeftMs: number) => Promise<Identity | null>,
+    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
     timeoutMs: number,
-  ): Promise<Identity | null>;
+  ): Later<Identity | null>;
 }
 
-const OFF: AuthGuard = { lookup: (_ip, _key, run, timeoutMs) => run(timeoutMs) };
+const OFF: AuthGuard = { lookup: (_ip, apiKey, run, timeoutMs) => run(apiKey, timeoutMs) };
 
 /**
  * Lookups in flight for one client (by its narrowest bucket), by key (held only while its lookup
@@ -214,32 +217,77 @@ export function createAuthGuard(
     });
   }
 
-  async function current(buckets: readonly GuardBucket[], name: string): Promise<GuardState> {
+  function current(buckets: readonly GuardBucket[], name: string): Later<GuardState> {
     const hit = counter === undefined ? undefined : recent.get(name);
-    const now = performance.now();
-    if (hit !== undefined && hit.until > now) return { remaining: hit.remaining, resetMs: hit.resetAt - now };
-    const state = await counts.authFailures(buckets, windowSeconds, false);
+    if (hit !== undefined) {
+      const now = performance.now();
+      if (hit.until > now) return { remaining: hit.remaining, resetMs: hit.resetAt - now };
+    }
+    const state = counts.authFailures(buckets, windowSeconds, false);
+    if (isThenable(state)) return state.then((s) => remembered(name, s));
+    return remembered(name, state);
+  }
+
+  function remembered(name: string, state: GuardState): GuardState {
     remember(name, state);
     return state;
   }
 
+  /** Counts a failure in every bucket of the client (a `null` answer), then answers null. */
+  function failed(buckets: readonly GuardBucket[], name: string): Later<null> {
+    const state = counts.authFailures(buckets, windowSeconds, true);
+    if (isThenable(state)) {
+      return state.then((s) => {
+        remember(name, s);
+        return null;
+      });
+    }
+    remember(name, state);
+    return null;
+  }
+
   /** Registers a lookup once the client has room for it as a potential failure; refuses at 0 left. */
-  async function admit(buckets: readonly GuardBucket[], token: string, deadline: number): Promise<void> {
+  async function admit(
+    buckets: readonly GuardBucket[],
+    token: string,
+    deadline: number,
+    asked: Later<GuardState>,
+  ): Promise<void> {
     const name = (buckets[0] as GuardBucket).key;
-    for (;;) {
-      const state = await current(buckets, name);
+    for (let state = await asked; ; state = await current(buckets, name)) {
       if (state.remaining <= 0) throw tooMany(state.resetMs);
-      let p = pending.get(name);
+      const p = pending.get(name);
       const guesses = (p?.keys.size ?? 0) + (p?.keys.has(token) ? 0 : 1);
       if (p === undefined || guesses <= state.remaining) {
-        if (p === undefined) {
-          p = { keys: new Map(), waiting: [] };
-          pending.set(name, p);
-        }
-        p.keys.set(token, (p.keys.get(token) ?? 0) + 1);
+        register(name, token);
         return;
       }
       await waitIn(p.waiting, deadline);
+    }
+  }
+
+  /** Holds a place for a lookup in flight (released by `release`). */
+  function register(name: string, token: string): void {
+    let p = pending.get(name);
+    if (p === undefined) {
+      p = { keys: new Map(), waiting: [] };
+      pending.set(name, p);
+    }
+    p.keys.set(token, (p.keys.get(token) ?? 0) + 1);
+  }
+
+  /** A lookup that answered with a promise: counted when it settles with null, released either way. */
+  async function settleLater(
+    buckets: readonly GuardBucket[],
+    name: string,
+    token: string,
+    identity: PromiseLike<Identity | null>,
+  ): Promise<Identity | null> {
+    try {
+      const settled = await identity;
+      return settled === null ? await failed(buckets, name) : settled;
+    } finally {
+      release(name, token);
     }
   }
 
@@ -253,21 +301,51 @@ export function createAuthGuard(
     for (const wake of p.waiting.splice(0)) wake();
   }
 
+  /**
+   * The lookup when something must be waited for: the counts, room among the client's lookups in
+   * flight, or `run` itself. Registered in `pending` while it runs.
+   */
+  async function lookupLater(
+    buckets: readonly GuardBucket[],
+    apiKey: string | undefined,
+    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
+    deadline: number,
+    state: Later<GuardState>,
+  ): Promise<Identity | null> {
+    const name = (buckets[0] as GuardBucket).key;
+    const token = apiKey ?? '';
+    await admit(buckets, token, deadline, state);
+    try {
+      const identity = await run(apiKey, Math.max(1, deadline - performance.now()));
+      return identity === null ? await failed(buckets, name) : identity;
+    } finally {
+      release(name, token);
+    }
+  }
+
   return {
-    async lookup(ip, apiKey, run, timeoutMs) {
+    lookup(ip, apiKey, run, timeoutMs) {
       const deadline = performance.now() + timeoutMs;
       const buckets = clientBuckets(ip, max);
       const name = (buckets[0] as GuardBucket).key;
+      const state = current(buckets, name);
+      if (isThenable(state)) return lookupLater(buckets, apiKey, run, deadline, state);
+      if (state.remaining <= 0) throw tooMany(state.resetMs);
+      // Lookups of this client still in flight may each fail: run at once only when this one fits
+      // beside them (else it waits for room, in lookupLater).
       const token = apiKey ?? '';
-      await admit(buckets, token, deadline);
-      let identity: Identity | null | undefined;
-      try {
-        identity = await run(Math.max(1, deadline - performance.now()));
-        if (identity === null) remember(name, await counts.authFailures(buckets, windowSeconds, true));
-        return identity;
-      } finally {
-        release(name, token);
+      const p = pending.get(name);
+      if (p !== undefined && p.keys.size + (p.keys.has(token) ? 0 : 1) > state.remaining) {
+        return lookupLater(buckets, apiKey, run, deadline, state);
       }
+      // Nothing has yielded since the check above, so registering after `run` has answered with a
+      // promise is as exact as registering before; an answer given at once needs no registration.
+      const identity = run(apiKey, timeoutMs);
+      if (isThenable(identity)) {
+        register(name, token);
+        return settleLater(buckets, name, token, identity);
+      }
+      return identity === null ? failed(buckets, name) : identity;
     },
   };
 }
