@@ -65,7 +65,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   );
   const duration = histogram(
     'twofa_request_duration_seconds',
-    'Time from the start of handle() to the answer (key lookup, limiter, body, TOTP), by route and status.',
+    'Time from the start of respond() to the answer (key lookup, limiter, body, TOTP), by route and status.',
     ['route', 'status'],
     LATENCY_BUCKETS,
   );

@@ -242,7 +242,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     if (outcome.document !== undefined) {
       return { status: 200, headers: { ...pass.rateHeaders, 'content-type': CONTENT_TYPE }, body: outcome.document };
     }
-    return envelope(200, route.success.message, outcome.data, pass.rateHeaders);
+    return envelope(200, route.success.message, outcome.data, pass.rateHeaders, outcome.json);
   }
 
   /** Any throw as its envelope, by the table of error kinds; anything unexpected is the masked 500. */

@@ -7,6 +7,7 @@ import { MemoryStore } from './limits/stores/memory.js';
 import type { LimiterStore } from './limits/stores/types.js';
 import { MemoryVerifyMemory } from './limits/stores/verify-memory.js';
 import type { VerifyMemory } from './limits/stores/verify-types.js';
+import { CodeCache, type CodeCacheOptions, resolveCodeCache } from './otp/code-cache.js';
 import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from './otp/secret.js';
 import type { TotpEngine } from './otp/totp.js';
 import type { PlanLimits, ResolveKey } from './types.js';
@@ -49,6 +50,14 @@ export interface TwoFaOptions {
   clock?: () => number;
   /** `node` (default): node:crypto with otplib's truncation; `otplib`: otplib's generateSync. */
   totpEngine?: TotpEngine;
+  /**
+   * The generate route's cache of repeated secrets: per identity and exact request values, the
+   * decoded secret and the current code, so a secret asked for again within its time step costs a
+   * lookup instead of a decode and an HMAC. Bounded: two generations of `max` entries, each entry
+   * dropped within 60 s of its last use. Default `{ max: 10000 }`; `false` keeps no secret past
+   * its request.
+   */
+  codeCache?: CodeCacheOptions | false;
   /** Called with each outcome (never the secret, code or key). Errors thrown by it are ignored. */
   onEvent?: (event: TwoFaEvent) => void;
   /**
@@ -90,6 +99,8 @@ export interface ResolvedConfig {
   readonly storeTimeoutMs: number;
   readonly clock: () => number;
   readonly totpEngine: TotpEngine;
+  /** The generate route's cache of repeated secrets (`codeCache`), or undefined when off. */
+  readonly codes: CodeCache | undefined;
   readonly onEvent: ((event: TwoFaEvent) => void) | undefined;
   readonly countInvalidRequests: boolean;
   readonly authFailureLimit: AuthFailureLimit | false;
@@ -132,6 +143,11 @@ function verifyMemoryOf(store: LimiterStore, clock: () => number): VerifyMemory 
   return new MemoryVerifyMemory(clock);
 }
 
+function codesOf(option: CodeCacheOptions | false | undefined, clock: () => number): CodeCache | undefined {
+  const resolved = resolveCodeCache(option);
+  return resolved === false ? undefined : new CodeCache(resolved.max, clock);
+}
+
 export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
   if (typeof options !== 'object' || options === null) throw new TwoFaConfigError('options are required');
   if (typeof options.resolveKey !== 'function') {
@@ -161,6 +177,7 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
     storeTimeoutMs: positiveInt('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS),
     clock,
     totpEngine: engine,
+    codes: codesOf(options.codeCache, clock),
     onEvent: options.onEvent,
     countInvalidRequests: flag('countInvalidRequests', options.countInvalidRequests, true),
     authFailureLimit: resolveAuthFailureLimit(options.authFailureLimit),

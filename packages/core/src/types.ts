@@ -4,8 +4,8 @@ import type { Readable } from 'node:stream';
 export type HeaderMap = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /**
- * Where the request body is, as the adapter found it. The core reads it only after the caller is
- * authenticated, so an unauthenticated caller's body is never looked at.
+ * Where the request body is, as the adapter found it. The core reads and parses it only after the
+ * caller is authenticated, so an unauthenticated caller's body is never looked at.
  */
 export type BodySource =
   /** Nobody has read the body yet: the core reads it, enforcing the body limit. */

@@ -5,20 +5,15 @@ import type { HeaderMap, Identity, ResolveKey } from '../types.js';
 /** Longest API key the surface will look up; longer ones are rejected as unknown (401). */
 export const MAX_API_KEY_LENGTH = 256;
 
-/** `crypto.hash` (one-shot, Node ≥ 20.12): no Hash object per call. Undefined on older Node. */
-const hashOnce: ((algorithm: string, data: string, encoding: 'buffer') => Buffer) | undefined =
+/** `crypto.hash` (one-shot, Node ≥ 20.12): no Hash object and no Buffer per call. */
+const hashOnce: ((algorithm: string, data: string, encoding: 'hex') => string) | undefined =
   typeof (nodeCrypto as { hash?: unknown }).hash === 'function' ? nodeCrypto.hash : undefined;
-
-/** SHA-256 digest of a key. */
-function sha256(apiKey: string): Buffer {
-  return hashOnce !== undefined
-    ? hashOnce('sha256', apiKey, 'buffer')
-    : nodeCrypto.createHash('sha256').update(apiKey).digest();
-}
 
 /** SHA-256 of a key, hex: what may be stored, logged or used as a name instead of the key. */
 export function hashKey(apiKey: string): string {
-  return sha256(apiKey).toString('hex');
+  return hashOnce !== undefined
+    ? hashOnce('sha256', apiKey, 'hex')
+    : nodeCrypto.createHash('sha256').update(apiKey).digest('hex');
 }
 
 /**
@@ -44,32 +39,28 @@ export type StaticKeyTable = Readonly<Record<string, Identity | string>> | Reado
 /**
  * A key store over a fixed table of `key → identity` (`{ plan, id }`, the id yours) or `key → plan`
  * (the id then being `key_` and 16 hex digits of the key's unsalted SHA-256: prefer giving ids,
- * since ids show up in events and logs). Keys are held only as SHA-256 digests; a lookup hashes the presented key, finds the
- * digest and confirms it with a constant-time comparison, so timing reveals nothing about how much
- * of a key was right.
+ * since ids show up in events and logs). Keys are held only as SHA-256 digests; a lookup hashes
+ * the presented key and looks its digest up. Only digests are ever compared, so timing reveals
+ * nothing about how much of a key was right (a digest's first matching characters say nothing of
+ * the key's), and one lookup costs one SHA-256 of the presented key.
  */
 export function staticKeys(table: StaticKeyTable): ResolveKey {
-  const byHash = new Map<string, { digest: Buffer; identity: Identity }>();
+  const byDigest = new Map<string, Identity>();
   const entries = table instanceof Map ? [...table.entries()] : Object.entries(table);
   for (const [key, value] of entries) {
     if (typeof key !== 'string' || key.trim() === '' || key !== key.trim()) {
       throw new TwoFaConfigError('staticKeys: keys must be non-empty strings without surrounding whitespace');
     }
-    const digest = sha256(key);
-    const identity: Identity =
-      typeof value === 'string' ? { id: `key_${digest.toString('hex').slice(0, 16)}`, plan: value } : value;
+    const digest = hashKey(key);
+    const identity: Identity = typeof value === 'string' ? { id: `key_${digest.slice(0, 16)}`, plan: value } : value;
     if (typeof identity.id !== 'string' || identity.id === '' || typeof identity.plan !== 'string') {
       throw new TwoFaConfigError('staticKeys: each identity needs a string id and plan');
     }
     // Ids appear in events, logs and (hashed) Redis key names: an id that is its key would leak it.
     if (identity.id === key) throw new TwoFaConfigError('staticKeys: an identity id must not be its key');
-    byHash.set(digest.toString('hex'), { digest, identity: Object.freeze({ ...identity }) });
+    byDigest.set(digest, Object.freeze({ ...identity }));
   }
-  return (apiKey: string) => {
-    const digest = sha256(apiKey);
-    const hit = byHash.get(digest.toString('hex'));
-    return hit !== undefined && nodeCrypto.timingSafeEqual(hit.digest, digest) ? hit.identity : null;
-  };
+  return (apiKey: string) => byDigest.get(hashKey(apiKey)) ?? null;
 }
 
 /** Parses `TWOFA_API_KEYS`-style text: comma-separated `key:plan` pairs. */

@@ -73,19 +73,22 @@ export const generateRoute: RouteDef = {
   validate(values, config) {
     totpParams(values, config.maxSecretLength, config.minSecretLength);
   },
-  handle({ values, nowMs, config }) {
-    const params = totpParams(values, config.maxSecretLength, config.minSecretLength);
+  handle({ values, nowMs, config, identity }) {
     const timestamp = Math.floor(nowMs / 1000);
     if (timestamp < 0) throw new TwoFaError('INTERNAL');
+    const parse = () => totpParams(values, config.maxSecretLength, config.minSecretLength);
+    const { params, code } =
+      config.codes === undefined
+        ? { params: parse(), code: undefined }
+        : config.codes.code(identity?.id ?? '', values, timestamp, parse, config.totpEngine);
     const remaining = params.period - (timestamp % params.period);
+    const generated = code ?? totpAt(params, timestamp, config.totpEngine);
+    const validUntil = timestamp + remaining;
     return {
       event: 'generated',
-      data: {
-        code: totpAt(params, timestamp, config.totpEngine),
-        remaining_time: remaining,
-        timestamp,
-        valid_until: timestamp + remaining,
-      },
+      data: { code: generated, remaining_time: remaining, timestamp, valid_until: validUntil },
+      // The same, serialised by hand: the code is digits only, the rest integers.
+      json: `{"code":"${generated}","remaining_time":${remaining},"timestamp":${timestamp},"valid_until":${validUntil}}`,
     };
   },
 };

@@ -27,6 +27,8 @@ export interface RouteContext {
 /** A handler's successful outcome: the envelope's `data`, and the event to report. */
 export interface RouteOutcome {
   readonly data: Record<string, unknown> | null;
+  /** `data` already serialised, when the route writes it itself: exactly `JSON.stringify(data)`. */
+  readonly json?: string;
   readonly event: TwoFaEventType;
   /** Extra fields for the event (never secrets or codes). */
   readonly eventFields?: { readonly valid?: boolean };
