@@ -1,6 +1,14 @@
 import { PassThrough, Readable } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bodyParams, formParams, mediaType, objectParams, parseRawBody, readStream } from '../src/http/body.js';
+import {
+  bodyParams,
+  formParams,
+  mediaType,
+  objectParams,
+  parseRawBody,
+  readStream,
+} from '../src/http/body.js';
 import { TwoFaError } from '../src/http/errors.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -186,6 +194,23 @@ describe('bodyParams', () => {
     const declared = { ...JSON_CT, 'content-length': '101' };
     expect(await kindOf(() => bodyParams({ kind: 'parsed', value: { secret: 'A' } }, declared, 100))).toBe(
       'PAYLOAD_TOO_LARGE',
+    );
+  });
+});
+
+describe('plain form bodies (ASCII, nothing escaped)', () => {
+  it('split exactly as URLSearchParams splits them', () => {
+    const alphabet = fc.constantFrom('a', 'b', 'secret', '=', '&', '?', ' ', 'x=1', '&&', '==', 'A', '\t');
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 30 }), (pieces) => {
+        const text = pieces.join('');
+        const fast = parseRawBody(Buffer.from(text), FORM);
+        const reference = formParams(text);
+        for (const name of ['a', 'b', 'secret', '', ' ', 'x', 'A', '?a', 'a b', '\t']) {
+          expect(fast.get(name)).toEqual(reference.get(name));
+        }
+      }),
+      { numRuns: 2000 },
     );
   });
 });

@@ -12,7 +12,14 @@ export function policyHeader(windows: readonly (WindowSpec | WindowState)[]): st
 }
 
 export function rateLimitHeader(result: ConsumeResult): string {
-  return result.windows.map((w) => `"${w.name}";r=${w.remaining};t=${secondsCeil(w.resetMs)}`).join(', ');
+  const windows = result.windows;
+  if (!Array.isArray(windows)) throw new TypeError('the limiter store answered windows that are not an array');
+  let out = '';
+  for (let i = 0; i < windows.length; i++) {
+    const w = windows[i] as WindowState;
+    out += `${i === 0 ? '' : ', '}"${w.name}";r=${w.remaining};t=${secondsCeil(w.resetMs)}`;
+  }
+  return out;
 }
 
 /** True when a window's length depends on the date (the month), so its policy is per request. */
