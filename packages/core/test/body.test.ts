@@ -1,14 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  bodyParams,
-  formParams,
-  mediaType,
-  objectParams,
-  parseRawBody,
-  readStream,
-} from '../src/http/body.js';
+import { bodyParams, formParams, mediaType, objectParams, parseRawBody, readStream } from '../src/http/body.js';
 import { TwoFaError } from '../src/http/errors.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
