@@ -1,9 +1,11 @@
 /**
  * `node chart.mjs [results/full.json] [ratios.svg]` — an SVG bar chart of the ratios in a results
- * file: each HTTP row against its framework's bare route (with its target), the Redis kit against
- * the rate-limiter-flexible stack, and the TOTP implementations against raw node:crypto HMAC.
+ * file: each HTTP row against its framework's bare route, each kit row against the hand-built stack
+ * it is compared with, and the TOTP implementations against raw node:crypto HMAC; the targets are
+ * those of lib/targets.mjs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { PEER_TARGETS, perRoundRatio, rowTarget, TARGETS } from './lib/targets.mjs';
 
 const input = process.argv[2] ?? new URL('./results/full.json', import.meta.url);
 const output = process.argv[3] ?? new URL('./ratios.svg', import.meta.url);
@@ -11,24 +13,25 @@ const results = JSON.parse(readFileSync(input, 'utf8'));
 
 export function bars(results) {
   const out = [];
-  for (const r of results.http?.rows ?? []) {
+  const rows = results.http?.rows ?? [];
+  for (const r of rows) {
     if (r.name === r.base) continue;
-    out.push({ group: 'HTTP req/s ÷ the framework’s bare route', label: r.label, value: r.ratio, target: r.target });
-    if (r.vsPeer !== undefined) {
-      out.push({
-        group: 'HTTP req/s ÷ the peer stack',
-        label: 'Fastify + kit (Redis) ÷ otplib + rate-limiter-flexible',
-        value: r.vsPeer,
-        target: 1.6,
-      });
-    }
+    const target = rowTarget(r.name) ?? null;
+    out.push({ group: 'HTTP req/s ÷ the framework’s bare route', label: r.label, value: r.ratio, target });
   }
-  // The peer comparison after the per-framework rows, so each group is drawn once.
-  const peer = out.filter((i) => i.group.includes('peer'));
-  out.splice(0, out.length, ...out.filter((i) => !i.group.includes('peer')), ...peer);
+  // The peer comparisons after the per-framework rows, so each group is drawn once.
+  for (const t of PEER_TARGETS) {
+    const kit = rows.find((r) => r.name === t.row);
+    const peer = rows.find((r) => r.name === t.peer);
+    const value = perRoundRatio(kit, peer);
+    if (value === undefined) continue;
+    const label = `${kit.label} ÷ ${peer.label.replace(/^Fastify \+ /, '').replace(/ \(.*\)$/, '')}`;
+    out.push({ group: 'HTTP req/s ÷ the hand-built stack', label, value, target: t.target });
+  }
+  const totpTarget = TARGETS.find((t) => t.id === 'totp-vs-hmac').target;
   for (const t of results.micro?.totp ?? []) {
     if (t.ratio === 1) continue;
-    const target = t.label.startsWith('core totpAt (engine node)') ? 0.8 : null;
+    const target = t.label.startsWith('core totpAt (engine node)') ? totpTarget : null;
     out.push({ group: 'TOTP codes/s ÷ raw node:crypto HMAC', label: t.label, value: t.ratio, target });
   }
   return out;

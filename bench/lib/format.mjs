@@ -1,9 +1,12 @@
 /** Markdown tables of the results (printed by run.mjs, pasted into BENCHMARKS.md by report.mjs). */
+import { evaluateTargets, PEER_TARGETS, TARGETS } from './targets.mjs';
 
 const n0 = (x) => Math.round(x).toLocaleString('en-US');
 const ratio = (x) => (x === null || x === undefined ? '—' : x.toFixed(2));
 
 export function httpTable(http) {
+  // The target column and the peer lines show the verdicts of targets.mjs, as the targets table does.
+  const verdicts = new Map(evaluateTargets({ http }).map((l) => [l.id, l]));
   const lines = [
     `${http.connections} connections, ${http.rounds} alternating rounds × ${http.durationS} s per row (after a ${http.warmupS} s warm-up); medians over rounds; ratio = median of per-round (row ÷ its framework's bare route).`,
     '',
@@ -11,16 +14,20 @@ export function httpTable(http) {
     '|---|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of http.rows) {
-    const target = r.target === null ? '' : `≥ ${r.target.toFixed(2)} ${r.ratio >= r.target ? 'met' : '**missed**'}`;
+    const t = TARGETS.find((x) => x.vsBare && x.row === r.name);
+    const v = t && verdicts.get(t.id);
+    const target = v ? `≥ ${v.target.toFixed(2)} ${v.verdict === 'missed' ? '**missed**' : v.verdict}` : '';
     lines.push(
       `| ${r.label} | ${n0(r.rps)} | ${r.p50} | ${r.p99} | ${ratio(r.ratio)} | ${target} | ${r.cpuUs.toFixed(0)} | ${r.non2xx + r.errors} |`,
     );
   }
-  const kr = http.rows.find((r) => r.name === 'fastify-kit-redis');
-  if (kr?.vsPeer !== undefined) {
+  for (const t of PEER_TARGETS) {
+    const v = verdicts.get(t.id);
+    if (v.measured === null) continue;
+    const label = (name) => http.rows.find((r) => r.name === name).label;
     lines.push(
       '',
-      `Fastify + kit (Redis) ÷ the rate-limiter-flexible stack: **${kr.vsPeer.toFixed(2)}** (target ≥ 1.6 ${kr.vsPeer >= 1.6 ? 'met' : 'missed'}).`,
+      `${label(t.row)} ÷ ${label(t.peer)}, median of per-round req/s ratios: **${v.measured.toFixed(2)}** (target ≥ ${v.target.toFixed(2)} ${v.verdict}).`,
     );
   }
   for (const s of http.skipped) lines.push('', `Not measured: ${s.label} — ${s.reason}.`);
