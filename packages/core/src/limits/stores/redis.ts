@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { TwoFaConfigError, TwoFaError } from '../../http/errors.js';
 import { MemoryGuardCounter } from './guard-memory.js';
 import type { GuardBucket, GuardState } from './guard-types.js';
@@ -218,8 +218,16 @@ export class RedisStore implements LimiterStore {
 
   /** The Redis key name that holds an identity's counters. */
   keyFor(identityId: string): string {
-    return `${this.#prefix}{${createHash('sha256').update(identityId).digest('hex')}}`;
+    let name = this.#keyNames.get(identityId);
+    if (name === undefined) {
+      name = `${this.#prefix}{${hash('sha256', identityId, 'hex')}}`;
+      if (this.#keyNames.size >= KEY_NAME_CACHE) this.#keyNames.clear();
+      this.#keyNames.set(identityId, name);
+    }
+    return name;
   }
+  /** Recent identities' key names: a busy identity's SHA-256 is computed once, not per request. */
+  readonly #keyNames = new Map<string, string>();
 
   consume(key: string, windows: readonly WindowSpec[]): Promise<ConsumeResult> {
     return this.#call('consume', key, windows);
@@ -490,8 +498,11 @@ function settle(
 }
 
 function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
+
+/** Key names `keyFor` remembers; past it the memory starts over. */
+const KEY_NAME_CACHE = 10_000;
 
 /** Pause before asking again after a retriable error. */
 const RETRY_DELAY_MS = 20;
