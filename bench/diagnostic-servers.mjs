@@ -5,6 +5,7 @@
  * both the same way (`node servers.mjs diag-…`).
  */
 import { fastifyApp, kitOptions, rawFormParser } from './lib/apps.mjs';
+import { kitRedisApp, rlflexRedisApp } from './lib/redis-apps.mjs';
 import { FIXED_ENVELOPE, keyTable, PATH } from './lib/workload.mjs';
 
 /** The bare route that also computes ten HOTP values per request over rotating secrets. */
@@ -56,6 +57,18 @@ async function handleRoute(answer) {
 }
 
 export const DIAGNOSTIC_SERVERS = {
+  /** Fastify + kit (Redis), `RedisStore({ batch: false })`: one script run per call, as before batching. */
+  async 'diag-fastify-kit-redis-nobatch'() {
+    return kitRedisApp({ autoPipelining: false, batch: false });
+  },
+  /** The same on an ioredis client with `enableAutoPipelining`: ioredis batches instead of the store. */
+  async 'diag-fastify-kit-redis-autopipe'() {
+    return kitRedisApp({ autoPipelining: true, batch: false });
+  },
+  /** The rate-limiter-flexible stack on an auto-pipelining client: what that option gives the peer. */
+  async 'diag-peer-rlflex-redis-autopipe'() {
+    return rlflexRedisApp({ autoPipelining: true });
+  },
   async 'diag-fastify-kit-noguard'() {
     const { twoFaPlugin } = await import('@twofa-kit/fastify');
     const app = await fastifyApp();

@@ -4,44 +4,10 @@
  * built yet, e.g. an adapter or the Redis store has not landed). Every server answers
  * POST /api/2fa/generate with a form body `secret=…` and an `X-API-Key` header.
  */
-import { generateSync } from 'otplib';
 import { DIAGNOSTIC_SERVERS } from './diagnostic-servers.mjs';
-import { fastifyApp, kitOptions, rawFormParser } from './lib/apps.mjs';
-import { apiKeys, FIXED_ENVELOPE, PATH } from './lib/workload.mjs';
-
-const KEYS = new Set(apiKeys());
-const UNAUTHORIZED = { code: 401, message: 'Invalid or missing API key', data: null };
-const BAD_SECRET = { code: 400, message: 'Invalid or missing secret', data: null };
-
-/** The seed's success envelope for a code made now (what the peer stacks answer). */
-function generated(code) {
-  const timestamp = Math.floor(Date.now() / 1000);
-  const remaining = 30 - (timestamp % 30);
-  return {
-    code: 200,
-    message: 'Code generated successfully',
-    data: { code, remaining_time: remaining, timestamp, valid_until: timestamp + remaining },
-  };
-}
-
-/** Fastify + otplib: the handler both peer stacks share; the limiter runs before it. */
-function otplibRoute(app, limit) {
-  rawFormParser(app);
-  app.post(PATH, async (req, reply) => {
-    const key = req.headers['x-api-key'];
-    if (typeof key !== 'string' || !KEYS.has(key)) return reply.code(401).send(UNAUTHORIZED);
-    if (limit !== undefined) {
-      try {
-        await limit(key);
-      } catch {
-        return reply.code(429).send({ code: 429, message: 'Rate limit exceeded', data: null });
-      }
-    }
-    const secret = new URLSearchParams(req.body).get('secret');
-    if (secret === null) return reply.code(400).send(BAD_SECRET);
-    return generated(generateSync({ secret }));
-  });
-}
+import { fastifyApp, kitOptions, otplibRoute, rawFormParser, Unavailable } from './lib/apps.mjs';
+import { kitRedisApp, rlflexRedisApp } from './lib/redis-apps.mjs';
+import { FIXED_ENVELOPE, PATH } from './lib/workload.mjs';
 
 /** Reads the raw body (the bare Koa and Express routes do this much, like Fastify's parser). */
 function readBody(stream) {
@@ -110,21 +76,7 @@ const TABLE_SERVERS = {
     return app;
   },
   async 'fastify-kit-redis'() {
-    const core = await import('@twofa-kit/core');
-    if (typeof core.RedisStore !== 'function') throw new Unavailable('@twofa-kit/core has no RedisStore yet');
-    const { twoFaPlugin } = await import('@twofa-kit/fastify');
-    if (typeof twoFaPlugin !== 'function') throw new Unavailable('@twofa-kit/fastify has no twoFaPlugin yet');
-    const { Redis } = await import('ioredis');
-    const client = new Redis(redisUrl());
-    await new Promise((resolve) => client.once('ready', resolve));
-    const store = new core.RedisStore({ client, keyPrefix: 'bench-kit:' });
-    const app = await fastifyApp();
-    await app.register(twoFaPlugin, await kitOptions({ store }));
-    app.addHook('onClose', async () => {
-      await store.close?.();
-      client.disconnect();
-    });
-    return app;
+    return kitRedisApp({ autoPipelining: false });
   },
   async 'peer-fastify-rate-limit'() {
     const app = await fastifyApp();
@@ -137,36 +89,12 @@ const TABLE_SERVERS = {
     return app;
   },
   async 'peer-rlflex-redis'() {
-    const { RateLimiterRedis, RateLimiterUnion } = await import('rate-limiter-flexible');
-    const { Redis } = await import('ioredis');
-    const client = new Redis(redisUrl(), { enableOfflineQueue: false });
-    await new Promise((resolve) => client.once('ready', resolve));
-    const windows = [
-      ['minute', 60],
-      ['hour', 3600],
-      ['day', 86400],
-    ].map(
-      ([name, duration]) =>
-        new RateLimiterRedis({ storeClient: client, keyPrefix: `bench-rlf-${name}`, points: 1e9, duration }),
-    );
-    const union = new RateLimiterUnion(...windows);
-    const app = await fastifyApp();
-    otplibRoute(app, (key) => union.consume(key));
-    app.addHook('onClose', async () => client.disconnect());
-    return app;
+    return rlflexRedisApp({ autoPipelining: false });
   },
 };
 
 /** Every server `node servers.mjs <name>` starts: the table rows' and the diagnostic ones. */
 export const SERVERS = { ...TABLE_SERVERS, ...DIAGNOSTIC_SERVERS };
-
-class Unavailable extends Error {}
-
-function redisUrl() {
-  const url = process.env.BENCH_REDIS_URL;
-  if (!url) throw new Unavailable('no Redis (BENCH_REDIS_URL unset)');
-  return url;
-}
 
 /** Starts `name` on 127.0.0.1 and a free port; resolves to `{ port, close }`. */
 export async function start(name) {

@@ -4,7 +4,9 @@ import type { RedisConnection } from './env.js';
 
 /**
  * The ioredis client for a connection (docs/high-availability.md). Never parks a request while
- * disconnected (no offline queue, one retry), so the store's outage policy answers at once.
+ * disconnected (no offline queue, one retry), so the store's outage policy answers at once. No
+ * `enableAutoPipelining`: the store batches its own calls (docs/redis.md), and on a Cluster
+ * ioredis's automatic pipelines do not follow MOVED after a failover.
  */
 export function redisClient(connection: RedisConnection): Redis | Cluster {
   switch (connection.kind) {

@@ -34,6 +34,7 @@ export {
   DEFAULT_REDIS_COOLDOWN_MS,
   DEFAULT_REDIS_KEY_PREFIX,
   DEFAULT_REDIS_TIMEOUT_MS,
+  REDIS_BATCH_MAX,
   type RedisClientLike,
   type RedisErrorPolicy,
   type RedisFailureReason,

@@ -15,9 +15,7 @@ import { BOUNDS_LUA, windowEnd, windowStart } from './windows.js';
  * only, a last odd argument: the Unix ms to use instead of `TIME` (see `RedisStoreOptions.testClock`).
  * Reply: { admitted (1|0), nowMs, count1, count2, ... } — the counts after this call.
  */
-const READ = `${BOUNDS_LUA}
-local key = KEYS[1]
-local n = math.floor(#ARGV / 2)
+const READ_BODY = `local n = math.floor(#ARGV / 2)
 local nowS, nowMs
 if #ARGV > 2 * n then
   nowMs = tonumber(ARGV[#ARGV])
@@ -50,10 +48,7 @@ end
 if not blocked then reply[1] = 1 end
 `;
 
-/** Checks every window; counts the request in all of them, or (when one is full) in none. */
-export const CONSUME_LUA = `if redis.replicate_commands then redis.replicate_commands() end
-${READ}
-if not blocked then
+const WRITE_BODY = `if not blocked then
   local set = {}
   local ttl = 1
   for i = 1, n do
@@ -69,12 +64,57 @@ if not blocked then
   redis.call('HSET', key, unpack(set))
   if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
 end
-return reply
+`;
+
+const READ = `${BOUNDS_LUA}
+local key = KEYS[1]
+${READ_BODY}`;
+
+/** Checks every window; counts the request in all of them, or (when one is full) in none. */
+export const CONSUME_LUA = `if redis.replicate_commands then redis.replicate_commands() end
+${READ}
+${WRITE_BODY}return reply
 `;
 
 /** The same reads, writing nothing. */
 export const PEEK_LUA = `${READ}
 return reply
+`;
+
+/**
+ * Several calls in one script run: the calls a `RedisStore` received within one event-loop turn
+ * (single server or Sentinel; never a Cluster, whose keys lie in different slots). Each call runs
+ * exactly the consume or peek script's body on its own key and its own arguments, in a `pcall`, so
+ * a failing call (a foreign value under its key: WRONGTYPE) fails alone and the others still count.
+ *
+ * KEYS = one key per call. ARGV, per call in the same order: `c` (consume) or `p` (peek), the
+ * number of that call's arguments, then those arguments (as for the single scripts).
+ * Reply: one element per call: the single script's reply, or an error reply.
+ */
+export const BATCH_LUA = `if redis.replicate_commands then redis.replicate_commands() end
+${BOUNDS_LUA}
+local function call(key, ARGV, write)
+${READ_BODY}if write then
+${WRITE_BODY}end
+return reply
+end
+local out = {}
+local p = 1
+for k = 1, #KEYS do
+  local argc = tonumber(ARGV[p + 1])
+  local argv = {}
+  for j = 1, argc do argv[j] = ARGV[p + 1 + j] end
+  local ok, res = pcall(call, KEYS[k], argv, ARGV[p] == 'c')
+  if ok then
+    out[k] = res
+  elseif type(res) == 'table' and res.err ~= nil then
+    out[k] = res
+  else
+    out[k] = { err = tostring(res) }
+  end
+  p = p + argc + 2
+end
+return out
 `;
 
 /** ARGV for the scripts: `seconds, limit` per window, then `nowMs` when a test clock is given. */
