@@ -38,6 +38,24 @@ export const ROWS = [
 
 /** Diagnostic rows, only run when named with `--rows`. */
 export const DIAGNOSTIC_ROWS = [
+  {
+    name: 'diag-fastify-kit-redis-nobatch',
+    label: 'diag: Fastify + kit (Redis), RedisStore batch: false',
+    base: 'fastify-bare',
+    redis: true,
+  },
+  {
+    name: 'diag-fastify-kit-redis-autopipe',
+    label: 'diag: Fastify + kit (Redis), batch: false, ioredis auto-pipelining',
+    base: 'fastify-bare',
+    redis: true,
+  },
+  {
+    name: 'diag-peer-rlflex-redis-autopipe',
+    label: 'diag: Fastify + otplib + rate-limiter-flexible (Redis, 3 windows), auto-pipelining',
+    base: 'fastify-bare',
+    redis: true,
+  },
   { name: 'diag-fastify-kit-noguard', label: 'diag: Fastify + kit, authFailureLimit: false', base: 'fastify-bare' },
   {
     name: 'diag-fastify-createhmac-x10',
