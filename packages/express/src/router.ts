@@ -25,7 +25,8 @@ export type TwoFaRouter = Router & {
 function write(res: Response, out: TwoFaResponse): void {
   // Written as the core made it: no ETag, no charset rewriting, byte-for-byte the other adapters'.
   res.statusCode = out.status;
-  for (const [name, value] of Object.entries(out.headers)) res.setHeader(name, value);
+  const headers = out.headers;
+  for (const name in headers) res.setHeader(name, headers[name] as string);
   res.end(out.body);
 }
 
