@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import type { BodySource, HeaderMap } from '../types.js';
 import { type ErrorKind, TwoFaError } from './errors.js';
@@ -148,8 +149,8 @@ export function parseRawBody(raw: Buffer, headers: HeaderMap): ParamSource {
     throw new TwoFaError('UNSUPPORTED_MEDIA_TYPE');
   }
   if (media.charset !== undefined && !UTF8.has(media.charset)) throw new TwoFaError('UNSUPPORTED_MEDIA_TYPE');
-  // A plain form (ASCII, nothing escaped) is its bytes: no UTF-8 decoding, no percent-decoding.
-  if (media.type === FORM && plainForm(raw)) return plainFormParams(raw.toString('latin1'));
+  // An ASCII form body (the usual one) reads the same as Latin-1: no UTF-8 validation needed.
+  if (media.type === FORM && isAscii(raw)) return formParams(raw.toString('latin1'));
   let text: string;
   try {
     text = UTF8_DECODER.decode(raw);
@@ -171,57 +172,6 @@ export function parseRawBody(raw: Buffer, headers: HeaderMap): ParamSource {
     throw new TwoFaError('MALFORMED_BODY');
   }
   return objectParams(value as Record<string, unknown>, repeated);
-}
-
-const PERCENT = 0x25;
-const PLUS = 0x2b;
-
-/** True when a form body is ASCII without `%` or `+`: then its fields are its bytes, undecoded. */
-function plainForm(raw: Buffer): boolean {
-  for (let i = 0; i < raw.length; i++) {
-    const b = raw[i] as number;
-    if (b >= 0x80 || b === PERCENT || b === PLUS) return false;
-  }
-  return true;
-}
-
-/**
- * The fields of a form body `plainForm` accepts, split exactly as URLSearchParams splits them (a
- * leading `?` dropped, empty pieces skipped, a piece without `=` a name with an empty value), with
- * nothing to decode. One forward pass: the `=` cursor only moves forward.
- */
-export function plainFormParams(text: string): ParamSource {
-  const names: string[] = [];
-  const values: string[] = [];
-  let start = text.charCodeAt(0) === 0x3f ? 1 : 0;
-  let eq = -1;
-  while (start < text.length) {
-    let end = text.indexOf('&', start);
-    if (end < 0) end = text.length;
-    if (end > start) {
-      if (eq !== -2 && eq < start) eq = text.indexOf('=', start);
-      if (eq === -1) eq = -2; // no `=` left in the text
-      if (eq >= 0 && eq < end) {
-        names.push(text.slice(start, eq));
-        values.push(text.slice(eq + 1, end));
-      } else {
-        names.push(text.slice(start, end));
-        values.push('');
-      }
-    }
-    start = end + 1;
-  }
-  return {
-    get(name) {
-      let found: string | undefined;
-      for (let i = 0; i < names.length; i++) {
-        if (names[i] !== name) continue;
-        if (found !== undefined) return INVALID;
-        found = values[i] as string;
-      }
-      return found === undefined ? ABSENT : { kind: 'string', value: found };
-    },
-  };
 }
 
 /** Deepest nesting of arrays and objects accepted in a JSON body; deeper is a 400. */
