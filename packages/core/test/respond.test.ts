@@ -10,6 +10,8 @@ import {
   type TwoFaResponse,
 } from '@twofa-kit/core';
 import { describe, expect, it } from 'vitest';
+import { createAuthGuard } from '../src/keys/auth-guard.js';
+import type { GuardCounter } from '../src/limits/stores/guard-types.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 20);
 const SECRET = 'JBSWY3DPEHPK3PXP';
@@ -129,5 +131,43 @@ describe('respond()', () => {
     const other = twoFa.respond(generate('wrong', form(), '192.0.2.2'));
     expect(other).not.toBeInstanceOf(Promise);
     expect((other as TwoFaResponse).status).toBe(401);
+  });
+});
+
+describe('the failed-auth guard with counts that take time (a Redis-like counter)', () => {
+  it('holds a failure found at once as in flight until the counts have it: no second guess slips past', async () => {
+    // The counts answer a tick later, like Redis; the key store answers at once (staticKeys).
+    const counts = new Map<string, number>();
+    const counter: GuardCounter = {
+      authFailures(buckets, _windowSeconds, count) {
+        return new Promise((resolve) =>
+          setImmediate(() => {
+            let remaining = Number.POSITIVE_INFINITY;
+            for (const b of buckets) {
+              const used = (counts.get(b.key) ?? 0) + (count ? 1 : 0);
+              if (count) counts.set(b.key, used);
+              remaining = Math.min(remaining, b.limit - used);
+            }
+            resolve({ remaining, resetMs: 30_000 });
+          }),
+        );
+      },
+    };
+    const guard = createAuthGuard({ max: 1, windowSeconds: 60, maxClients: 100 }, () => NOW, counter);
+    const looked: string[] = [];
+    const run = (key: string | undefined) => {
+      looked.push(key ?? '');
+      return key === 'ok' ? { id: 'u1', plan: 'free' } : null;
+    };
+    // A valid key first: the guard learns the budget (1 left) from the counts and keeps it for a
+    // second, so the next lookups of the address run at once.
+    expect(await guard.lookup('192.0.2.9', 'ok', run, 5000)).toEqual({ id: 'u1', plan: 'free' });
+    // Two wrong keys in one turn: the first fails at once, but its failure reaches the counts a
+    // tick later; until then the second must wait, then be refused without a lookup.
+    const first = guard.lookup('192.0.2.9', 'a', run, 5000);
+    const second = Promise.resolve().then(() => guard.lookup('192.0.2.9', 'b', run, 5000));
+    expect(await first).toBeNull();
+    await expect(second).rejects.toMatchObject({ kind: 'TOO_MANY_AUTH_FAILURES' });
+    expect(looked).toEqual(['ok', 'a']);
   });
 });

@@ -345,7 +345,12 @@ export function createAuthGuard(
         register(name, token);
         return settleLater(buckets, name, token, identity);
       }
-      return identity === null ? failed(buckets, name) : identity;
+      if (identity !== null) return identity;
+      // A failure the counts take time to record (Redis) is in flight until they have it.
+      const counted = failed(buckets, name);
+      if (!isThenable(counted)) return counted;
+      register(name, token);
+      return Promise.resolve(counted).finally(() => release(name, token));
     },
   };
 }
