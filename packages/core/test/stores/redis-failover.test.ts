@@ -24,6 +24,7 @@ import { CONSUME_LUA } from '../../src/limits/stores/redis-script.js';
 
 const enabled = redisTestsEnabled('RedisStore failover');
 const FREE: WindowSpec[] = [{ name: 'minute', seconds: 60, limit: 5 }];
+const FIVE_A_DAY: WindowSpec[] = [{ name: 'day', seconds: 86_400, limit: 5 }];
 
 /**
  * A primary and a replica of it, started before the enclosing describe's tests and stopped after
@@ -115,11 +116,12 @@ describe.skipIf(!enabled)('RedisStore on a Cluster whose primary is replaced by 
   });
 
   it('after CLUSTER FAILOVER the promoted node (empty script cache) answers; the counts moved with it', async () => {
+    // A day window: a minute's could end between the counts before and after the failover.
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({ client, timeoutMs: 1_000, onError: (f) => failures.push(f) });
     await store.ready();
     const id = `cf-${Date.now()}`;
-    for (let i = 0; i < 3; i++) expect((await store.consume(id, FREE)).allowed).toBe(true);
+    for (let i = 0; i < 3; i++) expect((await store.consume(id, FIVE_A_DAY)).allowed).toBe(true);
     const old = await cluster.primaryFor(store.keyFor(id));
     expect(await scriptCached(old)).toBe(true);
     const promoted = await promoteReplicaOf(cluster, old);
@@ -128,10 +130,10 @@ describe.skipIf(!enabled)('RedisStore on a Cluster whose primary is replaced by 
     await promoted.script('FLUSH');
     expect(await scriptCached(await cluster.primaryFor(store.keyFor(id)))).toBe(false);
     const results = [];
-    for (let i = 0; i < 4; i++) results.push(await store.consume(id, FREE));
+    for (let i = 0; i < 4; i++) results.push(await store.consume(id, FIVE_A_DAY));
     expect(results.map((r) => r.allowed)).toEqual([true, true, false, false]);
     expect(failures).toEqual([]);
-    expect(await promoted.hget(store.keyFor(id), 'c60')).toBe('5');
+    expect(await promoted.hget(store.keyFor(id), 'c86400')).toBe('5');
     promoted.disconnect();
     await store.close();
   });
@@ -143,7 +145,8 @@ describe.skipIf(!enabled)('RedisStore on a Cluster whose primary is replaced by 
     const store = new RedisStore({ client: piped, timeoutMs: 1_000, onError: (f) => failures.push(f) });
     try {
       await store.ready();
-      const LOTS: WindowSpec[] = [{ name: 'minute', seconds: 60, limit: 100 }];
+      // A day window: a minute's could end between the counts before and after the failover.
+      const LOTS: WindowSpec[] = [{ name: 'day', seconds: 86_400, limit: 100 }];
       const ids = Array.from({ length: 60 }, (_, i) => `ap-${i}-${Date.now()}`);
       const before = await Promise.all(ids.map((id) => store.consume(id, LOTS)));
       expect(before.map((r) => r.windows[0]?.remaining)).toEqual(Array(ids.length).fill(99));
