@@ -1,12 +1,12 @@
 import type { TwoFaEvent, TwoFaEventType } from './events.js';
 import { bodyParams, EMPTY_PARAMS, formParams } from './http/body.js';
-import { CONTENT_TYPE, envelope, errorEnvelope } from './http/envelope.js';
+import { envelope, errorEnvelope, responseHeaders } from './http/envelope.js';
 import { ERROR_KINDS, type ErrorKind, TwoFaError } from './http/errors.js';
 import { type ParamValues, readParams } from './http/params.js';
 import { trimTrailingSlashes } from './http/path.js';
 import { createAuthGuard } from './keys/auth-guard.js';
 import { presentedKey } from './keys/static-keys.js';
-import { hasCalendarWindow, policyHeader, rateLimitHeaders, secondsCeil } from './limits/headers.js';
+import { hasCalendarWindow, policyHeader, type RateHeaders, rateLimitHeaders, secondsCeil } from './limits/headers.js';
 import { windowsFor } from './limits/plans.js';
 import type { GuardCounter } from './limits/stores/guard-types.js';
 import type { ConsumeResult, WindowSpec } from './limits/stores/types.js';
@@ -42,14 +42,25 @@ interface Limits {
   readonly policy: string | undefined;
 }
 
-/** What one request has gathered so far: its event and its response headers are built from it. */
+/**
+ * One request on its way through the pipeline: what it is, and what it has gathered so far. Its
+ * event and its response headers are built from it; each step reads and fills it.
+ */
 interface Pass {
   readonly started: number;
+  readonly request: TwoFaRequest;
+  /** Set by `match`: every later step has it. */
   route: RouteDef | undefined;
+  query: URLSearchParams;
   identity: Identity | null;
   limit: ConsumeResult | undefined;
   decision: LimiterDecision | undefined;
-  rateHeaders: Readonly<Record<string, string>>;
+  rate: RateHeaders | undefined;
+  /** The identity's limits, once `charge` has asked the limiter. */
+  limits: Limits | undefined;
+  /** The count waits for valid input (`countInvalidRequests: false`): `charge` only peeked. */
+  deferred: boolean;
+  values: ParamValues;
 }
 
 /** One event: its type and status, and the fields only some outcomes have. */
@@ -61,7 +72,7 @@ interface Outcome {
 
 const HEAD_AS_GET = new Map([['HEAD', 'GET']]);
 const NO_QUERY = new URLSearchParams();
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_VALUES: ParamValues = Object.freeze({});
 
 export function createTwoFa(options: TwoFaOptions): TwoFa {
   const config = resolveOptions(options);
@@ -80,66 +91,48 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   function respond(request: TwoFaRequest): TwoFaResponse | Promise<TwoFaResponse> {
     const pass: Pass = {
       started: config.onEvent === undefined ? 0 : performance.now(),
+      request,
       route: undefined,
+      query: NO_QUERY,
       identity: null,
       limit: undefined,
       decision: undefined,
-      rateHeaders: NO_HEADERS,
+      rate: undefined,
+      limits: undefined,
+      deferred: false,
+      values: NO_VALUES,
     };
     try {
-      const response = matched(pass, request, match(request));
+      const response = matched(pass, match(request));
       return isThenable(response) ? Promise.resolve(response).catch((error) => fail(pass, error)) : response;
     } catch (error) {
       return fail(pass, error);
     }
   }
 
-  function matched(pass: Pass, request: TwoFaRequest, route: RouteDef): Later<TwoFaResponse> {
+  // The steps after `match`, each `(pass, the previous step's answer)`, chained by `after`.
+
+  function matched(pass: Pass, route: RouteDef): Later<TwoFaResponse> {
     pass.route = route;
-    const query = request.rawQuery === '' ? NO_QUERY : new URLSearchParams(request.rawQuery);
-    if (!route.auth) return withInput(pass, route, request, query, undefined);
-    const identity = authenticate(request, query);
-    if (isThenable(identity)) return identity.then((id) => authenticated(pass, route, request, query, id));
-    return authenticated(pass, route, request, query, identity);
+    if (pass.request.rawQuery !== '') pass.query = new URLSearchParams(pass.request.rawQuery);
+    if (!route.auth) return withInput(pass);
+    return after(pass, authenticate(pass), authenticated);
   }
 
-  function authenticated(
-    pass: Pass,
-    route: RouteDef,
-    request: TwoFaRequest,
-    query: URLSearchParams,
-    identity: Identity,
-  ): Later<TwoFaResponse> {
+  function authenticated(pass: Pass, identity: Identity): Later<TwoFaResponse> {
     pass.identity = identity;
-    const deferred = charge(pass, route, identity);
-    if (isThenable(deferred)) return deferred.then((limits) => withInput(pass, route, request, query, limits));
-    return withInput(pass, route, request, query, deferred);
+    return after(pass, charge(pass, identity), withInput);
   }
 
-  function withInput(
-    pass: Pass,
-    route: RouteDef,
-    request: TwoFaRequest,
-    query: URLSearchParams,
-    deferred: Limits | undefined,
-  ): Later<TwoFaResponse> {
-    const values = readInput(request, route, query);
-    if (isThenable(values)) return values.then((v) => withValues(pass, route, request, v, deferred));
-    return withValues(pass, route, request, values, deferred);
+  function withInput(pass: Pass): Later<TwoFaResponse> {
+    return after(pass, readInput(pass), withValues);
   }
 
-  function withValues(
-    pass: Pass,
-    route: RouteDef,
-    request: TwoFaRequest,
-    values: ParamValues,
-    deferred: Limits | undefined,
-  ): Later<TwoFaResponse> {
-    if (deferred === undefined || pass.identity === null) return answer(pass, route, request, values);
-    route.validate?.(values, config);
-    const counted = chargeValidated(pass, pass.identity, deferred);
-    if (isThenable(counted)) return counted.then(() => answer(pass, route, request, values));
-    return answer(pass, route, request, values);
+  function withValues(pass: Pass, values: ParamValues): Later<TwoFaResponse> {
+    pass.values = values;
+    if (!pass.deferred) return answer(pass);
+    routeOf(pass).validate?.(values, config);
+    return after(pass, chargeValidated(pass), answer);
   }
 
   /** The route for the path and method, or NOT_FOUND / METHOD_NOT_ALLOWED. */
@@ -159,8 +152,9 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
    * its 401 limit before the key store is asked. One deadline for the whole lookup, waiting behind
    * other lookups of the address included.
    */
-  function authenticate(request: TwoFaRequest, query: URLSearchParams): Later<Identity> {
-    const apiKey = presentedKey(request.headers, query, config.allowQueryKey);
+  function authenticate(pass: Pass): Later<Identity> {
+    const request = pass.request;
+    const apiKey = presentedKey(request.headers, pass.query, config.allowQueryKey);
     const identity = authGuard.lookup(request.ip, apiKey, resolveIdentity, config.keyLookupTimeoutMs);
     return isThenable(identity) ? identity.then(known) : known(identity);
   }
@@ -168,81 +162,71 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   /**
    * Asks the limiter for a route with a quota; RATE_LIMITED when a consume is refused. With
    * `countInvalidRequests: false` a quota route only peeks here (a full quota is still a 429 before
-   * the body is read) and returns the limits to count once the input is known to be valid.
+   * the body is read) and leaves the limits to count once the input is known to be valid.
    */
-  function charge(pass: Pass, route: RouteDef, identity: Identity): Later<Limits | undefined> {
+  function charge(pass: Pass, identity: Identity): Later<void> {
+    const route = routeOf(pass);
     const limits = limitsFor(identity);
     if (limits === undefined) {
       throw new TwoFaError('INTERNAL', {
         cause: new Error(`identity ${identity.id} has an unknown plan or invalid limit overrides`),
       });
     }
-    if (limits.windows.length === 0 || route.quota === 'none') return undefined;
-    const deferred = route.quota === 'consume' && !config.countInvalidRequests ? limits : undefined;
-    const operation = deferred ? 'peek' : route.quota;
-    const limit = askStore(operation, identity.id, limits.windows);
-    if (isThenable(limit)) return limit.then((l) => charged(pass, route, limits, operation, l, deferred));
-    return charged(pass, route, limits, operation, limit, deferred);
-  }
-
-  function charged(
-    pass: Pass,
-    route: RouteDef,
-    limits: Limits,
-    operation: 'consume' | 'peek',
-    limit: ConsumeResult,
-    deferred: Limits | undefined,
-  ): Limits | undefined {
-    pass.limit = limit;
-    pass.decision = route.quota === 'consume' && !limit.allowed ? 'refused' : decided(operation);
-    pass.rateHeaders = rateLimitHeaders(limits.policy, limit);
-    if (route.quota === 'consume' && !limit.allowed) throw rateLimited(limit);
-    return deferred;
+    if (limits.windows.length === 0 || route.quota === 'none') return;
+    pass.limits = limits;
+    pass.deferred = route.quota === 'consume' && !config.countInvalidRequests;
+    return after(pass, askStore(pass.deferred ? 'peek' : route.quota, identity.id, limits.windows), limited);
   }
 
   /** The count deferred by `charge`, once the input is valid. */
-  function chargeValidated(pass: Pass, identity: Identity, limits: Limits): Later<void> {
-    const limit = askStore('consume', identity.id, limits.windows);
-    if (isThenable(limit)) return limit.then((l) => counted(pass, limits, l));
-    return counted(pass, limits, limit);
+  function chargeValidated(pass: Pass): Later<void> {
+    pass.deferred = false;
+    const windows = (pass.limits as Limits).windows;
+    return after(pass, askStore('consume', (pass.identity as Identity).id, windows), limited);
   }
 
-  function counted(pass: Pass, limits: Limits, limit: ConsumeResult): void {
+  /**
+   * The limiter's answer, kept for the event and the headers. A quota route's refusal is a 429,
+   * also when `charge` only peeked (a full quota is refused before the body is read).
+   */
+  function limited(pass: Pass, limit: ConsumeResult): void {
     pass.limit = limit;
-    pass.decision = limit.allowed ? 'admitted' : 'refused';
-    pass.rateHeaders = rateLimitHeaders(limits.policy, limit);
-    if (!limit.allowed) throw rateLimited(limit);
+    pass.rate = rateLimitHeaders((pass.limits as Limits).policy, limit);
+    const consumes = routeOf(pass).quota === 'consume';
+    const refused = consumes && !limit.allowed;
+    pass.decision = refused ? 'refused' : consumes && !pass.deferred ? 'admitted' : 'peeked';
+    if (refused) throw rateLimited(limit);
   }
 
   /** The route's parameters from the body (within the body limit) and the query. */
-  function readInput(request: TwoFaRequest, route: RouteDef, query: URLSearchParams): Later<ParamValues> {
-    const queryParams = request.rawQuery === '' ? EMPTY_PARAMS : formParams(query);
-    if (request.method === 'GET' || request.method === 'HEAD')
-      return readParams(route.params, EMPTY_PARAMS, queryParams);
+  function readInput(pass: Pass): Later<ParamValues> {
+    const { request } = pass;
+    const params = routeOf(pass).params;
+    const query = request.rawQuery === '' ? EMPTY_PARAMS : formParams(pass.query);
+    if (request.method === 'GET' || request.method === 'HEAD') return readParams(params, EMPTY_PARAMS, query);
     const body = bodyParams(request.body, request.headers, config.bodyLimit);
-    if (isThenable(body)) return body.then((b) => readParams(route.params, b, queryParams));
-    return readParams(route.params, body, queryParams);
+    return isThenable(body) ? body.then((b) => readParams(params, b, query)) : readParams(params, body, query);
   }
 
   /** Runs the route and answers 200: the envelope, or the route's own document. */
-  function answer(pass: Pass, route: RouteDef, request: TwoFaRequest, values: ParamValues): Later<TwoFaResponse> {
-    const outcome = route.handle({
-      request,
+  function answer(pass: Pass): Later<TwoFaResponse> {
+    const outcome = routeOf(pass).handle({
+      request: pass.request,
       identity: pass.identity,
-      values,
+      values: pass.values,
       limit: pass.limit,
       nowMs: config.clock(),
       config,
     });
-    return isThenable(outcome) ? outcome.then((o) => answered(pass, route, o)) : answered(pass, route, outcome);
+    return after(pass, outcome, answered);
   }
 
-  function answered(pass: Pass, route: RouteDef, outcome: RouteOutcome): TwoFaResponse {
+  function answered(pass: Pass, outcome: RouteOutcome): TwoFaResponse {
     emit(pass, { type: outcome.event, status: 200, ...(outcome.eventFields ? { fields: outcome.eventFields } : {}) });
     if (outcome.document !== undefined) {
-      return { status: 200, headers: { ...pass.rateHeaders, 'content-type': CONTENT_TYPE }, body: outcome.document };
+      return { status: 200, headers: responseHeaders(pass.rate), body: outcome.document };
     }
-    return envelope(200, route.success.message, outcome.data, pass.rateHeaders, outcome.json);
+    return envelope(200, routeOf(pass).success.message, outcome.data, pass.rate, undefined, outcome.json);
   }
 
   /** Any throw as its envelope, by the table of error kinds; anything unexpected is the masked 500. */
@@ -251,11 +235,11 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       const kind = ERROR_KINDS[error.kind];
       const fields = 'withError' in kind ? { error, kind: error.kind } : { kind: error.kind };
       emit(pass, { type: kind.event, status: error.status, fields });
-      return envelope(error.status, error.message, error.data, { ...pass.rateHeaders, ...error.headers });
+      return envelope(error.status, error.message, error.data, pass.rate, error.headers);
     }
     const internal = ERROR_KINDS.INTERNAL;
     emit(pass, { type: internal.event, status: internal.status, fields: { error, kind: 'INTERNAL' } });
-    return errorEnvelope('INTERNAL', null, pass.rateHeaders);
+    return errorEnvelope('INTERNAL', null, pass.rate);
   }
 
   function emit(pass: Pass, outcome: Outcome): void {
@@ -315,6 +299,19 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   };
 }
 
+/**
+ * Continues the request with `next(pass, value)`: at once when `value` is there, when it settles
+ * when it is a promise. `next` is a step, not a closure, so the synchronous path allocates none.
+ */
+function after<T, R>(pass: Pass, value: Later<T>, next: (pass: Pass, value: T) => Later<R>): Later<R> {
+  return isThenable(value) ? value.then((v) => next(pass, v)) : next(pass, value);
+}
+
+/** The matched route: every step after `match` has one. */
+function routeOf(pass: Pass): RouteDef {
+  return pass.route as RouteDef;
+}
+
 /** A key store's answer as an identity, or null; anything else is the store's fault (500). */
 function checkIdentity(result: Identity | null | undefined): Identity | null {
   if (result === null || result === undefined) return null;
@@ -361,10 +358,6 @@ function limitsCache(plans: ResolvedConfig['plans']): (identity: Identity) => Li
 
 /** What the limiter decided for a request, for its event. */
 type LimiterDecision = NonNullable<TwoFaEvent['limiter']>;
-
-function decided(operation: 'consume' | 'peek'): LimiterDecision {
-  return operation === 'consume' ? 'admitted' : 'peeked';
-}
 
 /** 429 with `retry_after` (whole seconds, rounded up) in the body and the `Retry-After` header. */
 function rateLimited(limit: ConsumeResult): TwoFaError {

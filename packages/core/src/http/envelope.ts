@@ -1,3 +1,4 @@
+import type { RateHeaders } from '../limits/headers.js';
 import type { TwoFaResponse } from '../types.js';
 import { ERROR_KINDS, type ErrorKind } from './errors.js';
 
@@ -21,18 +22,19 @@ function messageJson(message: string): string {
   return json;
 }
 
-/** Response headers of an envelope: `headers` and the content type, in one object of one shape. */
-function withContentType(headers: Readonly<Record<string, string>>): Record<string, string> {
-  const policy = headers['ratelimit-policy'];
-  const rate = headers.ratelimit;
-  // The common case (only the two RateLimit headers, or none) without an object spread.
-  let n = 0;
-  for (const _ in headers) n++;
-  if (n === 0) return { 'content-type': CONTENT_TYPE };
-  if (n === 2 && policy !== undefined && rate !== undefined) {
-    return { 'ratelimit-policy': policy, ratelimit: rate, 'content-type': CONTENT_TYPE };
-  }
-  return { ...headers, 'content-type': CONTENT_TYPE };
+/**
+ * The headers of a response: the RateLimit pair of an authenticated request (when it has limits),
+ * then `extra` (`Retry-After`, `Allow`), then the content type. Built in one object, no spread.
+ */
+export function responseHeaders(
+  rate: RateHeaders | undefined,
+  extra?: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const headers: Record<string, string> =
+    rate === undefined ? {} : { 'ratelimit-policy': rate.policy, ratelimit: rate.value };
+  if (extra !== undefined) for (const name in extra) headers[name] = extra[name] as string;
+  headers['content-type'] = CONTENT_TYPE;
+  return headers;
 }
 
 /**
@@ -44,12 +46,13 @@ export function envelope(
   status: number,
   message: string,
   data: Record<string, unknown> | null,
-  headers: Readonly<Record<string, string>> = {},
+  rate?: RateHeaders,
+  extra?: Readonly<Record<string, string>>,
   json?: string,
 ): TwoFaResponse {
   return {
     status,
-    headers: withContentType(headers),
+    headers: responseHeaders(rate, extra),
     body: `{"code":${status},"message":${messageJson(message)},"data":${json ?? JSON.stringify(data)}}`,
   };
 }
@@ -58,8 +61,8 @@ export function envelope(
 export function errorEnvelope(
   kind: ErrorKind,
   data: Record<string, unknown> | null = null,
-  headers: Record<string, string> = {},
+  rate?: RateHeaders,
 ): TwoFaResponse {
   const { status, message } = ERROR_KINDS[kind];
-  return envelope(status, message, data, headers);
+  return envelope(status, message, data, rate);
 }

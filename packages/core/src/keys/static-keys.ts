@@ -1,19 +1,13 @@
-import * as nodeCrypto from 'node:crypto';
+import { hash } from 'node:crypto';
 import { TwoFaConfigError } from '../http/errors.js';
 import type { HeaderMap, Identity, ResolveKey } from '../types.js';
 
 /** Longest API key the surface will look up; longer ones are rejected as unknown (401). */
 export const MAX_API_KEY_LENGTH = 256;
 
-/** `crypto.hash` (one-shot, Node ≥ 20.12): no Hash object and no Buffer per call. */
-const hashOnce: ((algorithm: string, data: string, encoding: 'hex') => string) | undefined =
-  typeof (nodeCrypto as { hash?: unknown }).hash === 'function' ? nodeCrypto.hash : undefined;
-
 /** SHA-256 of a key, hex: what may be stored, logged or used as a name instead of the key. */
 export function hashKey(apiKey: string): string {
-  return hashOnce !== undefined
-    ? hashOnce('sha256', apiKey, 'hex')
-    : nodeCrypto.createHash('sha256').update(apiKey).digest('hex');
+  return hash('sha256', apiKey, 'hex'); // one-shot: no Hash object, no Buffer
 }
 
 /**

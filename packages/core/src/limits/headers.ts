@@ -32,14 +32,20 @@ export function secondsCeil(ms: number): number {
   return Number.isFinite(ms) ? Math.max(1, Math.ceil(ms / 1000)) : 1;
 }
 
+/** The two RateLimit header values of a response (`RateLimit-Policy`, `RateLimit`). */
+export interface RateHeaders {
+  readonly policy: string;
+  readonly value: string;
+}
+
 /**
- * The headers every authenticated response carries; empty for an identity without limits. A
- * `policy` of `undefined` is computed from the result (plans with a calendar month).
+ * The RateLimit headers every authenticated response carries; none for an identity without
+ * limits. A `policy` of `undefined` is computed from the result (plans with a calendar month).
  */
 export function rateLimitHeaders(
   policy: string | undefined,
   result: ConsumeResult | undefined,
-): Record<string, string> {
-  if (result === undefined || result.windows.length === 0) return {};
-  return { 'ratelimit-policy': policy ?? policyHeader(result.windows), ratelimit: rateLimitHeader(result) };
+): RateHeaders | undefined {
+  if (result === undefined || result.windows.length === 0) return undefined;
+  return { policy: policy ?? policyHeader(result.windows), value: rateLimitHeader(result) };
 }

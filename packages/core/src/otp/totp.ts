@@ -1,5 +1,4 @@
-import * as nodeCrypto from 'node:crypto';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { createGuardrails, dynamicTruncate, type HashAlgorithm, truncateDigits } from '@otplib/core';
 import { generateSync } from '@otplib/totp';
 
@@ -38,13 +37,9 @@ const OTPLIB_ALGORITHM: Record<TotpAlgorithm, HashAlgorithm> = { SHA1: 'sha1', S
 const BLOCK: Record<TotpAlgorithm, number> = { SHA1: 64, SHA256: 64, SHA512: 128 };
 const DIGEST: Record<TotpAlgorithm, number> = { SHA1: 20, SHA256: 32, SHA512: 64 };
 
-/** `crypto.hash` (one-shot, Node ≥ 20.12): no Hash object per call. Undefined on older Node. */
-const hashOnce: ((algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer) | undefined =
-  typeof (nodeCrypto as { hash?: unknown }).hash === 'function' ? nodeCrypto.hash : undefined;
-
 /**
  * Scratch blocks per algorithm: `(K ⊕ ipad) ‖ counter` and `(K ⊕ opad) ‖ inner digest`. Reused,
- * since `hashOnce` reads them synchronously, and wiped after each use.
+ * since `hash` reads them synchronously, and wiped after each use.
  */
 const INNER: Record<TotpAlgorithm, Buffer> = {
   SHA1: Buffer.alloc(BLOCK.SHA1 + 8),
@@ -69,16 +64,15 @@ function counterMac(algorithm: TotpAlgorithm, key: Uint8Array, counter: number):
   const inner = INNER[algorithm];
   inner.writeUInt32BE(Math.floor(counter / 0x1_0000_0000), block);
   inner.writeUInt32BE(counter >>> 0, block + 4);
-  if (hashOnce === undefined) return createHmac(name, key).update(inner.subarray(block)).digest();
-  const k = key.length > block ? hashOnce(name, key, 'buffer') : key;
+  const k = key.length > block ? hash(name, key, 'buffer') : key;
   const outer = OUTER[algorithm];
   for (let i = 0; i < block; i++) {
     const b = i < k.length ? (k[i] as number) : 0;
     inner[i] = b ^ 0x36;
     outer[i] = b ^ 0x5c;
   }
-  outer.set(hashOnce(name, inner, 'buffer'), block);
-  const mac = hashOnce(name, outer, 'buffer');
+  outer.set(hash(name, inner, 'buffer'), block);
+  const mac = hash(name, outer, 'buffer');
   inner.fill(0, 0, block);
   outer.fill(0);
   return mac;
