@@ -85,8 +85,10 @@ describe.skipIf(!enabled)('RedisStore on a replica that is promoted', () => {
 describe.skipIf(!enabled)('RedisStore on a replica that stays a replica', () => {
   const pair = replicaOfPrimary();
   let client: Redis;
+  let admin: Redis;
   beforeAll(async () => {
     client = await pair.connect();
+    admin = await pair.connect();
   });
 
   it('READONLY past the budget: the policy answers once, with the error, and nothing is counted', async () => {
@@ -98,6 +100,30 @@ describe.skipIf(!enabled)('RedisStore on a replica that stays a replica', () => 
     expect(failures[0]).toMatchObject({ operation: 'consume', reason: 'error', policy: 'open' });
     expect(failures[0]?.message).toMatch(/^READONLY/);
     expect(await client.hget(store.keyFor('stays'), 'c60')).toBeNull();
+    await store.close();
+  });
+
+  it('the budget ending on a retry after READONLY: the reason is the READONLY error, and no cooldown starts', async () => {
+    const failures: RedisStoreFailure[] = [];
+    const store = new RedisStore({ client, timeoutMs: 300, onRedisError: 'open', onError: (f) => failures.push(f) });
+    await store.ready().catch(() => {}); // a replica refuses the readiness probe's write: scripts are loaded anyway
+    failures.length = 0;
+    // The first attempts get READONLY at once; then scripts (writes) are held, so the retry under
+    // way when the budget ends gets no reply.
+    const call = store.consume('paused', FREE);
+    await sleep(100);
+    await admin.call('CLIENT', 'PAUSE', '1000', 'WRITE');
+    try {
+      await call;
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatchObject({ operation: 'consume', reason: 'error', policy: 'open' });
+      expect(failures[0]?.message).toMatch(/^READONLY/);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE');
+    }
+    // Redis was answering: the next call goes to it again (no cooldown).
+    await store.consume('paused', FREE);
+    expect(failures.map((f) => f.reason)).toEqual(['error', 'error']);
     await store.close();
   });
 });

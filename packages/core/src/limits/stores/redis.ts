@@ -380,6 +380,8 @@ export class RedisStore implements LimiterStore {
     }
     const until = performance.now() + this.#timeoutMs;
     const name = this.keyFor(key);
+    /** The failover error Redis answered the previous attempt with, while asking again. */
+    let retried: unknown;
     for (;;) {
       try {
         const reply = await deadline(
@@ -391,9 +393,13 @@ export class RedisStore implements LimiterStore {
         const timedOut = error instanceof Timeout;
         // A failover in progress: the script did not run; ask again while the budget lasts.
         if (!timedOut && retriable(error) && until - performance.now() > RETRY_DELAY_MS) {
+          retried = error;
           await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
           if (this.#client.status === 'ready') continue;
         }
+        // The budget ran out on a retry, the last answer still the failover error: Redis answered,
+        // it was not slow, so that error is the reason and no cooldown starts.
+        if (timedOut && retried !== undefined) return this.#degraded(operation, key, windows, 'error', retried);
         if (timedOut) this.#skipUntil = performance.now() + this.#cooldownMs;
         return this.#degraded(operation, key, windows, timedOut ? 'timeout' : 'error', error);
       }
