@@ -82,7 +82,7 @@ describe('README.md', () => {
 
   it('documents every variable the example servers read', () => {
     const source = ['env.ts', 'metrics.ts']
-      .map((file) => readFileSync(join(ROOT, 'examples/support/src', file), 'utf8'))
+      .map((file) => readFileSync(join(ROOT, 'internal/example-support/src', file), 'utf8'))
       .join('\n');
     const read = [...new Set([...source.matchAll(/env\.([A-Z_]+)/g)].map((m) => `\`${m[1]}\``))];
     expect(

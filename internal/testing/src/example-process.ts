@@ -36,13 +36,13 @@ function oldestMtime(files: string[]): number {
 }
 
 function isFresh(fw: Framework): boolean {
-  const sources = ['packages/core/src', `packages/${fw}/src`, 'examples/support/src', `examples/${fw}/src`].map((d) =>
-    join(ROOT, d),
+  const sources = ['packages/core/src', `packages/${fw}/src`, 'internal/example-support/src', `examples/${fw}/src`].map(
+    (d) => join(ROOT, d),
   );
   const outputs = [
     'packages/core/dist/index.js',
     `packages/${fw}/dist/index.js`,
-    'examples/support/dist/index.js',
+    'internal/example-support/dist/index.js',
     `examples/${fw}/dist/server.js`,
   ];
   return oldestMtime(outputs.map((f) => join(ROOT, f))) >= Math.max(...sources.map(newestMtime));

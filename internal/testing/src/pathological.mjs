@@ -3,7 +3,7 @@
  * backtracking regular expression or a quadratic loop sees request data. Each is as large as the
  * surface lets it be (Node's 16 KiB header limit, the kit's 16 KiB body limit) and is paired with
  * the status the kit must answer. Used by `pnpm bench` (the `pathological` section: cost as a
- * ratio to a normal request) and by test/hardening/pathological.test.ts (the answers, on every
+ * ratio to a normal request) and by internal/integration-tests/hardening/pathological.test.ts (the answers, on every
  * adapter).
  */
 

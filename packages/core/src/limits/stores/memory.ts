@@ -21,7 +21,7 @@ export const DEFAULT_MAX_IDENTITIES = 100_000;
  * Counters of one identity: a flat array of `[windowSeconds, windowStartSeconds, count]` triples
  * (`windowSeconds` is `CALENDAR_MONTH`, 0, for the month). Small integers in a plain, exactly sized
  * array: about 160 bytes per identity with three windows and the LRU entry, about 185 with four
- * (measured by `bench/memory.mjs`, see BENCHMARKS.md).
+ * (measured by `internal/bench/memory.mjs`, see BENCHMARKS.md).
  */
 type Counters = number[];
 

@@ -1,0 +1,63 @@
+/**
+ * The paid-API example's environment: the example servers' (`PORT`, `HOST`, the `REDIS_*`
+ * variables, `TWOFA_PLANS`, `TRUST_PROXY`, read by `@twofa-kit/example-support`) plus
+ * `DATABASE_URL`, `PAID_API_DATA_DIR`, `KEY_CACHE_TTL_MS`, and `DASHBOARD_ADMIN_EMAIL` /
+ * `DASHBOARD_ADMIN_PASSWORD` (the first operator). `TWOFA_API_KEYS` is not used: keys live in the
+ * database.
+ */
+import { fileURLToPath } from 'node:url';
+import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
+import { configFromEnv, type EnvSource, type RedisConnection } from '@twofa-kit/example-support';
+import { DEFAULT_KEY_CACHE_TTL_MS } from './key-store.js';
+
+export interface PaidApiConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly redisUrl: string | undefined;
+  /** `REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`, as the example servers read them. */
+  readonly redis: RedisConnection | undefined;
+  /** `TRUST_PROXY`: the number of reverse proxies in front (default 0). */
+  readonly trustProxy: number;
+  readonly plans: Record<string, PlanLimits> | undefined;
+  readonly planTable: PlanTable;
+  /** `DATABASE_URL`, or undefined for the embedded PostgreSQL. */
+  readonly databaseUrl: string | undefined;
+  /** The embedded PostgreSQL's directory: `PAID_API_DATA_DIR`, default `apps/paid-api/.data`. */
+  readonly dataDir: string;
+  /** `KEY_CACHE_TTL_MS`, default 10,000: the bound on a revocation reaching an instance. */
+  readonly keyCacheTtlMs: number;
+  /** `DASHBOARD_ADMIN_EMAIL` and `DASHBOARD_ADMIN_PASSWORD`: the operator created at start when missing. */
+  readonly admin: { readonly email: string; readonly password: string } | undefined;
+}
+
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
+
+export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
+  const { port, host, redisUrl, redis, plans, planTable, trustProxy } = configFromEnv({
+    ...env,
+    TWOFA_API_KEYS: undefined,
+  });
+  const ttlText = env.KEY_CACHE_TTL_MS?.trim();
+  const keyCacheTtlMs = ttlText ? Number(ttlText) : DEFAULT_KEY_CACHE_TTL_MS;
+  if (!/^\d*$/.test(ttlText ?? '') || !Number.isSafeInteger(keyCacheTtlMs) || keyCacheTtlMs < 1) {
+    throw new TwoFaConfigError(`KEY_CACHE_TTL_MS must be a whole number of ms ≥ 1, got ${JSON.stringify(ttlText)}`);
+  }
+  const adminEmail = env.DASHBOARD_ADMIN_EMAIL?.trim() || undefined;
+  const adminPassword = env.DASHBOARD_ADMIN_PASSWORD || undefined;
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    throw new TwoFaConfigError('set both DASHBOARD_ADMIN_EMAIL and DASHBOARD_ADMIN_PASSWORD, or neither');
+  }
+  return Object.freeze({
+    port,
+    host,
+    redisUrl,
+    redis,
+    trustProxy,
+    plans,
+    planTable,
+    databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    dataDir: env.PAID_API_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
+    keyCacheTtlMs,
+    admin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword as string },
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * `pnpm --dir apps/paid-api start`: opens the database (`DATABASE_URL`, or the embedded one),
+ * migrates it, creates the first Dashboard operator when asked to, listens for key changes, and
+ * serves the kit and the Dashboard on PORT/HOST.
+ */
+import type { AddressInfo } from 'node:net';
+import { limiterStore, listenUrl } from '@twofa-kit/example-support';
+import { ensureAdmin } from './accounts.js';
+import { buildApp } from './app.js';
+import { listenForChanges } from './changes.js';
+import { paidApiConfig } from './config.js';
+import { migrate, openDatabase } from './db.js';
+
+try {
+  const config = paidApiConfig();
+  const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  await migrate(db.pool);
+  const admin =
+    config.admin === undefined
+      ? undefined
+      : await ensureAdmin(db.pool, config.planTable, config.admin.email, config.admin.password);
+  const { store, close: closeStore } = await limiterStore(config.redis);
+  const { app, keys } = buildApp({
+    pool: db.pool,
+    plans: config.plans,
+    store,
+    ttlMs: config.keyCacheTtlMs,
+    // TRUST_PROXY=N: the address the N-th proxy appended, never one the client wrote (Fastify
+    // ignores a bare number); also what makes the Dashboard's cookies `Secure` behind TLS.
+    trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
+  });
+  const listener = db.embedded
+    ? undefined
+    : listenForChanges(db.url, keys.clear, {
+        onError: (error) => console.warn(`paid-api: key-change listener lost (${error.message}); reconnecting`),
+      });
+  await listener?.ready;
+  await app.listen({ port: config.port, host: config.host });
+  const { port } = app.server.address() as AddressInfo;
+
+  const shutdown = async () => {
+    await app.close();
+    await listener?.close();
+    await closeStore();
+    await db.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown).once('SIGTERM', shutdown);
+  const where = db.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL';
+  const bound = db.embedded ? '' : ' (at once on change notifications)';
+  console.log(
+    [
+      `Keys: ${where}; a revoked key stops working within ${config.keyCacheTtlMs} ms${bound}`,
+      admin === 'created' ? `Dashboard operator ${config.admin?.email} created` : '',
+      `Dashboard: ${listenUrl(config.host, port)}/dashboard`,
+      'Issue one: pnpm --dir apps/paid-api keys customer create --email you@example.com --plan pro',
+      `twofa-kit paid-api example listening on ${listenUrl(config.host, port)}`,
+    ]
+      .filter((line) => line !== '')
+      .join('\n'),
+  );
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}

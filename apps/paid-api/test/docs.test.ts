@@ -1,0 +1,79 @@
+/**
+ * The paid-API docs stay true: docs/paid-api.md and the example's README quote the CLI's usage and
+ * the host app verbatim, state the key cache's default TTL as the revocation bound, list the
+ * environment the server reads, and the root README links the page.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_GRACE_SECONDS,
+  DEFAULT_KEY_CACHE_TTL_MS,
+  DEFAULT_SIGN_IN_LIMIT,
+  SESSION_TTL_SECONDS,
+  USAGE,
+} from '../src/index.js';
+import { ROOT } from './support/process.js';
+
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+const page = read('docs/paid-api.md');
+const exampleReadme = read('apps/paid-api/README.md');
+
+describe('docs/paid-api.md and apps/paid-api/README.md', () => {
+  it('quote the CLI usage verbatim', () => {
+    for (const doc of [page, exampleReadme]) {
+      const block = /<!-- usage: apps\/paid-api\/src\/usage.ts -->\n```\n([\s\S]*?)```/.exec(doc);
+      expect(block?.[1]).toBe(`${USAGE}\n`);
+    }
+  });
+
+  it('quote the host app verbatim', () => {
+    const snippets = [...page.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
+    expect(snippets.map((m) => m[1])).toEqual(['apps/paid-api/src/app.ts']);
+    for (const [, path, code] of snippets) expect(code).toBe(read(path as string));
+  });
+
+  it('state the defaults the code has: the revocation bound and the grace period', () => {
+    const ttl = `\`KEY_CACHE_TTL_MS\` (default ${DEFAULT_KEY_CACHE_TTL_MS.toLocaleString('en-US')} ms)`;
+    expect(page).toContain(ttl);
+    expect(page).toMatch(new RegExp(`\\| +\`KEY_CACHE_TTL_MS\` +\\| +\`${DEFAULT_KEY_CACHE_TTL_MS}\` +\\|`));
+    expect(exampleReadme).toContain(
+      `\`KEY_CACHE_TTL_MS\` (default ${DEFAULT_KEY_CACHE_TTL_MS.toLocaleString('en-US')}`,
+    );
+    expect(page).toContain(`grace period (default ${DEFAULT_GRACE_SECONDS.toLocaleString('en-US')} s)`);
+  });
+
+  it('list every variable the server reads', () => {
+    const read = [
+      ...new Set(
+        [...readFileSync(join(ROOT, 'apps/paid-api/src/config.ts'), 'utf8').matchAll(/env\.([A-Z_]+)/g)].map(
+          (m) => m[1],
+        ),
+      ),
+    ];
+    expect(read.length).toBeGreaterThan(2);
+    for (const name of read) expect(page, name).toContain(`\`${name}\``);
+  });
+
+  it('are linked: the README links the page, the example README links the page', () => {
+    expect(read('README.md')).toContain('[Running a paid API](docs/paid-api.md)');
+    expect(exampleReadme).toContain('(../../docs/paid-api.md)');
+    expect(page.startsWith('# Running a paid API\n')).toBe(true);
+  });
+
+  it('show the Dashboard: a Run it command, the screenshots the browser test takes, the stated limits', () => {
+    expect(page).toContain('**Run it**');
+    expect(page).toMatch(/DASHBOARD_ADMIN_EMAIL=\S+ DASHBOARD_ADMIN_PASSWORD=\S+ pnpm --dir apps\/paid-api start\n/);
+    const e2e = read('apps/paid-api/test/dashboard-e2e.test.ts');
+    const taken = [...e2e.matchAll(/join\(SHOTS, '([\w-]+\.png)'\)/g)].map((m) => m[1] as string);
+    expect(taken.length).toBeGreaterThanOrEqual(4);
+    for (const shot of taken) {
+      expect(page, shot).toContain(`(dashboard/${shot})`);
+      expect(existsSync(join(ROOT, 'docs/dashboard', shot)), shot).toBe(true);
+    }
+    const { perEmail, perAddress, windowSeconds } = DEFAULT_SIGN_IN_LIMIT;
+    expect(page).toContain(`per email (${perEmail}) and per client address (${perAddress}; IPv6 by /64)`);
+    expect(page).toContain(`per ${windowSeconds / 60} minutes`);
+    expect(page).toContain(`an expiry (${SESSION_TTL_SECONDS / 3600} hours)`);
+  });
+});

@@ -1,0 +1,309 @@
+#!/usr/bin/env node
+// The consumer test: the four packages as a user gets them. Builds them, packs them with `pnpm pack`,
+// then, in a temporary directory outside the workspace, installs the tarballs with npm (no
+// workspace links) into four apps (`apps/`):
+//   express-cjs   CommonJS Express 5 app using require()
+//   koa-esm       ES module Koa 3 app with @koa/router and its own @koa/bodyparser
+//   fastify-cjs   TypeScript Fastify 5 app, module nodenext, "type": "commonjs"
+//   fastify-esm   the same source, "type": "module"
+// The TypeScript apps are type-checked with TypeScript 5.x `tsc` and run from its output. Each app
+// must answer the API documentation's curl example (`curl -X POST -H "X-API-Key: ..." -d
+// "secret=JBSWY3DPEHPK3PXP" .../api/2fa/generate`) with the RFC 6238 code, then 429 after the free
+// plan's 5 requests a minute. Run by .ci/run; locally: `node internal/consumer-tests/run.mjs` (needs the npm
+// registry, npm and curl). Prints one line per check and ends with `consumer: N passed, N failed`.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const APPS = join(ROOT, 'internal', 'consumer-tests', 'apps');
+const PACKAGES = ['core', 'fastify', 'koa', 'express'];
+const SECRET = 'JBSWY3DPEHPK3PXP';
+const KEY = 'consumer-free-key';
+const FREE_PER_MINUTE = 5;
+/** What a user would install next to the kit (the frameworks' current majors, TypeScript 5.x). */
+const FRAMEWORKS = {
+  express: { express: '^5.1.0' },
+  koa: { koa: '^3.0.0', '@koa/router': '^15.0.0', '@koa/bodyparser': '^6.0.0' },
+  fastify: { fastify: '^5.0.0' },
+  typescript: { typescript: '~5.9.0', '@types/node': '^20.19.0' },
+};
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail = '') {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${ok || detail === '' ? '' : ` — ${detail}`}`);
+}
+/** The line of a failed command's output that names the error. */
+function firstError(error) {
+  const text = `${error.stderr ?? ''}${error.stdout ?? ''}` || String(error.message);
+  return text.split('\n').find((line) => /Error|error TS/.test(line)) ?? text.slice(0, 300);
+}
+function run(cmd, args, cwd) {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s) of a Base32 secret at Unix time `seconds`. */
+function totp(secretBase32, seconds) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secretBase32) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => Number.parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(seconds / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, '0');
+}
+
+/** The documentation's curl example, with only the host and key replaced. */
+function curlGenerate(port) {
+  const out = run('curl', [
+    '-sS',
+    '-i',
+    '-X',
+    'POST',
+    `http://127.0.0.1:${port}/api/2fa/generate`,
+    '-H',
+    `X-API-Key: ${KEY}`,
+    '-H',
+    'Content-Type: application/x-www-form-urlencoded',
+    '-d',
+    `secret=${SECRET}`,
+  ]);
+  const [head, body] = out.split(/\r?\n\r?\n/, 2);
+  const status = Number(head.split(' ')[1]);
+  const headers = Object.fromEntries(
+    head
+      .split(/\r?\n/)
+      .slice(1)
+      .map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+  );
+  return { status, headers, body: JSON.parse(body) };
+}
+
+/** Starts `node <entry>` in `cwd`, resolves with the port it prints, and a stop function. */
+function start(cwd, entry) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [entry], {
+      cwd,
+      env: { ...process.env, PORT: '0', API_KEY: KEY },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => fail(new Error('no "listening on" line within 30 s')), 30_000);
+    const fail = (error) => {
+      clearTimeout(timer);
+      child.kill();
+      reject(new Error(`${error.message}\n${out}`));
+    };
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ port: Number(m[1]), output: () => out, stop: () => child.kill() });
+      }
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    child.on('exit', (code) => fail(new Error(`exited with ${code}`)));
+  });
+}
+
+/** Waits past a minute boundary when fewer than 5 s are left, so the free plan's minute holds all requests. */
+async function awayFromMinuteEnd() {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 5_000) await new Promise((r) => setTimeout(r, left + 200));
+}
+
+async function exercise(name, cwd, entry) {
+  let app;
+  try {
+    app = await start(cwd, entry);
+  } catch (error) {
+    check(`${name}: starts`, false, firstError({ stderr: error.message }));
+    return;
+  }
+  try {
+    check(`${name}: starts`, true);
+    // A malformed JSON body without a key: 401 first, whatever the host's parser made of it.
+    const noKey = run('curl', [
+      '-sS',
+      '-X',
+      'POST',
+      `http://127.0.0.1:${app.port}/api/2fa/generate`,
+      '-H',
+      'Content-Type: application/json',
+      '-d',
+      '{"secret":',
+    ]);
+    check(
+      `${name}: a malformed body without a key is 401 Invalid or missing API key`,
+      noKey === '{"code":401,"message":"Invalid or missing API key","data":null}',
+      noKey,
+    );
+    await awayFromMinuteEnd();
+    const first = curlGenerate(app.port);
+    const ts = first.body.data?.timestamp;
+    const okEnvelope =
+      first.status === 200 && first.body.code === 200 && first.body.message === 'Code generated successfully';
+    check(`${name}: curl example answers 200 in the envelope`, okEnvelope, JSON.stringify(first.body));
+    check(
+      `${name}: the code is the RFC 6238 code of the secret at data.timestamp`,
+      typeof ts === 'number' && Math.abs(ts - Date.now() / 1000) < 60 && first.body.data.code === totp(SECRET, ts),
+      JSON.stringify(first.body.data),
+    );
+    const statuses = [first.status];
+    let last = first;
+    for (let i = 1; i <= FREE_PER_MINUTE; i++) {
+      last = curlGenerate(app.port);
+      statuses.push(last.status);
+    }
+    const expected = [...Array(FREE_PER_MINUTE).fill(200), 429];
+    const retry = Number(last.headers['retry-after']);
+    check(
+      `${name}: 429 Rate limit exceeded after the free plan's ${FREE_PER_MINUTE} a minute`,
+      JSON.stringify(statuses) === JSON.stringify(expected) &&
+        last.body.message === 'Rate limit exceeded' &&
+        retry >= 1 &&
+        last.body.data?.retry_after === retry,
+      `statuses ${statuses}, last ${JSON.stringify(last.body)}`,
+    );
+  } finally {
+    app.stop();
+  }
+}
+
+/** `npm install` in `dir`, without blocking: resolves with its exit code and output. */
+function npmInstall(dir) {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    child.on('error', (error) => resolve({ code: 1, output: String(error) }));
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+function packageJson(name, type, dependencies) {
+  return `${JSON.stringify({ name, version: '1.0.0', private: true, type, dependencies }, null, 2)}\n`;
+}
+
+async function main() {
+  const work = mkdtempSync(join(tmpdir(), 'twofa-consumer-'));
+  try {
+    // 1. Build and pack, as a release would.
+    for (const p of PACKAGES) run('pnpm', ['run', 'build'], join(ROOT, 'packages', p));
+    const tarballs = join(work, 'tarballs');
+    mkdirSync(tarballs);
+    for (const p of PACKAGES) run('pnpm', ['pack', '--pack-destination', tarballs], join(ROOT, 'packages', p));
+    const tgz = Object.fromEntries(
+      PACKAGES.map((p) => [
+        p,
+        join(
+          tarballs,
+          readdirSync(tarballs).find((f) => f.startsWith(`twofa-kit-${p}-`)),
+        ),
+      ]),
+    );
+    for (const p of PACKAGES) {
+      const files = run('tar', ['-tzf', tgz[p]]).split('\n');
+      const manifest = JSON.parse(run('tar', ['-xzOf', tgz[p], 'package/package.json']));
+      const need = ['package/LICENSE', 'package/README.md', 'package/dist/index.js', 'package/dist/index.cjs'];
+      check(
+        `@twofa-kit/${p}: tarball has LICENSE, README.md and both entries; no workspace: ranges`,
+        need.every((f) => files.includes(f)) && !JSON.stringify(manifest).includes('workspace:'),
+        `${need.filter((f) => !files.includes(f))} ${JSON.stringify(manifest.dependencies ?? {})}`,
+      );
+    }
+    const kit = (...names) => Object.fromEntries(names.map((n) => [`@twofa-kit/${n}`, `file:${tgz[n]}`]));
+
+    // 2. The apps, outside the workspace, installed by npm.
+    const apps = [
+      {
+        name: 'express-cjs',
+        type: 'commonjs',
+        from: 'express-cjs',
+        deps: { ...kit('core', 'express'), ...FRAMEWORKS.express },
+      },
+      { name: 'koa-esm', type: 'module', from: 'koa-esm', deps: { ...kit('core', 'koa'), ...FRAMEWORKS.koa } },
+      ...['commonjs', 'module'].map((type) => ({
+        name: `fastify-${type === 'module' ? 'esm' : 'cjs'}`,
+        type,
+        from: 'fastify-ts',
+        deps: { ...kit('core', 'fastify'), ...FRAMEWORKS.fastify, ...FRAMEWORKS.typescript },
+        typescript: true,
+      })),
+    ];
+    // The installs wait on the network: all four at once.
+    const installs = await Promise.all(
+      apps.map((app) => {
+        const dir = join(work, app.name);
+        cpSync(join(APPS, app.from), dir, { recursive: true });
+        writeFileSync(join(dir, 'package.json'), packageJson(app.name, app.type, app.deps));
+        return npmInstall(dir);
+      }),
+    );
+    for (const [i, app] of apps.entries()) {
+      const dir = join(work, app.name);
+      const install = installs[i];
+      if (install.code !== 0) {
+        check(`${app.name}: npm install`, false, install.output);
+        continue;
+      }
+      // require() and import() give the same module: one copy of the code and of its state.
+      let same;
+      try {
+        same = run(
+          process.execPath,
+          [
+            '-e',
+            `const c = require('@twofa-kit/core'); import('@twofa-kit/core').then((e) => console.log(e.createTwoFa === c.createTwoFa && e.MemoryStore === c.MemoryStore && e.TwoFaError === c.TwoFaError))`,
+          ],
+          dir,
+        ).trim();
+      } catch (error) {
+        same = firstError(error);
+      }
+      check(`${app.name}: require() and import() of @twofa-kit/core give one instance`, same === 'true', same);
+      let entry = 'app.js';
+      if (app.typescript) {
+        const version = run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '--version'], dir).trim();
+        try {
+          run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], dir);
+          const emitted = readFileSync(join(dir, 'dist/app.js'), 'utf8');
+          const cjs = /require\(["']@twofa-kit\/fastify["']\)/.test(emitted);
+          const esm = /from ["']@twofa-kit\/fastify["']/.test(emitted);
+          check(
+            `${app.name}: type-checks with ${version} (module nodenext) and emits ${app.type === 'module' ? 'import' : 'require()'}`,
+            app.type === 'module' ? esm && !cjs : cjs && !esm,
+          );
+        } catch (error) {
+          check(`${app.name}: type-checks with ${version}`, false, String(error.stdout || error.message));
+          continue;
+        }
+        entry = 'dist/app.js';
+      }
+      await exercise(app.name, dir, entry);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.log(`consumer: ${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+
+await main();
