@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import {
   cachedKeys,
@@ -103,6 +103,46 @@ export function extensionsSuite(harness: AdapterHarness): void {
       expect(expectEnvelope(other, 200).data).toEqual({ valid: true, delta: 0, replayed: false });
       clock.advance(30_000);
       expect(expectEnvelope(await verify(app.url, KEYS.big, { secret, code: next }), 200).data).toEqual(replayed);
+    });
+
+    it('treats spellings of a secret that give the same codes (zero bytes appended, a key past the block) as one secret', async () => {
+      // HMAC pads its key with zero bytes to the block size: `secret + "AAAAAAAA"` (5 zero bytes)
+      // gives the same codes, so it must share the replay memory and the failure count.
+      const secret = freshSecret();
+      const padded = `${secret}AAAAAAAA`;
+      const now = otplibCode(secret, clock.seconds);
+      expect(otplibCode(padded, clock.seconds)).toBe(now);
+      expect(expectEnvelope(await verify(app.url, KEYS.big, { secret, code: now }), 200).data).toEqual({
+        valid: true,
+        delta: 0,
+        replayed: false,
+      });
+      const replayed = { valid: false, delta: null, replayed: true };
+      expect(expectEnvelope(await verify(app.url, KEYS.big, { secret: padded, code: now }), 200).data).toEqual(
+        replayed,
+      );
+
+      const guessed = freshSecret();
+      const near = [-1, 0, 1].map((d) => otplibCode(guessed, clock.seconds + d * 30));
+      const wrong = ['000000', '111111', '222222', '333333'].find((c) => !near.includes(c)) as string;
+      const spellings = [guessed, `${guessed}AAAAAAAA`, `${guessed}AAAAAAAAAAAAAAAA`, `${guessed}AAAAAAAA`, guessed];
+      for (const spelling of spellings) {
+        const res = await verify(app.url, KEYS.big, { secret: spelling, code: wrong });
+        expect(expectEnvelope(res, 200).data).toEqual({ valid: false, delta: null, replayed: false });
+      }
+      const blocked = await verify(app.url, KEYS.big, { secret: `${guessed}AAAAAAAAAAAAAAAAAAAAAAAA`, code: wrong });
+      expectEnvelope(blocked, 429, MESSAGES.rateLimited);
+
+      // A key longer than SHA-1's 64-byte block is used as its SHA-1 digest: the digest spelled as
+      // a secret is the same secret.
+      const long = randomBytes(80);
+      const digest = encodeBase32(createHash('sha1').update(long).digest());
+      const longCode = otplibCode(digest, clock.seconds); // otplib refuses keys past 64 bytes
+      const first = await verify(app.url, KEYS.big, { secret: encodeBase32(long), code: longCode });
+      expect(expectEnvelope(first, 200).data).toEqual({ valid: true, delta: 0, replayed: false });
+      expect(expectEnvelope(await verify(app.url, KEYS.big, { secret: digest, code: longCode }), 200).data).toEqual(
+        replayed,
+      );
     });
 
     it('after 5 failed verifications of one secret in 5 minutes answers 429 with retry_after; other secrets are unaffected', async () => {

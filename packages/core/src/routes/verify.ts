@@ -3,7 +3,7 @@ import { TwoFaError } from '../http/errors.js';
 import type { ParamDef } from '../http/params.js';
 import { secondsCeil } from '../limits/headers.js';
 import { totpParams } from '../otp/input.js';
-import { TOTP_BOUNDS, verifyTotp } from '../otp/totp.js';
+import { canonicalHmacKey, TOTP_BOUNDS, verifyTotp } from '../otp/totp.js';
 import { SECRET_PARAM, TOTP_OPTION_PARAMS } from './generate.js';
 import type { RouteDef } from './types.js';
 
@@ -92,7 +92,7 @@ export const verifyRoute: RouteDef = {
       step === null ? 0 : (step + (TOTP_BOUNDS.window.max + 1) * params.period - timestamp) * 1000 + 1000;
     const limit = config.verifyFailureLimit;
     const record = await config.verifyMemory.recordVerification(
-      verificationKey(identity?.id ?? '', params.key),
+      verificationKey(identity?.id ?? '', canonicalHmacKey(params.key, params.algorithm)),
       { step, rememberMs },
       { maxFailures: limit.max, failureWindowMs: limit.windowSeconds * 1000 },
     );
@@ -109,7 +109,11 @@ export const verifyRoute: RouteDef = {
   },
 };
 
-/** The name of one identity's memory of one secret: a SHA-256 of both, never the secret itself. */
+/**
+ * The name of one identity's memory of one secret: a SHA-256 of both, never the secret itself. The
+ * secret is given as the key HMAC uses (`canonicalHmacKey`), so every spelling of a secret that
+ * gives the same codes shares one memory.
+ */
 function verificationKey(identityId: string, secret: Uint8Array): string {
   return createHash('sha256').update('twofa-verify\0').update(identityId).update('\0').update(secret).digest('hex');
 }

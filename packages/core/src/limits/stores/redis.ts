@@ -7,8 +7,7 @@ import { GUARD_LUA } from './redis-guard-script.js';
 import { BATCH_LUA, CONSUME_LUA, PEEK_LUA, resultFromReply, scriptArgs } from './redis-script.js';
 import { VERIFY_LUA, verifyRecordFromReply } from './redis-verify-script.js';
 import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './types.js';
-import { MemoryVerifyMemory } from './verify-memory.js';
-import type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './verify-types.js';
+import type { VerifyAttempt, VerifyRecord, VerifyRules } from './verify-types.js';
 import { windowEnd, windowStart } from './windows.js';
 
 /**
@@ -247,8 +246,8 @@ export class RedisStore implements LimiterStore {
   /**
    * The verify route's replay memory and failure count (see `VerifyMemory`): one script call on
    * `<keyPrefix>verify:{<hash>}` (the hash of identity and secret the core passes). When Redis
-   * fails: `closed` → 503; `fallback` → the fallback store's memory (per instance); `open` → the
-   * code's own answer, remembered nowhere.
+   * fails: 503 under every policy. A memory of this instance alone (`fallback`) or none (`open`)
+   * would accept an accepted code again, so replay protection never degrades.
    */
   async recordVerification(key: string, attempt: VerifyAttempt, rules: VerifyRules): Promise<VerifyRecord> {
     this.#verify ??= this.#defineVerify();
@@ -259,9 +258,7 @@ export class RedisStore implements LimiterStore {
       return verifyRecordFromReply(await deadline(verify(`${this.#prefix}verify:{${key}}`, ...args), this.#timeoutMs));
     });
     if (answered !== undefined) return answered.value;
-    if (this.policy === 'open') return { status: attempt.step === null ? 'failed' : 'accepted', retryAfterMs: 0 };
-    const local = this.#fallback.recordVerification?.bind(this.#fallback) ?? this.#localVerify();
-    return local(key, attempt, rules);
+    throw new TwoFaError('UNAVAILABLE');
   }
   /**
    * One script call that is not retried (verify, auth), within the time budget and cooldown:
@@ -292,13 +289,6 @@ export class RedisStore implements LimiterStore {
   }
 
   #verify: ScriptCommand | undefined;
-  #localVerifications: MemoryVerifyMemory | undefined;
-
-  #localVerify(): VerifyMemory['recordVerification'] {
-    this.#localVerifications ??= new MemoryVerifyMemory(this.#clock);
-    const memory = this.#localVerifications;
-    return (key, attempt, rules) => memory.recordVerification(key, attempt, rules);
-  }
 
   #defineVerify(): ScriptCommand {
     this.#client.defineCommand(VERIFY_COMMAND, { numberOfKeys: 1, lua: VERIFY_LUA });
