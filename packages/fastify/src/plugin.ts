@@ -12,10 +12,16 @@ function send(reply: FastifyReply, res: TwoFaResponse): FastifyReply {
   return reply.code(res.status).headers(res.headers).send(res.body);
 }
 
+/** Where each core is mounted (its full prefixes, parents' included), for `twoFaFrameworkErrors`. */
+const MOUNTS = new WeakMap<TwoFa, string[]>();
+
 /** The routes, in an encapsulated plugin so the prefix applies and nothing leaks to the host. */
 function routesPlugin(twoFa: TwoFa) {
   return async function twoFaRoutes(app: FastifyInstance): Promise<void> {
     const basePath = app.prefix;
+    const mounts = MOUNTS.get(twoFa) ?? [];
+    mounts.push(basePath.toLowerCase());
+    MOUNTS.set(twoFa, mounts);
 
     // Fastify reads every body into a Buffer (within the core's body limit), like its own parsers;
     // the core parses it only after authentication. A body refused by Fastify (too large, aborted)
@@ -112,7 +118,9 @@ export const twoFaPlugin = fp(twoFaPluginImpl, { name: '@twofa-kit/fastify', fas
  * For Fastify's `frameworkErrors` server option. Fastify answers a URL it cannot decode
  * (`/api/2fa/%E0%A4%A`) before any route or plugin runs; with this handler such a request under
  * the prefix gets the kit's answer (a 404 envelope) like on Koa and Express. Other paths go to
- * `fallback`, or get Fastify's usual error reply.
+ * `fallback`, or get Fastify's usual error reply. A path is under the prefix (the plugin's full
+ * mount point, a parent's prefix included) only when it starts with it: `/dashboard/%ff/api/2fa/x`
+ * is not.
  *
  *   const twoFa = createTwoFa(options);
  *   const app = Fastify({ frameworkErrors: twoFaFrameworkErrors(twoFa) });
@@ -122,12 +130,16 @@ export function twoFaFrameworkErrors(
   twoFa: TwoFa,
   fallback?: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void,
 ): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
-  const prefix = twoFa.config.prefix.toLowerCase();
   return (error, request, reply) => {
     const { path, rawQuery } = splitUrl(request.raw.url ?? '/');
-    const at = prefix === '' ? 0 : path.toLowerCase().indexOf(prefix);
-    const end = at + prefix.length;
-    if (at < 0 || (end < path.length && path[end] !== '/')) {
+    // A mount point only at the start of the path, ending at a `/` or the path's end: a proxy's
+    // rule for the prefix must not be sidestepped by a path that merely contains it.
+    const lower = path.toLowerCase();
+    const under = (base: string) =>
+      lower.startsWith(base) && (base.length === path.length || path[base.length] === '/');
+    const base = (MOUNTS.get(twoFa) ?? [twoFa.config.prefix.toLowerCase()]).find(under);
+    const end = base?.length ?? 0;
+    if (base === undefined) {
       if (fallback !== undefined) fallback(error, request, reply);
       else reply.send(error);
       return;

@@ -169,6 +169,19 @@ export function errorsSuite(harness: AdapterHarness): void {
       expectEnvelope(res, 404, ERROR_KINDS.NOT_FOUND.message);
     });
 
+    it.each([
+      ['GET', `/dashboard/%ff${GENERATE}?secret=${SEED_SECRET}`],
+      ['POST', `/x/%E0%A4%A${GENERATE}?secret=${SEED_SECRET}`],
+      ['GET', `/%ff${PREFIX}/openapi.json`],
+      ['GET', `${PREFIX}x/%ff/generate?secret=${SEED_SECRET}`],
+    ])('%s %s (the prefix not at the start, the URL undecodable) is left to the host', async (method, path) => {
+      const res = await rawRequest(app.url, { method, path, headers: { 'x-api-key': KEYS.big } });
+      expect(res.status).not.toBe(200);
+      expect([400, 404]).toContain(res.status);
+      expect(res.text).not.toContain('Code generated');
+      expect(res.text).not.toContain('"openapi"');
+    });
+
     it.each(['PUT', 'DELETE', 'PATCH', 'OPTIONS'])('%s on generate is a 405 with Allow', async (method) => {
       const res = await rawRequest(app.url, { method, path: GENERATE, headers: { 'x-api-key': KEYS.big } });
       expectEnvelope(res, 405, ERROR_KINDS.METHOD_NOT_ALLOWED.message);
