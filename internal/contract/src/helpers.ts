@@ -257,6 +257,13 @@ export function recordingTwoFa(options: TwoFaOptions): { twoFa: TwoFa; seen: See
       record(req);
       return core.handle(req);
     },
+    authenticateEarly(req) {
+      // Recorded when it answers (the request then never reaches `respond`).
+      const early = core.authenticateEarly(req);
+      if (early instanceof Promise) return early.then((res) => (res === undefined ? res : (record(req), res)));
+      if (early !== undefined) record(req);
+      return early;
+    },
   };
   return { twoFa, seen };
 }

@@ -29,6 +29,15 @@ export interface TwoFa {
    * rejects. The adapters call this, so a synchronous request costs no promise at all.
    */
   respond(request: TwoFaRequest): TwoFaResponse | Promise<TwoFaResponse>;
+  /**
+   * For an adapter whose framework reads the body before its handler runs (Fastify): the answer
+   * that does not need the body, given before it is read. The whole answer when the request can
+   * only be refused (no route: 404/405; no valid key: 401; the failed-auth guard: 429; the key
+   * store failing: 500/503), else `undefined`: read the body and call `respond` with the same
+   * `headers` object, which then takes the identity found here instead of looking the key up
+   * again. Never throws; the promise never rejects.
+   */
+  authenticateEarly(request: TwoFaRequest): TwoFaResponse | undefined | Promise<TwoFaResponse | undefined>;
   /** Closes the store when the core created it. */
   close(): Promise<void>;
 }
@@ -88,8 +97,8 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
    * once, so a request whose key store, limiter and body answer synchronously is answered
    * synchronously (no promise, no microtask).
    */
-  function respond(request: TwoFaRequest): TwoFaResponse | Promise<TwoFaResponse> {
-    const pass: Pass = {
+  function newPass(request: TwoFaRequest): Pass {
+    return {
       started: config.onEvent === undefined ? 0 : performance.now(),
       request,
       route: undefined,
@@ -102,6 +111,10 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       deferred: false,
       values: NO_VALUES,
     };
+  }
+
+  function respond(request: TwoFaRequest): TwoFaResponse | Promise<TwoFaResponse> {
+    const pass = newPass(request);
     try {
       const response = matched(pass, match(request));
       return isThenable(response) ? Promise.resolve(response).catch((error) => fail(pass, error)) : response;
@@ -116,7 +129,28 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     pass.route = route;
     if (pass.request.rawQuery !== '') pass.query = new URLSearchParams(pass.request.rawQuery);
     if (!route.auth) return withInput(pass);
-    return after(pass, authenticate(pass), authenticated);
+    const early = takeEarly(earlyIdentities, pass.request);
+    return early === undefined ? after(pass, authenticate(pass), authenticated) : authenticated(pass, early);
+  }
+
+  /** Identities `authenticateEarly` found, by the request's `headers` object, until `respond` takes them. */
+  const earlyIdentities = new WeakMap<object, Identity>();
+
+  function authenticateEarly(request: TwoFaRequest): TwoFaResponse | undefined | Promise<TwoFaResponse | undefined> {
+    const pass = newPass(request);
+    try {
+      const route = match(request);
+      if (!route.auth) return undefined;
+      pass.route = route;
+      if (request.rawQuery !== '') pass.query = new URLSearchParams(request.rawQuery);
+      const found = (identity: Identity): undefined => void earlyIdentities.set(request.headers, identity);
+      const identity = authenticate(pass);
+      return isThenable(identity)
+        ? Promise.resolve(identity).then(found, (error: unknown) => fail(pass, error))
+        : found(identity);
+    } catch (error) {
+      return fail(pass, error);
+    }
   }
 
   function authenticated(pass: Pass, identity: Identity): Later<TwoFaResponse> {
@@ -290,6 +324,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     config,
     routes,
     respond,
+    authenticateEarly,
     async handle(request) {
       return respond(request);
     },
@@ -305,6 +340,13 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
  */
 function after<T, R>(pass: Pass, value: Later<T>, next: (pass: Pass, value: T) => Later<R>): Later<R> {
   return isThenable(value) ? value.then((v) => next(pass, v)) : next(pass, value);
+}
+
+/** The identity `authenticateEarly` found for this request (taken once), if any. */
+function takeEarly(early: WeakMap<object, Identity>, request: TwoFaRequest): Identity | undefined {
+  const identity = early.get(request.headers);
+  if (identity !== undefined) early.delete(request.headers);
+  return identity;
 }
 
 /** The matched route: every step after `match` has one. */

@@ -1,5 +1,13 @@
 import type { Readable } from 'node:stream';
-import { type BodySource, splitUrl, type TwoFa, type TwoFaResponse, type TwoFaSource, twoFaOf } from '@twofa-kit/core';
+import {
+  type BodySource,
+  splitUrl,
+  type TwoFa,
+  type TwoFaRequest,
+  type TwoFaResponse,
+  type TwoFaSource,
+  twoFaOf,
+} from '@twofa-kit/core';
 import { openApiSettings, routeJsonSchemas } from '@twofa-kit/core/openapi';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -36,11 +44,11 @@ function routesPlugin(twoFa: TwoFa) {
     app.setValidatorCompiler(() => () => true);
     app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-    /** Answers through the core: at once when the core answers at once (no promise). */
-    const answer = (request: FastifyRequest, reply: FastifyReply, body: BodySource) => {
+    /** The core's request for a Fastify request. */
+    const toCore = (request: FastifyRequest, body: BodySource): TwoFaRequest => {
       const { path: fullPath, rawQuery } = splitUrl(request.raw.url ?? '/');
       const below = fullPath.slice(basePath.length);
-      const res = twoFa.respond({
+      return {
         method: request.method,
         path: below.startsWith('/') ? below : `/${below}`,
         rawQuery,
@@ -48,11 +56,27 @@ function routesPlugin(twoFa: TwoFa) {
         body,
         ip: request.ip,
         basePath,
-      });
+      };
+    };
+
+    /** Answers through the core: at once when the core answers at once (no promise). */
+    const answer = (request: FastifyRequest, reply: FastifyReply, body: BodySource) => {
+      const res = twoFa.respond(toCore(request, body));
       if (res instanceof Promise) return res.then((out) => send(reply, out));
       send(reply, res);
       return undefined; // a synchronous handler that has replied returns nothing
     };
+
+    // Fastify reads the body before the handler runs: a request the core refuses without reading
+    // it (no valid key, no such route) is answered here, before a byte of the body is waited for,
+    // so an unauthenticated client cannot hold a connection open with a slow body.
+    app.addHook('onRequest', (request, reply, done) => {
+      const early = twoFa.authenticateEarly(toCore(request, { kind: 'none' }));
+      if (early === undefined) done();
+      else if (early instanceof Promise) {
+        early.then((res) => (res === undefined ? done() : send(reply, res)));
+      } else send(reply, early);
+    });
     const handler = (request: FastifyRequest, reply: FastifyReply) => {
       const body = request.body as Buffer | Readable | undefined | null;
       return answer(

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { ERROR_KINDS } from '@twofa-kit/core';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -101,6 +102,43 @@ export function errorsSuite(harness: AdapterHarness): void {
 
   describe('401 Invalid or missing API key', () => {
     const { app, clock } = serveContract(harness);
+
+    it.each([
+      ['no key', '', 'Content-Length: 1000', 'secret=JBS'],
+      ['an unknown key', 'X-API-Key: no-such-key\r\n', 'Content-Length: 1000', 'secret=JBS'],
+      ['an unknown key (chunked)', 'X-API-Key: no-such-key\r\n', 'Transfer-Encoding: chunked', 'a\r\nsecret=JBS\r\n'],
+    ])(
+      'answers a slow body with %s at once, without waiting for the body',
+      async (_name, keyHeader, framing, start) => {
+        // The start of a body (within the body limit), then nothing: the answer must not wait for the rest.
+        const { port } = new URL(app.url);
+        const socket = connect(Number(port), '127.0.0.1');
+        try {
+          const head = await new Promise<string>((resolve, reject) => {
+            let text = '';
+            const timer = setTimeout(
+              () => reject(new Error(`no answer within 3 s (got ${JSON.stringify(text)})`)),
+              3_000,
+            );
+            socket.on('data', (chunk: Buffer) => {
+              text += chunk.toString('latin1');
+              if (text.includes('\r\n\r\n') && text.includes('"code"')) {
+                clearTimeout(timer);
+                resolve(text);
+              }
+            });
+            socket.on('error', reject);
+            socket.write(
+              `POST ${GENERATE} HTTP/1.1\r\nHost: x\r\n${keyHeader}Content-Type: application/x-www-form-urlencoded\r\n${framing}\r\n\r\n${start}`,
+            );
+          });
+          expect(head.startsWith('HTTP/1.1 401 ')).toBe(true);
+          expect(head).toContain(MESSAGES.unauthorized);
+        } finally {
+          socket.destroy();
+        }
+      },
+    );
 
     it.each([
       ['no key', {}, ''],
