@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { METRICS_PATH, runExample } from '@twofa-kit/example-support';
+import { limitServerTimes, METRICS_PATH, runExample } from '@twofa-kit/example-support';
 import { buildApp } from './app.js';
 
 await runExample('fastify', async ({ config, metrics, options }) => {
   const app = buildApp(options, { trustProxy: config.trustProxy });
+  limitServerTimes(app.server); // Fastify's defaults leave a request unbounded
   if (metrics !== undefined) {
     // TWOFA_METRICS=1: Prometheus metrics outside the prefix.
     app.get(METRICS_PATH, async (_request, reply) => {

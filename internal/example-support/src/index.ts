@@ -17,5 +17,13 @@ export {
   type MetricsOptions,
   metricsFromEnv,
 } from './metrics.js';
-export { type ExampleSetup, type Listening, listening, runExample } from './run.js';
+export {
+  type ExampleSetup,
+  type Listening,
+  limitServerTimes,
+  listening,
+  runExample,
+  SERVER_TIMEOUTS,
+  type ServerTimeouts,
+} from './run.js';
 export { limiterStore, redisClient, type StoreObserver } from './store.js';

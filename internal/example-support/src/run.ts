@@ -51,8 +51,33 @@ export async function runExample(framework: string, start: (setup: ExampleSetup)
   }
 }
 
-/** A `node:http` server once it listens (rejects on 'error', e.g. EADDRINUSE). */
+/**
+ * Time limits of every example server (ms): the request head must arrive within
+ * `headersTimeout`, the whole request within `requestTimeout` (else 408 and the connection is
+ * closed), a connection with no traffic is closed after `idleTimeout`, and an idle keep-alive
+ * connection after `keepAliveTimeout`. Fastify's own defaults leave a request unbounded.
+ */
+export const SERVER_TIMEOUTS = Object.freeze({
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  idleTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+});
+
+export type ServerTimeouts = typeof SERVER_TIMEOUTS;
+
+/** Sets `limits` (default `SERVER_TIMEOUTS`) on a `node:http` server, before or after it listens. */
+export function limitServerTimes<S extends Server>(server: S, limits: ServerTimeouts = SERVER_TIMEOUTS): S {
+  server.headersTimeout = limits.headersTimeout;
+  server.requestTimeout = limits.requestTimeout;
+  server.keepAliveTimeout = limits.keepAliveTimeout;
+  server.setTimeout(limits.idleTimeout);
+  return server;
+}
+
+/** A `node:http` server once it listens (rejects on 'error', e.g. EADDRINUSE), with `SERVER_TIMEOUTS`. */
 export async function listening(server: Server): Promise<Listening> {
+  limitServerTimes(server);
   await once(server, 'listening');
   return {
     port: (server.address() as AddressInfo).port,
