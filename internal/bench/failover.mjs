@@ -19,7 +19,7 @@
  * "exact again after" is `NaN s` when it did not happen within the run.
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +34,10 @@ const INSTANCES = 4;
 const servers = await redisServers();
 
 const sha256 = (s) => createHash('sha256').update(s).digest('hex');
-/** The Redis key of a key listed in TWOFA_API_KEYS (staticKeys names such an identity key_<hash>). */
-const redisKeyOf = (apiKey) => `twofa:{${sha256(`key_${sha256(apiKey).slice(0, 16)}`)}}`;
+/** The Redis key of a key listed in TWOFA_API_KEYS (staticKeys names such an identity key_<hmac>). */
+const ID_SECRET = 'bench-failover-id-secret-01';
+const redisKeyOf = (apiKey) =>
+  `twofa:{${sha256(`key_${createHmac('sha256', ID_SECRET).update(apiKey).digest('hex').slice(0, 16)}`)}}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function generate(base, apiKey) {
@@ -94,6 +96,7 @@ async function run(topology, event, policy, wait) {
     ...topology.env,
     REDIS_POLICY: policy,
     REDIS_WAIT: wait ? '1' : '0',
+    TWOFA_ID_SECRET: ID_SECRET,
     TWOFA_API_KEYS: [...stream.map((k) => `${k}:ha`), ...probes.map((k) => `${k}:free`)].join(','),
     TWOFA_PLANS: JSON.stringify({ ha: { minute: null, hour: LIMIT, day: null } }),
   };

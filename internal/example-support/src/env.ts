@@ -41,6 +41,11 @@ export interface EnvConfig {
    */
   readonly trustProxy: number;
   /**
+   * `TWOFA_ID_SECRET`: the secret the ids of `TWOFA_API_KEYS` entries are derived with (an
+   * HMAC of the key), or undefined. Required with Redis and `TWOFA_API_KEYS`.
+   */
+  readonly idSecret: string | undefined;
+  /**
    * Where the limits live: `REDIS_URL`, `REDIS_CLUSTER_NODES`, or `REDIS_SENTINELS` with
    * `REDIS_SENTINEL_NAME` (at most one of the three); undefined for the in-memory limiter.
    */
@@ -63,6 +68,9 @@ export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '127.0.0.1';
 
 /** Plan names usable in `TWOFA_API_KEYS` (no `,` or `:`), and never an object's own machinery. */
+/** Shortest `TWOFA_ID_SECRET`. */
+const MIN_ID_SECRET_LENGTH = 16;
+
 const PLAN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -163,6 +171,25 @@ function readRedis(env: EnvSource, redisUrl: string | undefined): RedisConnectio
   return undefined;
 }
 
+/**
+ * `TWOFA_ID_SECRET`, at least 16 characters. Without it the ids of `TWOFA_API_KEYS` entries are
+ * derived with a random secret of the process: they change at every start, which a limiter shared
+ * by instances (Redis) cannot have, so it is then `required`.
+ */
+function readIdSecret(text: string | undefined, required: boolean): string | undefined {
+  const secret = text?.trim() ?? '';
+  if (secret === '') {
+    if (!required) return undefined;
+    throw new TwoFaConfigError(
+      'TWOFA_ID_SECRET must be set with Redis and TWOFA_API_KEYS: the same random string (16+ characters) on every instance, e.g. from `openssl rand -hex 32`',
+    );
+  }
+  if (secret.length < MIN_ID_SECRET_LENGTH) {
+    throw new TwoFaConfigError(`TWOFA_ID_SECRET must be at least ${MIN_ID_SECRET_LENGTH} characters`);
+  }
+  return secret;
+}
+
 /** One random key per plan, e.g. `demo_free_3q2…` (128 random bits). */
 function makeDemoKeys(planTable: PlanTable): DemoKey[] {
   return Object.keys(planTable).map((plan) => ({
@@ -174,8 +201,9 @@ function makeDemoKeys(planTable: PlanTable): DemoKey[] {
 /**
  * Reads the example servers' environment: `PORT`, `HOST`, `TWOFA_API_KEYS` (`k1:free,k2:pro`),
  * `TWOFA_PLANS` (a JSON object adding or replacing plans; `null` = unlimited), `REDIS_URL`, or
- * `REDIS_CLUSTER_NODES`, or `REDIS_SENTINELS` with `REDIS_SENTINEL_NAME`, and `TRUST_PROXY`
- * (proxies in front, default 0).
+ * `REDIS_CLUSTER_NODES`, or `REDIS_SENTINELS` with `REDIS_SENTINEL_NAME`, `TRUST_PROXY`
+ * (proxies in front, default 0) and `TWOFA_ID_SECRET` (the secret of the keys' ids; required with
+ * Redis and `TWOFA_API_KEYS`).
  * Without keys, makes one demo key per plan. Anything invalid — a bad port, JSON, plan, or a key
  * naming a plan that does not exist — throws a `TwoFaConfigError` saying what to fix; the message
  * never contains a key.
@@ -191,6 +219,7 @@ export function configFromEnv(env: EnvSource = process.env): EnvConfig {
 
   const given = env.TWOFA_API_KEYS?.trim() ? parseKeyList(env.TWOFA_API_KEYS) : undefined;
   const demoKeys = given === undefined || given.size === 0 ? makeDemoKeys(planTable) : undefined;
+  const idSecret = readIdSecret(env.TWOFA_ID_SECRET, redis !== undefined && demoKeys === undefined);
   const table = given !== undefined && given.size > 0 ? given : new Map(demoKeys?.map((d) => [d.key, d.plan]));
   let n = 0;
   for (const plan of table.values()) {
@@ -205,7 +234,9 @@ export function configFromEnv(env: EnvSource = process.env): EnvConfig {
   return Object.freeze({
     port,
     host,
-    resolveKey: staticKeys(table),
+    // Demo keys live as long as the process: so may the secret of their ids.
+    resolveKey: staticKeys(table, { idSecret: idSecret ?? randomBytes(24).toString('base64url') }),
+    idSecret,
     plans,
     planTable,
     demoKeys,
@@ -226,9 +257,11 @@ export function startupMessage(
   host: string,
   port: number,
   demoKeys: readonly DemoKey[] | undefined,
+  metricsUrl?: string,
 ): string {
   const url = listenUrl(host, port);
   const lines = [`twofa-kit ${framework} example listening on ${url}`];
+  if (metricsUrl !== undefined) lines.push(`Prometheus metrics on ${metricsUrl}`);
   if (demoKeys !== undefined) {
     lines.push('Demo API keys for this run (set TWOFA_API_KEYS=key:plan,... to use your own):');
     for (const { plan, key } of demoKeys) lines.push(`  ${plan.padEnd(8)} ${key}`);

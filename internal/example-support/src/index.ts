@@ -12,10 +12,13 @@ export {
 } from './env.js';
 export {
   createMetrics,
+  DEFAULT_METRICS_ADDRESS,
   METRICS_PATH,
   type Metrics,
   type MetricsOptions,
+  metricsAddressFromEnv,
   metricsFromEnv,
+  metricsServer,
 } from './metrics.js';
 export {
   type ExampleSetup,

@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import { type RedisStoreFailure, TwoFaConfigError, type TwoFaEvent } from '@twofa-kit/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { EnvSource } from './env.js';
@@ -27,8 +28,49 @@ export interface MetricsOptions {
   maxIdentities?: number;
 }
 
-/** Where `GET /metrics` is served: outside the API's prefix. */
+/** Where `GET /metrics` is served, on the metrics' own address. */
 export const METRICS_PATH = '/metrics';
+
+/** `TWOFA_METRICS_ADDR`'s default: loopback only, Prometheus exporters' usual port range. */
+export const DEFAULT_METRICS_ADDRESS = Object.freeze({ host: '127.0.0.1', port: 9464 });
+
+/**
+ * `TWOFA_METRICS_ADDR`: the `host:port` (`[v6]:port`) the metrics listen on, apart from the API
+ * (port 0: any free port). Default `127.0.0.1:9464`, reachable from this machine only.
+ */
+export function metricsAddressFromEnv(env: EnvSource = process.env): { host: string; port: number } {
+  const text = env.TWOFA_METRICS_ADDR?.trim() ?? '';
+  if (text === '') return { ...DEFAULT_METRICS_ADDRESS };
+  const colon = text.lastIndexOf(':');
+  const rawHost = colon > 0 ? text.slice(0, colon) : '';
+  const host = rawHost.startsWith('[') && rawHost.endsWith(']') ? rawHost.slice(1, -1) : rawHost;
+  const portText = text.slice(colon + 1);
+  const port = Number(portText);
+  if (host === '' || host.includes('[') || !/^\d{1,5}$/.test(portText) || port > 65_535) {
+    throw new TwoFaConfigError(
+      `TWOFA_METRICS_ADDR must be host:port (e.g. 127.0.0.1:9464), got ${JSON.stringify(text)}`,
+    );
+  }
+  return { host, port };
+}
+
+/**
+ * A `node:http` server answering `GET`/`HEAD /metrics` with `metrics.scrape()` and 404 for
+ * anything else: the metrics' own listener, apart from the API's port.
+ */
+export function metricsServer(metrics: Metrics): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== METRICS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+      return;
+    }
+    metrics.scrape().then(
+      ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+      () => res.writeHead(500).end(),
+    );
+  });
+}
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const RATIO_BUCKETS = [0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1];

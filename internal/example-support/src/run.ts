@@ -2,14 +2,14 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LimiterStore, ResolveKey, TwoFaEvent } from '@twofa-kit/core';
-import { configFromEnv, type EnvConfig, startupMessage } from './env.js';
-import { type Metrics, metricsFromEnv } from './metrics.js';
+import { configFromEnv, type EnvConfig, listenUrl, startupMessage } from './env.js';
+import { METRICS_PATH, type Metrics, metricsAddressFromEnv, metricsFromEnv, metricsServer } from './metrics.js';
 import { limiterStore } from './store.js';
 
 /** What an example server builds its app from: the environment, read once. */
 export interface ExampleSetup {
   readonly config: EnvConfig;
-  /** With `TWOFA_METRICS=1`: the metrics, to serve at `METRICS_PATH`. */
+  /** With `TWOFA_METRICS=1`: the metrics (served by `runExample` on `TWOFA_METRICS_ADDR`). */
   readonly metrics: Metrics | undefined;
   /** The kit's options from the environment (keys, plans, the limiter, the metrics' listener). */
   readonly options: {
@@ -35,16 +35,27 @@ export async function runExample(framework: string, start: (setup: ExampleSetup)
   try {
     const config = configFromEnv();
     const metrics = metricsFromEnv();
+    const metricsAddress = metrics === undefined ? undefined : metricsAddressFromEnv();
     const { store, close } = await limiterStore(config.redis, metrics);
     const options = { resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent };
     const server = await start({ config, metrics, options });
+    // The metrics on their own address (loopback by default), never on the API's port.
+    let scrape: Listening | undefined;
+    if (metrics !== undefined && metricsAddress !== undefined) {
+      const http = metricsServer(metrics);
+      http.listen(metricsAddress.port, metricsAddress.host);
+      scrape = await listening(http);
+    }
     const shutdown = async () => {
       await server.close();
+      await scrape?.close();
       await close();
       process.exit(0);
     };
     process.once('SIGINT', shutdown).once('SIGTERM', shutdown);
-    console.log(startupMessage(framework, config.host, server.port, config.demoKeys));
+    const metricsUrl =
+      scrape === undefined ? undefined : `${listenUrl(metricsAddress?.host ?? '', scrape.port)}${METRICS_PATH}`;
+    console.log(startupMessage(framework, config.host, server.port, config.demoKeys, metricsUrl));
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);

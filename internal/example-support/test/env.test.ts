@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { TwoFaConfigError } from '@twofa-kit/core';
 import { configFromEnv, listenUrl, startupMessage } from '@twofa-kit/example-support';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +22,26 @@ describe('configFromEnv', () => {
     const b = configFromEnv({}).demoKeys?.map((d) => d.key);
     expect(a).toHaveLength(3);
     expect(new Set([...(a ?? []), ...(b ?? [])]).size).toBe(6);
+  });
+
+  it('TWOFA_ID_SECRET: the secret of the keys’ ids, required with Redis and TWOFA_API_KEYS, never echoed', async () => {
+    const secret = 'an-id-secret-0123456789';
+    const config = configFromEnv({ TWOFA_API_KEYS: 'k1:free', TWOFA_ID_SECRET: secret });
+    expect(config.idSecret).toBe(secret);
+    expect((await config.resolveKey('k1'))?.id).toBe(
+      `key_${createHmac('sha256', secret).update('k1').digest('hex').slice(0, 16)}`,
+    );
+    const redis = { TWOFA_API_KEYS: 'k1:free', REDIS_URL: 'redis://127.0.0.1:6390' };
+    expect(() => configFromEnv(redis)).toThrow(/TWOFA_ID_SECRET must be set with Redis and TWOFA_API_KEYS/);
+    expect(configFromEnv({ ...redis, TWOFA_ID_SECRET: secret }).idSecret).toBe(secret);
+    // Demo keys live as long as the process: no secret needed, even with Redis.
+    expect(configFromEnv({ REDIS_URL: 'redis://127.0.0.1:6390' }).demoKeys).toHaveLength(3);
+    expect(() => configFromEnv({ TWOFA_ID_SECRET: 'short-secret' })).toThrow(/at least 16 characters/);
+    try {
+      configFromEnv({ TWOFA_ID_SECRET: 'short-secret' });
+    } catch (error) {
+      expect(String(error)).not.toContain('short-secret');
+    }
   });
 
   it('reads PORT and HOST', () => {

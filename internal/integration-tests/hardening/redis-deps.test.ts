@@ -59,7 +59,10 @@ describe.skipIf(!enabled).each(ADAPTERS.map((a) => [a.name, a] as const))(
       });
       client.on('error', () => {}); // connection errors are the point here
       const store = new RedisStore({ client, onRedisError: 'closed', timeoutMs: 200, cooldownMs: 300 });
-      running = await harness.start({ resolveKey: staticKeys({ [KEY]: 'pro' }), store });
+      running = await harness.start({
+        resolveKey: staticKeys({ [KEY]: 'pro' }, { idSecret: 'redis-deps-id-secret-01' }),
+        store,
+      });
       port = Number(new URL(running.url).port);
     });
     afterAll(async () => {

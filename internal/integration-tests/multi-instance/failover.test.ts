@@ -7,7 +7,7 @@
  * are exact again once the replica is promoted, and no key was admitted beyond the documented
  * bound (docs/high-availability.md).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { ensureBuilt, type RunningExample, startExample } from '@twofa-kit/testing/example-process';
 import {
   type RedisCluster,
@@ -25,9 +25,13 @@ const enabled = redisTestsEnabled('failover tests');
 const FRAMEWORKS = ['fastify', 'koa', 'express', 'fastify'] as const;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-/** The Redis key of a key listed in TWOFA_API_KEYS (staticKeys names such an identity key_<hash>). */
+/** Every instance's TWOFA_ID_SECRET (required with Redis and TWOFA_API_KEYS). */
+const ID_SECRET = 'multi-instance-id-secret-0123';
+
+/** The Redis key of a key listed in TWOFA_API_KEYS (staticKeys names such an identity key_<hmac>). */
 function redisKeyOf(apiKey: string): string {
-  return `twofa:{${sha256(`key_${sha256(apiKey).slice(0, 16)}`)}}`;
+  const id = `key_${createHmac('sha256', ID_SECRET).update(apiKey).digest('hex').slice(0, 16)}`;
+  return `twofa:{${sha256(id)}}`;
 }
 
 /** The stream's plan: an hour window, so the load stays in one window however long it runs. */
@@ -91,7 +95,14 @@ async function failoverUnderLoad(topology: Topology): Promise<void> {
   const apps: RunningExample[] = [];
   try {
     for (const fw of FRAMEWORKS)
-      apps.push(await startExample(fw, { ...topology.env, TWOFA_API_KEYS: keys, TWOFA_PLANS: PLANS }));
+      apps.push(
+        await startExample(fw, {
+          ...topology.env,
+          TWOFA_API_KEYS: keys,
+          TWOFA_ID_SECRET: ID_SECRET,
+          TWOFA_PLANS: PLANS,
+        }),
+      );
     const bases = apps.map((a) => a.url);
     for (const base of bases) await generate(base, probes[probes.length - 1] as string); // warm up
 

@@ -4,7 +4,7 @@
  * admitted exactly 5 times. And an outage across processes with one policy each.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt, startExample } from '@twofa-kit/testing/example-process';
@@ -17,9 +17,13 @@ const FRAMEWORKS = ['fastify', 'koa', 'express'] as const;
 type Framework = (typeof FRAMEWORKS)[number];
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-/** The Redis key of a key listed in TWOFA_API_KEYS (staticKeys names such an identity key_<hash>). */
+/** Every instance's TWOFA_ID_SECRET (required with Redis and TWOFA_API_KEYS). */
+const ID_SECRET = 'multi-instance-id-secret-0123';
+
+/** The Redis key of a key listed in TWOFA_API_KEYS (staticKeys names such an identity key_<hmac>). */
 function redisKeyOf(apiKey: string): string {
-  return `twofa:{${sha256(`key_${sha256(apiKey).slice(0, 16)}`)}}`;
+  const id = `key_${createHmac('sha256', ID_SECRET).update(apiKey).digest('hex').slice(0, 16)}`;
+  return `twofa:{${sha256(id)}}`;
 }
 
 /** HGET on whichever node holds the key (a Cluster node that does not answers -MOVED). */
@@ -152,7 +156,7 @@ function sharedDeployment<S extends { stop(): Promise<unknown> }, P extends { st
 describe.skipIf(!enabled)('4 example server processes sharing one redis-server', () => {
   const key = `mi_${randomBytes(12).toString('hex')}`;
   const shared = sharedDeployment(startRedis, (redis) => {
-    const env = { REDIS_URL: redis.url, TWOFA_API_KEYS: `${key}:free,${WARM_KEY}:pro` };
+    const env = { REDIS_URL: redis.url, TWOFA_API_KEYS: `${key}:free,${WARM_KEY}:pro`, TWOFA_ID_SECRET: ID_SECRET };
     // The real servers, started the way users start them: node dist/server.js.
     return (['fastify', 'koa', 'express', 'fastify'] as const).map((fw) => () => startExample(fw, env));
   });
@@ -178,6 +182,7 @@ describe.skipIf(!enabled)('4 app processes sharing one 3-master Redis Cluster', 
       const env = {
         REDIS_CLUSTER_NODES: cluster.startupNodes.map((n) => `${n.host}:${n.port}`).join(','),
         TWOFA_API_KEYS: `${key}:free,${WARM_KEY}:pro`,
+        TWOFA_ID_SECRET: ID_SECRET,
       };
       return (['fastify', 'koa', 'express', 'fastify'] as const).map((fw) => () => startInstance(fw, env));
     },
@@ -221,6 +226,7 @@ describe.skipIf(!enabled)('an outage across 3 app processes, one policy each, sh
     const env = {
       REDIS_URL: redis.url,
       TWOFA_API_KEYS: `${bulk}:bulk,${free}:free,${probe}:bulk`,
+      TWOFA_ID_SECRET: ID_SECRET,
       TWOFA_PLANS: JSON.stringify({ bulk: { minute: 1_000_000, hour: null, day: null } }),
     };
     return POLICIES.map(

@@ -2,6 +2,7 @@
  * What every example server must do when started as a user starts it (the contract, "Example servers"):
  * the same suite runs against the built Fastify, Koa and Express examples.
  */
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { decodeSecret, totpAt } from '@twofa-kit/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +68,13 @@ function monthSeconds(ms: number): number {
   return (
     (Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)) / 1000
   );
+}
+
+/** The metrics' own address, as the server printed it at start-up. */
+function metricsUrlOf(server: RunningExample): string {
+  const url = /Prometheus metrics on (http:\/\/\S+)/.exec(server.stdout())?.[1];
+  if (url === undefined) throw new Error(`no metrics address printed:\n${server.stdout()}`);
+  return url;
 }
 
 function count(text: string, part: string): number {
@@ -186,7 +194,16 @@ export function exampleSuite(fw: Framework): void {
       async () => {
         const redis = await startRedis();
         try {
-          const env = { TWOFA_API_KEYS: 'shared-key:free', REDIS_URL: redis.url };
+          const env = {
+            TWOFA_API_KEYS: 'shared-key:free',
+            TWOFA_ID_SECRET: 'shared-id-secret-0123456789',
+            REDIS_URL: redis.url,
+          };
+          // Without TWOFA_ID_SECRET the instances would not agree on ids: refused at start-up.
+          const refused = await runUntilExit(fw, { TWOFA_API_KEYS: 'shared-key:free', REDIS_URL: redis.url });
+          expect(refused.code).toBe(1);
+          expect(refused.stderr).toMatch(/TWOFA_ID_SECRET must be set with Redis and TWOFA_API_KEYS/);
+          expect(refused.stderr).not.toContain('shared-key');
           const [a, b] = await Promise.all([start(env), start(env)]);
           for (const server of [a, b, a, b, a]) expectGenerated(await generate(server.url, 'shared-key'));
           for (const server of [a, b]) {
@@ -205,7 +222,11 @@ export function exampleSuite(fw: Framework): void {
     it('with REDIS_URL unreachable, starts anyway, warns once and limits in memory', async () => {
       const dead = await startRedis();
       await dead.stop(); // a port where nothing listens
-      const server = await start({ TWOFA_API_KEYS: 'k:free', REDIS_URL: dead.url });
+      const server = await start({
+        TWOFA_API_KEYS: 'k:free',
+        TWOFA_ID_SECRET: 'dead-redis-id-secret-0123',
+        REDIS_URL: dead.url,
+      });
       for (let i = 0; i < 5; i++) expectGenerated(await generate(server.url, 'k'));
       expect((await generate(server.url, 'k')).status).toBe(429);
       expect(server.stderr().match(/Redis unavailable/g)).toHaveLength(1);
@@ -224,7 +245,7 @@ export function exampleSuite(fw: Framework): void {
       expect(await server.stop()).toBe(0);
     });
 
-    it('with TWOFA_METRICS=1 serves Prometheus metrics at /metrics: requests, limiter, guard — never a key, secret or code', async () => {
+    it('with TWOFA_METRICS=1 serves Prometheus metrics at /metrics on their own address: requests, limiter, guard — never a key, secret or code', async () => {
       const keys = {
         free: 'metrics-free-key-c0ffee',
         metered: 'metrics-metered-key-beef',
@@ -234,6 +255,7 @@ export function exampleSuite(fw: Framework): void {
         TWOFA_API_KEYS: `${keys.free}:free,${keys.metered}:metered,${keys.pro}:pro`,
         TWOFA_PLANS: '{"metered":{"minute":100,"month":2}}',
         TWOFA_METRICS: '1',
+        TWOFA_METRICS_ADDR: '127.0.0.1:0',
       });
       const codes: string[] = [];
       const ok = async (key: string) => {
@@ -269,7 +291,13 @@ export function exampleSuite(fw: Framework): void {
       for (let i = 0; i < 20; i++) expect((await generate(server.url, `unknown-key-${i}`)).status).toBe(401);
       expect((await generate(server.url, keys.pro)).status).toBe(429);
 
-      const res = await fetch(`${server.url}/metrics`);
+      // Not on the API's port: on their own (loopback) address.
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+      const metricsUrl = metricsUrlOf(server);
+      expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      expect(metricsUrl).not.toBe(`${server.url}/metrics`);
+      expect((await fetch(metricsUrl.replace('/metrics', '/other'))).status).toBe(404);
+      const res = await fetch(metricsUrl);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
       const text = await res.text();
@@ -306,6 +334,11 @@ export function exampleSuite(fw: Framework): void {
       expect(m.has('process_cpu_user_seconds_total')).toBe(true);
       // No key, no secret and no code anywhere in the text.
       for (const key of [...Object.values(keys), 'unknown-key-']) expect(text).not.toContain(key);
+      // Identity ids are keyed hashes: the unsalted SHA-256 of a key (testable offline) is not there.
+      for (const key of Object.values(keys)) {
+        expect(text).not.toContain(createHash('sha256').update(key).digest('hex').slice(0, 16));
+      }
+      expect(ratios.every(([k]) => /identity="key_[0-9a-f]{16}"/.test(k))).toBe(true);
       expect(text).not.toContain(SECRET);
       expect(text.toLowerCase()).not.toContain(SECRET.toLowerCase());
       for (const c of codes) expect(text).not.toMatch(new RegExp(`(?<![0-9.])${c}(?![0-9.])`));
@@ -319,6 +352,9 @@ export function exampleSuite(fw: Framework): void {
       const result = await runUntilExit(fw, { TWOFA_METRICS: 'yes' });
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/TWOFA_METRICS must be 1 \(on\) or 0 \(off\)/);
+      const badAddress = await runUntilExit(fw, { TWOFA_METRICS: '1', TWOFA_METRICS_ADDR: '9464' });
+      expect(badAddress.code).toBe(1);
+      expect(badAddress.stderr).toMatch(/TWOFA_METRICS_ADDR must be host:port/);
     });
 
     it.runIf(redisTestsEnabled(`examples/${fw} metrics with REDIS_URL`))(
@@ -326,20 +362,27 @@ export function exampleSuite(fw: Framework): void {
       async () => {
         const redis = await startRedis();
         try {
-          const server = await start({ TWOFA_API_KEYS: 'k:free', REDIS_URL: redis.url, TWOFA_METRICS: '1' });
+          const server = await start({
+            TWOFA_API_KEYS: 'k:free',
+            TWOFA_ID_SECRET: 'example-id-secret-0123456789',
+            REDIS_URL: redis.url,
+            TWOFA_METRICS: '1',
+            TWOFA_METRICS_ADDR: '127.0.0.1:0',
+          });
+          const metricsUrl = metricsUrlOf(server);
           expectGenerated(await generate(server.url, 'k'));
-          let m = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
+          let m = parseMetrics(await (await fetch(metricsUrl)).text());
           expect(m.get('twofa_redis_connected')).toBe(1);
           expect([...m.keys()].some((k) => k.startsWith('twofa_store_failures_total{'))).toBe(false);
           await redis.stop();
           // Redis is gone: the store answers from its local fallback, and says so.
           for (let i = 0; i < 50 && m.get('twofa_redis_connected') !== 0; i++) {
             await new Promise((resolve) => setTimeout(resolve, 20));
-            m = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
+            m = parseMetrics(await (await fetch(metricsUrl)).text());
           }
           expect(m.get('twofa_redis_connected')).toBe(0);
           expectGenerated(await generate(server.url, 'k'));
-          m = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
+          m = parseMetrics(await (await fetch(metricsUrl)).text());
           const failures = [...m].filter(([k]) => k.startsWith('twofa_store_failures_total{'));
           expect(failures.length).toBeGreaterThan(0);
           for (const [k] of failures)

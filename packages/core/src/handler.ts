@@ -5,10 +5,11 @@ import { ERROR_KINDS, type ErrorKind, TwoFaError } from './http/errors.js';
 import { type ParamValues, readParams } from './http/params.js';
 import { trimTrailingSlashes } from './http/path.js';
 import { createAuthGuard } from './keys/auth-guard.js';
-import { presentedKey } from './keys/static-keys.js';
+import { checkSharedIds, presentedKey } from './keys/static-keys.js';
 import { hasCalendarWindow, policyHeader, type RateHeaders, rateLimitHeaders, secondsCeil } from './limits/headers.js';
 import { windowsFor } from './limits/plans.js';
 import type { GuardCounter } from './limits/stores/guard-types.js';
+import { MemoryStore } from './limits/stores/memory.js';
 import type { ConsumeResult, WindowSpec } from './limits/stores/types.js';
 import { isThenable, type Later } from './maybe-promise.js';
 import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
@@ -85,6 +86,7 @@ const NO_VALUES: ParamValues = Object.freeze({});
 
 export function createTwoFa(options: TwoFaOptions): TwoFa {
   const config = resolveOptions(options);
+  checkSharedIds(config.resolveKey, config.store instanceof MemoryStore);
   const routes = ROUTES;
   const byPath = new Map(routes.map((r) => [r.path, r]));
   const limitsFor = limitsCache(config.plans);

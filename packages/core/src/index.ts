@@ -25,7 +25,14 @@ export {
   hashedKeys,
   type LookupByHash,
 } from './keys/cached-keys.js';
-export { hashKey, MAX_API_KEY_LENGTH, parseKeyList, type StaticKeyTable, staticKeys } from './keys/static-keys.js';
+export {
+  hashKey,
+  MAX_API_KEY_LENGTH,
+  parseKeyList,
+  type StaticKeysOptions,
+  type StaticKeyTable,
+  staticKeys,
+} from './keys/static-keys.js';
 export { checkPlan, DEFAULT_PLANS, type PlanTable, resolvePlans, WINDOWS } from './limits/plans.js';
 export { MemoryGuardCounter, OVERFLOW_BUCKET } from './limits/stores/guard-memory.js';
 export type { GuardBucket, GuardCounter, GuardState } from './limits/stores/guard-types.js';

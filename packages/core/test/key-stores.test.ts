@@ -1,4 +1,14 @@
-import { cachedKeys, hashedKeys, hashKey, type Identity, staticKeys, TwoFaConfigError } from '@twofa-kit/core';
+import { createHmac } from 'node:crypto';
+import {
+  cachedKeys,
+  createTwoFa,
+  hashedKeys,
+  hashKey,
+  type Identity,
+  RedisStore,
+  staticKeys,
+  TwoFaConfigError,
+} from '@twofa-kit/core';
 import { type ExtServer, get, postForm, serve } from '@twofa-kit/testing/http-host';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -214,4 +224,40 @@ describe('staticKeys', () => {
       TwoFaConfigError,
     );
   });
+
+  it('derives the ids of key → plan entries with a keyed hash: not testable against guessed keys without the secret', async () => {
+    const key = 'acme-prod-2024';
+    const secret = 'deployment-id-secret-0001';
+    const id = (await staticKeys({ [key]: 'pro' }, { idSecret: secret })(key))?.id;
+    expect(id).toBe(`key_${createHmac('sha256', secret).update(key).digest('hex').slice(0, 16)}`);
+    // The old id, an unsalted SHA-256 a guess list recovers offline, is gone.
+    expect(id).not.toBe(`key_${hashKey(key).slice(0, 16)}`);
+    // The same secret gives the same ids (instances agree); another secret other ids.
+    expect((await staticKeys({ [key]: 'pro' }, { idSecret: secret })(key))?.id).toBe(id);
+    expect((await staticKeys({ [key]: 'pro' }, { idSecret: `${secret}x` })(key))?.id).not.toBe(id);
+    // Without a secret: a random one of this process, never the unsalted hash.
+    const perProcess = (await staticKeys({ [key]: 'pro' })(key))?.id;
+    expect(perProcess).toMatch(/^key_[0-9a-f]{16}$/);
+    expect(perProcess).not.toBe(`key_${hashKey(key).slice(0, 16)}`);
+    expect(() => staticKeys({ [key]: 'pro' }, { idSecret: 'short' })).toThrow(/at least 16 characters/);
+  });
+
+  it('is refused beside a shared store when its ids change at every start (no idSecret)', () => {
+    const shared = new RedisStore({ client: fakeRedisClient() });
+    expect(() => createTwoFa({ resolveKey: staticKeys({ k: 'pro' }), store: shared })).toThrow(/idSecret/);
+    createTwoFa({ resolveKey: staticKeys({ k: 'pro' }, { idSecret: 'deployment-id-secret-0001' }), store: shared });
+    createTwoFa({ resolveKey: staticKeys({ k: { id: 'customer-1', plan: 'pro' } }), store: shared });
+    createTwoFa({ resolveKey: staticKeys({ k: 'pro' }) }); // the memory store: counts end with the process too
+  });
 });
+
+/** Enough of an ioredis client for RedisStore's constructor (never connected: nothing is sent). */
+function fakeRedisClient() {
+  const client: Record<string, unknown> = {
+    status: 'wait',
+    defineCommand(name: string) {
+      client[name] = () => Promise.reject(new Error('not connected'));
+    },
+  };
+  return client as unknown as ConstructorParameters<typeof RedisStore>[0]['client'];
+}
