@@ -260,7 +260,12 @@ export function recordingTwoFa(options: TwoFaOptions): { twoFa: TwoFa; seen: See
     authenticateEarly(req) {
       // Recorded when it answers (the request then never reaches `respond`).
       const early = core.authenticateEarly(req);
-      if (early instanceof Promise) return early.then((res) => (res === undefined ? res : (record(req), res)));
+      if (early instanceof Promise) {
+        return early.then((res) => {
+          if (res !== undefined) record(req);
+          return res;
+        });
+      }
       if (early !== undefined) record(req);
       return early;
     },
