@@ -34,7 +34,7 @@ export {
   staticKeys,
 } from './keys/static-keys.js';
 export { checkPlan, DEFAULT_PLANS, type PlanTable, resolvePlans, WINDOWS } from './limits/plans.js';
-export { MemoryGuardCounter, OVERFLOW_BUCKET } from './limits/stores/guard-memory.js';
+export { MemoryGuardCounter } from './limits/stores/guard-memory.js';
 export type { GuardBucket, GuardCounter, GuardState } from './limits/stores/guard-types.js';
 export { DEFAULT_MAX_IDENTITIES, MemoryStore, type MemoryStoreOptions } from './limits/stores/memory.js';
 export {

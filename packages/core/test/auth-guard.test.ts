@@ -185,23 +185,59 @@ describe('failed-auth guard', () => {
     expect((await get(usage, 'x', as('2001:db8:1:9::1'))).status).toBe(401);
   });
 
-  it('a full table never forgets a counting client: new clients share the overflow bucket', async () => {
+  it('a full table never forgets a counting client, and counts each client past it on its own', async () => {
     const { clock, usage } = await serveAt({
       resolveKey: () => null,
       authFailureLimit: { max: 2, maxClients: 3 },
     });
     for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) expect((await get(usage, 'x', as(ip))).status).toBe(401);
     expect((await get(usage, 'x', as('192.0.2.1'))).status).toBe(401);
-    // A flood of fresh addresses: counted in one shared overflow bucket, never evicting 192.0.2.1.
-    expect((await get(usage, 'x', as('198.51.100.1'))).status).toBe(401);
-    expect((await get(usage, 'x', as('198.51.100.2'))).status).toBe(401);
-    for (let i = 3; i < 20; i++) expect((await get(usage, 'x', as(`198.51.100.${i}`))).status).toBe(429);
+    // A flood of fresh addresses past the table: each counted in the sketch, never evicting
+    // 192.0.2.1, never sharing one budget.
+    for (let i = 1; i < 20; i++) expect((await get(usage, 'x', as(`198.51.100.${i}`))).status).toBe(401);
+    for (let i = 1; i < 20; i++) expect((await get(usage, 'x', as(`198.51.100.${i}`))).status).toBe(401);
+    for (let i = 1; i < 20; i++) expect((await get(usage, 'x', as(`198.51.100.${i}`))).status).toBe(429);
     expect((await get(usage, 'x', as('192.0.2.1'))).status).toBe(429); // still counted: 2 of 2
     expect((await get(usage, 'x', as('192.0.2.2'))).status).toBe(401); // its own bucket: 2 of 2 now
     expect((await get(usage, 'x', as('192.0.2.2'))).status).toBe(429);
-    // The next window sweeps the past one's buckets: room again.
+    expect((await get(usage, 'x', as('203.0.113.1'))).status).toBe(401); // a newcomer has its own budget
+    // The next window sweeps the past one's buckets and the sketch: room again.
     clock.now = START + 40_000;
-    expect((await get(usage, 'x', as('198.51.100.50'))).status).toBe(401);
+    expect((await get(usage, 'x', as('198.51.100.1'))).status).toBe(401);
+    expect((await get(usage, 'x', as('198.51.100.1'))).status).toBe(401);
+  });
+
+  it('10,000 addresses failing once fill the table; a fresh valid key from a new address still gets 200', async () => {
+    const keys = staticKeys({ good: { id: 'u1', plan: 'ultra' }, other: { id: 'u2', plan: 'ultra' } });
+    const { usage } = await serveAt({ resolveKey: keys }); // the defaults: 20 a minute, 10,000 buckets
+    const v4 = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    // The fill through the core itself (as the adapters call it; 31,000 requests over HTTP would
+    // only be slow), the check over HTTP.
+    const kit = (srv as ExtServer).kit;
+    const fail = async (from: number, to: number, times = 1) => {
+      for (let i = from; i < to; i++) {
+        for (let t = 0; t < times; t++) {
+          const res = await kit.respond({
+            method: 'GET',
+            path: '/usage',
+            rawQuery: '',
+            headers: { 'x-api-key': `guess-${i}` },
+            body: { kind: 'none' },
+            ip: v4(i),
+          });
+          expect(res.status).toBe(401);
+        }
+      }
+    };
+    await fail(0, 10_000);
+    // Past the table: 1,000 more addresses each use their whole budget (20 000 failures).
+    await fail(10_000, 11_000, 20);
+    expect((await get(usage, 'guess-x', as(v4(10_000)))).status).toBe(429); // counted, refused
+    // Clients that never failed are not refused: valid keys from new addresses answer 200.
+    for (let i = 0; i < 20; i++) {
+      expect((await get(usage, i % 2 === 0 ? 'good' : 'other', as(`172.16.0.${i + 1}`))).status).toBe(200);
+    }
+    expect((await get(usage, 'good', as('2001:db8:77::1'))).status).toBe(200);
   });
 
   it('gives the whole lookup one deadline, waiting included: 503 past it, never a hang', async () => {

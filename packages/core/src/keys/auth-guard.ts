@@ -30,8 +30,9 @@ export interface AuthFailureLimitOptions {
   /** Window length in seconds (a fixed window aligned to the UTC clock). Default 60. */
   windowSeconds?: number;
   /**
-   * Buckets (addresses, IPv6 prefixes) counted at once in process. Default 10,000. A full table
-   * never forgets a counting client: new ones share one overflow bucket until the window ends.
+   * Buckets (addresses, IPv6 prefixes) counted exactly at once in process. Default 10,000. A full
+   * table never forgets a counting client: new ones are counted in a fixed-size sketch until the
+   * window ends, each on its own (see `MemoryGuardCounter`).
    */
   maxClients?: number;
 }
