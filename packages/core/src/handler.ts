@@ -414,8 +414,11 @@ function rateLimited(limit: ConsumeResult): TwoFaError {
 
 /** The store's own failed-auth counter (Redis: shared by every instance), when it has one. */
 function guardCounterOf(store: ResolvedConfig['store']): GuardCounter | undefined {
-  const authFailures = store.authFailures;
-  return typeof authFailures === 'function' ? { authFailures: authFailures.bind(store) } : undefined;
+  const { authFailures, releaseAuthFailure } = store;
+  if (typeof authFailures !== 'function') return undefined;
+  const release =
+    typeof releaseAuthFailure === 'function' ? { releaseAuthFailure: releaseAuthFailure.bind(store) } : {};
+  return { authFailures: authFailures.bind(store), ...release };
 }
 
 function allowHeader(route: RouteDef): string {

@@ -5,6 +5,7 @@ import { MemoryGuardCounter } from '../limits/stores/guard-memory.js';
 import type { GuardBucket, GuardCounter, GuardState } from '../limits/stores/guard-types.js';
 import { isThenable, type Later } from '../maybe-promise.js';
 import type { Identity } from '../types.js';
+import { hashKey } from './static-keys.js';
 
 /**
  * The failed-auth guard: answers of 401 are themselves limited per client address, so the surface
@@ -20,7 +21,9 @@ import type { Identity } from '../types.js';
  * deadline (the key lookup timeout): past it, 503. The counts live in the store when it can hold
  * them (`authFailures`: the Redis store, one Lua call, shared by every instance on that Redis),
  * else in a bounded table of this process that never forgets a counting client (see
- * `MemoryGuardCounter`). IPv6 clients count in their /64, /56 and /48 budgets together.
+ * `MemoryGuardCounter`). With a shared store, a key not yet seen valid reserves its failure in the
+ * store before the lookup and gives it back when valid, so instances share one budget even in a
+ * burst. IPv6 clients count in their /64, /56 and /48 budgets together.
  */
 
 /** Public option: `false` turns the guard off. */
@@ -72,8 +75,8 @@ export function resolveAuthFailureLimit(option: AuthFailureLimitOptions | false 
 }
 
 /**
- * How long this process reuses the store's answer for a client (ms): with several instances, one
- * may admit a failure or so more per second than the shared budget while another counts.
+ * How long this process reuses the store's answer for a client (ms), for keys it has found valid
+ * (the lookups that reserve nothing).
  */
 export const SHARED_STATE_REUSE_MS = 1000;
 
@@ -164,6 +167,18 @@ function tooMany(resetMs: number): TwoFaError {
   return new TwoFaError('TOO_MANY_AUTH_FAILURES', {
     data: { retry_after: retryAfter },
     headers: { 'retry-after': String(retryAfter) },
+  });
+}
+
+/** Waits for `promise` to settle (either way), or rejects with UNAVAILABLE at `deadline`. */
+function settledBy(promise: Promise<unknown>, deadline: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TwoFaError('UNAVAILABLE')), Math.max(0, deadline - performance.now()));
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    promise.then(done, done);
   });
 }
 
@@ -324,34 +339,127 @@ export function createAuthGuard(
     }
   }
 
+  /**
+   * A shared counter that can take a failure back (Redis): a lookup of a key this process has not
+   * seen valid counts its failure in the store BEFORE it runs (a reservation every instance sees)
+   * and takes it back when the key turns out valid. Instances then share one budget even in a
+   * burst: without it, each instance would admit a whole budget of lookups in flight before any of
+   * their failures reached the store (N instances, N × the budget).
+   */
+  const reserving = counter?.releaseAuthFailure !== undefined;
+  /** SHA-256 digests of keys found valid by this process: their lookups need no reservation. */
+  const valid = new Set<string>();
+  /** Lookups in flight by client and key digest: a burst of one key waits for the first. */
+  const flights = new Map<string, Promise<unknown>>();
+
+  /** Takes a reservation back; a store that fails keeps it (counted: the safe side). */
+  async function unreserve(buckets: readonly GuardBucket[]): Promise<void> {
+    try {
+      await counter?.releaseAuthFailure?.(buckets, windowSeconds);
+    } catch {
+      // Kept as a failure.
+    }
+  }
+
+  /** A lookup of a key not known valid, with a shared counter: reserve, run, release if valid. */
+  async function reservedLookup(
+    buckets: readonly GuardBucket[],
+    apiKey: string | undefined,
+    digest: string,
+    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
+    deadline: number,
+  ): Promise<Identity | null> {
+    const name = (buckets[0] as GuardBucket).key;
+    const flightName = `${name}\0${digest}`;
+    for (;;) {
+      // The same key from the same client already in flight here: its answer decides for both.
+      const flight = flights.get(flightName);
+      if (flight !== undefined) {
+        await settledBy(flight, deadline);
+        if (valid.has(digest)) return guardedLookup(buckets, apiKey, run, deadline);
+        continue;
+      }
+      const hit = recent.get(name);
+      if (hit !== undefined && hit.until > performance.now() && hit.remaining <= 0) {
+        throw tooMany(hit.resetAt - performance.now());
+      }
+      const state = await counts.authFailures(buckets, windowSeconds, true);
+      remember(name, state);
+      if (state.remaining >= 0) break;
+      await unreserve(buckets);
+      // No room: other lookups of this client in flight here may give theirs back; else refused.
+      const p = pending.get(name);
+      if (p === undefined) throw tooMany(state.resetMs);
+      await waitIn(p.waiting, deadline);
+    }
+    const token = apiKey ?? '';
+    register(name, token);
+    const settled = (async () => {
+      let identity: Identity | null;
+      try {
+        identity = await run(apiKey, Math.max(1, deadline - performance.now()));
+      } catch (error) {
+        await unreserve(buckets); // the store failed, not the client
+        throw error;
+      }
+      if (identity === null) return null; // the reservation is the failure
+      await unreserve(buckets);
+      if (valid.size >= maxClients) valid.clear();
+      valid.add(digest);
+      return identity;
+    })();
+    flights.set(flightName, settled);
+    try {
+      return await settled;
+    } finally {
+      flights.delete(flightName);
+      release(name, token);
+    }
+  }
+
+  /** The lookup as it is without reservations (the counts read first, failures counted after). */
+  function guardedLookup(
+    buckets: readonly GuardBucket[],
+    apiKey: string | undefined,
+    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
+    deadline: number,
+  ): Later<Identity | null> {
+    const name = (buckets[0] as GuardBucket).key;
+    const timeoutMs = Math.max(1, deadline - performance.now());
+    const state = current(buckets, name);
+    if (isThenable(state)) return lookupLater(buckets, apiKey, run, deadline, state);
+    if (state.remaining <= 0) throw tooMany(state.resetMs);
+    // Lookups of this client still in flight may each fail: run at once only when this one fits
+    // beside them (else it waits for room, in lookupLater).
+    const token = apiKey ?? '';
+    const p = pending.get(name);
+    if (p !== undefined && p.keys.size + (p.keys.has(token) ? 0 : 1) > state.remaining) {
+      return lookupLater(buckets, apiKey, run, deadline, state);
+    }
+    // Nothing has yielded since the check above, so registering after `run` has answered with a
+    // promise is as exact as registering before; an answer given at once needs no registration.
+    const identity = run(apiKey, timeoutMs);
+    if (isThenable(identity)) {
+      register(name, token);
+      return settleLater(buckets, name, token, identity);
+    }
+    if (identity !== null) return identity;
+    // A failure the counts take time to record (Redis) is in flight until they have it.
+    const counted = failed(buckets, name);
+    if (!isThenable(counted)) return counted;
+    register(name, token);
+    return Promise.resolve(counted).finally(() => release(name, token));
+  }
+
   return {
     lookup(ip, apiKey, run, timeoutMs) {
       const deadline = performance.now() + timeoutMs;
       const buckets = clientBuckets(ip, max);
-      const name = (buckets[0] as GuardBucket).key;
-      const state = current(buckets, name);
-      if (isThenable(state)) return lookupLater(buckets, apiKey, run, deadline, state);
-      if (state.remaining <= 0) throw tooMany(state.resetMs);
-      // Lookups of this client still in flight may each fail: run at once only when this one fits
-      // beside them (else it waits for room, in lookupLater).
-      const token = apiKey ?? '';
-      const p = pending.get(name);
-      if (p !== undefined && p.keys.size + (p.keys.has(token) ? 0 : 1) > state.remaining) {
-        return lookupLater(buckets, apiKey, run, deadline, state);
-      }
-      // Nothing has yielded since the check above, so registering after `run` has answered with a
-      // promise is as exact as registering before; an answer given at once needs no registration.
-      const identity = run(apiKey, timeoutMs);
-      if (isThenable(identity)) {
-        register(name, token);
-        return settleLater(buckets, name, token, identity);
-      }
-      if (identity !== null) return identity;
-      // A failure the counts take time to record (Redis) is in flight until they have it.
-      const counted = failed(buckets, name);
-      if (!isThenable(counted)) return counted;
-      register(name, token);
-      return Promise.resolve(counted).finally(() => release(name, token));
+      if (!reserving) return guardedLookup(buckets, apiKey, run, deadline);
+      const digest = hashKey(apiKey ?? '');
+      return valid.has(digest)
+        ? guardedLookup(buckets, apiKey, run, deadline)
+        : reservedLookup(buckets, apiKey, digest, run, deadline);
     },
   };
 }

@@ -85,6 +85,19 @@ export class MemoryGuardCounter implements GuardCounter {
     return { remaining: count ? remaining - 1 : remaining, resetMs };
   }
 
+  /**
+   * Takes back one failure of the current window in each bucket of the table (the sketch keeps
+   * its count: it may over-count, never under-count).
+   */
+  releaseAuthFailure(buckets: readonly GuardBucket[], windowSeconds: number): void {
+    const nowS = Math.floor(this.#clock() / 1000);
+    const start = nowS - (nowS % windowSeconds);
+    for (const bucket of buckets) {
+      const entry = this.#counts.get(bucket.key);
+      if (entry !== undefined && entry.start === start && entry.count > 0) entry.count--;
+    }
+  }
+
   /** Whether a new bucket has no room, after dropping the past windows' buckets once per window. */
   #full(start: number): boolean {
     if (this.#counts.size < this.#maxClients) return false;

@@ -24,4 +24,11 @@ export interface GuardState {
  */
 export interface GuardCounter {
   authFailures(buckets: readonly GuardBucket[], windowSeconds: number, count: boolean): MaybePromise<GuardState>;
+  /**
+   * Optional: takes back one failure counted in the current window in each bucket (nothing when
+   * the window has ended since). A counter shared by instances has it, so the guard can count a
+   * lookup's failure before the lookup (a reservation every instance sees) and take it back when
+   * the key is valid: a burst through N instances cannot get N × the budget.
+   */
+  releaseAuthFailure?(buckets: readonly GuardBucket[], windowSeconds: number): MaybePromise<void>;
 }

@@ -92,7 +92,7 @@ export const DEFAULT_REDIS_COOLDOWN_MS = 1000;
 const CONSUME_COMMAND = 'twofaKitConsumeV2';
 const PEEK_COMMAND = 'twofaKitPeekV2';
 const VERIFY_COMMAND = 'twofaKitVerifyV1';
-const GUARD_COMMAND = 'twofaKitAuthFailuresV1';
+const GUARD_COMMAND = 'twofaKitAuthFailuresV2';
 const BATCH_COMMAND = 'twofaKitBatchV1';
 
 /** The most calls one batch script run carries; more in one turn make several runs. */
@@ -317,6 +317,19 @@ export class RedisStore implements LimiterStore {
     if (answered !== undefined) return answered.value;
     this.#localGuard ??= new MemoryGuardCounter(10_000, this.#clock);
     return this.#localGuard.authFailures(buckets, windowSeconds, count);
+  }
+
+  /** Takes back one failure of this window in each bucket (see `GuardCounter.releaseAuthFailure`). */
+  async releaseAuthFailure(buckets: readonly GuardBucket[], windowSeconds: number): Promise<void> {
+    if (buckets.length === 0) return;
+    const guard = this.#guardFor(buckets.length);
+    const answered = await this.#once('auth', async () => {
+      const tag = sha256Hex((buckets[0] as GuardBucket).group);
+      const keys = buckets.map((b) => `${this.#prefix}auth:{${tag}}:${sha256Hex(b.key)}`);
+      const args = ['release', String(windowSeconds), ...buckets.map((b) => String(b.limit))];
+      return deadline(guard(...(keys as [string, ...string[]]), ...args), this.#timeoutMs);
+    });
+    if (answered === undefined) this.#localGuard?.releaseAuthFailure(buckets, windowSeconds);
   }
   readonly #guards = new Map<number, ScriptCommand>();
   #localGuard: MemoryGuardCounter | undefined;

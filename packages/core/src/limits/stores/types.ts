@@ -65,4 +65,9 @@ export interface LimiterStore {
    * buckets. Without it the core counts failed authentications per process.
    */
   authFailures?(buckets: readonly GuardBucket[], windowSeconds: number, count: boolean): MaybePromise<GuardState>;
+  /**
+   * Optional, beside `authFailures` (see `GuardCounter.releaseAuthFailure`): takes back one failure
+   * counted in this window. With it a shared guard reserves each lookup's failure before the lookup.
+   */
+  releaseAuthFailure?(buckets: readonly GuardBucket[], windowSeconds: number): MaybePromise<void>;
 }

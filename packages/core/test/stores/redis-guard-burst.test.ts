@@ -1,0 +1,78 @@
+/**
+ * A burst of guesses through several instances on one Redis gets one failed-auth budget, not one
+ * per instance: each lookup of a key not known valid reserves its failure in Redis before it runs
+ * and gives it back when the key is valid. Real redis-server, real HTTP, two adapters as the two
+ * instances, a key store slow enough that every guess of the burst is in flight at once.
+ */
+import { EXPRESS, FASTIFY, type RunningServer } from '@twofa-kit/contract';
+import { connect, type RedisServer, redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-clients';
+import type { Redis } from 'ioredis';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Identity, RedisStore } from '../../src/index.js';
+
+const enabled = redisTestsEnabled('shared failed-auth budget under a burst');
+const LIMIT = 20;
+const VALID = new Map<string, Identity>([
+  ['burst-valid-1', { id: 'u1', plan: 'big' }],
+  ['burst-valid-2', { id: 'u2', plan: 'big' }],
+]);
+
+describe.runIf(enabled)('a burst of guesses through two instances on one Redis', () => {
+  let server: RedisServer;
+  const clients: Redis[] = [];
+  const apps: RunningServer[] = [];
+  let lookups = 0;
+  beforeAll(async () => {
+    server = await startRedis();
+    for (const harness of [FASTIFY, EXPRESS]) {
+      const client = await connect(server);
+      clients.push(client);
+      apps.push(
+        await harness.start({
+          // 150 ms a lookup: the whole burst is in flight before any failure is known.
+          resolveKey: async (key) => {
+            lookups++;
+            await new Promise((resolve) => setTimeout(resolve, 150));
+            return VALID.get(key) ?? null;
+          },
+          plans: { big: { minute: 1_000_000 } },
+          store: new RedisStore({ client, onRedisError: 'closed' }),
+          authFailureLimit: { max: LIMIT, windowSeconds: 3600 },
+          keyLookupTimeoutMs: 10_000,
+        }),
+      );
+    }
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    for (const client of clients) client.disconnect();
+    await server?.stop();
+  });
+  const usage = (i: number, key: string) =>
+    request((apps[i] as RunningServer).url)
+      .get('/api/2fa/usage')
+      .set('X-API-Key', key);
+
+  it('valid keys in a burst through both instances are all answered, and count no failure', async () => {
+    const burst = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => usage(i % 2, i % 3 === 0 ? 'burst-valid-2' : 'burst-valid-1')),
+    );
+    expect(burst.map((r) => r.status)).toEqual(burst.map(() => 200));
+  });
+
+  // Last: afterwards 127.0.0.1 is refused on both instances until the window ends.
+  it(`40 concurrent guesses on each instance: ${LIMIT} answered 401 in all, the rest 429`, async () => {
+    lookups = 0;
+    const burst = await Promise.all(Array.from({ length: 80 }, (_, i) => usage(i % 2, `guess-${i}`)));
+    const statuses = burst.map((r) => r.status);
+    const admitted = statuses.filter((s) => s === 401).length;
+    console.log(`failed-auth burst through 2 instances: ${admitted} of 80 guesses looked up (limit ${LIMIT})`);
+    expect(admitted).toBe(LIMIT);
+    expect(lookups).toBe(LIMIT);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(80 - LIMIT);
+    // The budget is spent for both instances, valid keys included.
+    expect((await usage(0, 'burst-valid-1')).status).toBe(429);
+    expect((await usage(1, 'burst-valid-2')).status).toBe(429);
+  });
+});
