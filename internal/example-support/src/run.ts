@@ -68,14 +68,19 @@ export async function runExample(framework: string, start: (setup: ExampleSetup)
  * closed), a connection with no traffic is closed after `idleTimeout`, and an idle keep-alive
  * connection after `keepAliveTimeout`. Fastify's own defaults leave a request unbounded.
  */
-export const SERVER_TIMEOUTS = Object.freeze({
+export interface ServerTimeouts {
+  readonly headersTimeout: number;
+  readonly requestTimeout: number;
+  readonly idleTimeout: number;
+  readonly keepAliveTimeout: number;
+}
+
+export const SERVER_TIMEOUTS: ServerTimeouts = Object.freeze({
   headersTimeout: 10_000,
   requestTimeout: 30_000,
   idleTimeout: 30_000,
   keepAliveTimeout: 5_000,
 });
-
-export type ServerTimeouts = typeof SERVER_TIMEOUTS;
 
 /** Sets `limits` (default `SERVER_TIMEOUTS`) on a `node:http` server, before or after it listens. */
 export function limitServerTimes<S extends Server>(server: S, limits: ServerTimeouts = SERVER_TIMEOUTS): S {
