@@ -371,6 +371,7 @@ export function createAuthGuard(
   ): Promise<Identity | null> {
     const name = (buckets[0] as GuardBucket).key;
     const flightName = `${name}\0${digest}`;
+    let state: GuardState;
     for (;;) {
       // The same key from the same client already in flight here: its answer decides for both.
       const flight = flights.get(flightName);
@@ -383,15 +384,20 @@ export function createAuthGuard(
       if (hit !== undefined && hit.until > performance.now() && hit.remaining <= 0) {
         throw tooMany(hit.resetAt - performance.now());
       }
-      const state = await counts.authFailures(buckets, windowSeconds, true);
-      remember(name, state);
+      state = await counts.authFailures(buckets, windowSeconds, true);
       if (state.remaining >= 0) break;
       await unreserve(buckets);
-      // No room: other lookups of this client in flight here may give theirs back; else refused.
+      // No room: other lookups of this client in flight here may give theirs back; else refused,
+      // and so are its next guesses for a moment without asking the store (reservations of valid
+      // keys elsewhere may hold it full for as long as their lookups take).
       const p = pending.get(name);
-      if (p === undefined) throw tooMany(state.resetMs);
+      if (p === undefined) {
+        remember(name, { remaining: state.remaining + 1, resetMs: state.resetMs });
+        throw tooMany(state.resetMs);
+      }
       await waitIn(p.waiting, deadline);
     }
+    const reserved = state;
     const token = apiKey ?? '';
     register(name, token);
     const settled = (async () => {
@@ -402,7 +408,10 @@ export function createAuthGuard(
         await unreserve(buckets); // the store failed, not the client
         throw error;
       }
-      if (identity === null) return null; // the reservation is the failure
+      if (identity === null) {
+        remember(name, reserved); // the reservation is the failure
+        return null;
+      }
       await unreserve(buckets);
       if (valid.size >= maxClients) valid.clear();
       valid.add(digest);

@@ -13,10 +13,9 @@ import { type Identity, RedisStore } from '../../src/index.js';
 
 const enabled = redisTestsEnabled('shared failed-auth budget under a burst');
 const LIMIT = 20;
-const VALID = new Map<string, Identity>([
-  ['burst-valid-1', { id: 'u1', plan: 'big' }],
-  ['burst-valid-2', { id: 'u2', plan: 'big' }],
-]);
+const VALID = new Map<string, Identity>(
+  Array.from({ length: 30 }, (_, i) => [`burst-valid-${i + 1}`, { id: `u${i + 1}`, plan: 'big' }]),
+);
 
 describe.runIf(enabled)('a burst of guesses through two instances on one Redis', () => {
   let server: RedisServer;
@@ -58,6 +57,11 @@ describe.runIf(enabled)('a burst of guesses through two instances on one Redis',
     const burst = await Promise.all(
       Array.from({ length: 60 }, (_, i) => usage(i % 2, i % 3 === 0 ? 'burst-valid-2' : 'burst-valid-1')),
     );
+    expect(burst.map((r) => r.status)).toEqual(burst.map(() => 200));
+  });
+
+  it('more distinct valid keys than the budget, at once through one instance (users behind one address): all answered', async () => {
+    const burst = await Promise.all([...VALID.keys()].map((key) => usage(0, key)));
     expect(burst.map((r) => r.status)).toEqual(burst.map(() => 200));
   });
 
