@@ -106,35 +106,32 @@ CREATE TABLE usage_days (
   refused       bigint NOT NULL DEFAULT 0
 );
 
+-- Adds counts (one row per customer-hour) to both roll-ups.
+CREATE FUNCTION usage_add(ids text[], hours timestamptz[], admitted bigint[], refused bigint[]) RETURNS void
+LANGUAGE sql AS $$
+  INSERT INTO usage_daily (customer_id, day, admitted, refused)
+    SELECT id, (h AT TIME ZONE 'UTC')::date, sum(a), sum(r) FROM unnest(ids, hours, admitted, refused) AS t(id, h, a, r)
+    GROUP BY 1, 2
+    ON CONFLICT (customer_id, day) DO UPDATE
+    SET admitted = usage_daily.admitted + EXCLUDED.admitted, refused = usage_daily.refused + EXCLUDED.refused;
+  INSERT INTO usage_days (day, admitted, refused)
+    SELECT (h AT TIME ZONE 'UTC')::date, sum(a), sum(r) FROM unnest(ids, hours, admitted, refused) AS t(id, h, a, r)
+    GROUP BY 1
+    ON CONFLICT (day) DO UPDATE
+    SET admitted = usage_days.admitted + EXCLUDED.admitted, refused = usage_days.refused + EXCLUDED.refused;
+$$;
+
 -- Statement-level: one aggregate per flush, not one upsert per row. An insert's rows add their
 -- counts; an update's rows add the difference between new and old.
 CREATE FUNCTION usage_roll_up() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    WITH delta AS (SELECT customer_id, (hour AT TIME ZONE 'UTC')::date AS day, admitted, refused FROM new_rows),
-    daily AS (
-      INSERT INTO usage_daily (customer_id, day, admitted, refused)
-      SELECT customer_id, day, sum(admitted), sum(refused) FROM delta GROUP BY 1, 2
-      ON CONFLICT (customer_id, day) DO UPDATE
-      SET admitted = usage_daily.admitted + EXCLUDED.admitted, refused = usage_daily.refused + EXCLUDED.refused)
-    INSERT INTO usage_days (day, admitted, refused)
-      SELECT day, sum(admitted), sum(refused) FROM delta GROUP BY 1
-      ON CONFLICT (day) DO UPDATE
-      SET admitted = usage_days.admitted + EXCLUDED.admitted, refused = usage_days.refused + EXCLUDED.refused;
+    PERFORM usage_add(array_agg(customer_id), array_agg(hour), array_agg(admitted), array_agg(refused))
+       FROM new_rows;
   ELSE
-    WITH delta AS (
-      SELECT n.customer_id, (n.hour AT TIME ZONE 'UTC')::date AS day,
-             n.admitted - o.admitted AS admitted, n.refused - o.refused AS refused
-        FROM new_rows n JOIN old_rows o ON o.customer_id = n.customer_id AND o.hour = n.hour),
-    daily AS (
-      INSERT INTO usage_daily (customer_id, day, admitted, refused)
-      SELECT customer_id, day, sum(admitted), sum(refused) FROM delta GROUP BY 1, 2
-      ON CONFLICT (customer_id, day) DO UPDATE
-      SET admitted = usage_daily.admitted + EXCLUDED.admitted, refused = usage_daily.refused + EXCLUDED.refused)
-    INSERT INTO usage_days (day, admitted, refused)
-      SELECT day, sum(admitted), sum(refused) FROM delta GROUP BY 1
-      ON CONFLICT (day) DO UPDATE
-      SET admitted = usage_days.admitted + EXCLUDED.admitted, refused = usage_days.refused + EXCLUDED.refused;
+    PERFORM usage_add(array_agg(n.customer_id), array_agg(n.hour), array_agg(n.admitted - o.admitted),
+                      array_agg(n.refused - o.refused))
+       FROM new_rows n JOIN old_rows o USING (customer_id, hour);
   END IF;
   RETURN NULL;
 END $$;
