@@ -14,7 +14,8 @@ const keys = postgresKeys(db.sql);
 await db.listen(CHANNEL, () => keys.clear());
 
 const twoFa = createTwoFa({ resolveKey: keys });
-const app = Fastify();
+// Bounded connections, as in every example: Fastify's defaults leave a request unbounded.
+const app = Fastify({ requestTimeout: 30_000, connectionTimeout: 30_000, keepAliveTimeout: 5_000 });
 app.register(twoFaPlugin, { twoFa });
 app.addHook('onClose', async () => {
   await twoFa.close();
