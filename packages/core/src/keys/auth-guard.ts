@@ -413,6 +413,8 @@ export function createAuthGuard(
         return null;
       }
       await unreserve(buckets);
+      // Its own reservation given back: at least 1 left (others' may still be held).
+      remember(name, { remaining: reserved.remaining + 1, resetMs: reserved.resetMs });
       if (valid.size >= maxClients) valid.clear();
       valid.add(digest);
       return identity;
