@@ -8,10 +8,10 @@ import {
   hashedKeys,
   hashKey,
   type Identity,
-  ROUTES,
   type TwoFaEvent,
   type TwoFaOptions,
 } from '@twofa-kit/core';
+import { ROUTES } from '@twofa-kit/core/adapter';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AdapterHarness } from '../harness.js';
