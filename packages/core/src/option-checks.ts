@@ -61,6 +61,8 @@ export interface NumberRule {
   readonly min: number;
   readonly max?: number;
   readonly integer?: boolean;
+  /** What else the option accepts, for the message (`or null (unlimited)`). */
+  readonly alternative?: string;
 }
 
 /**
@@ -79,7 +81,8 @@ export function checkNumber(name: string, value: unknown, rule: NumberRule, fall
   if (valid) return value;
   const kind = integer ? 'an integer' : 'a number';
   const range = rule.max === undefined ? `≥ ${rule.min}` : `from ${rule.min} to ${max}`;
-  throw new TwoFaConfigError(`${name} must be ${kind} ${range}, got ${describe(value)}`);
+  const alternative = rule.alternative === undefined ? '' : ` ${rule.alternative}`;
+  throw new TwoFaConfigError(`${name} must be ${kind} ${range}${alternative}, got ${describe(value)}`);
 }
 
 /** A boolean option: `fallback` when absent. */

@@ -26,7 +26,7 @@ export const WINDOWS = [
 
 function checkLimit(where: string, value: unknown): number | null {
   if (value === null) return null;
-  return checkNumber(`${where} (null: unlimited)`, value, { min: 1 }, 0);
+  return checkNumber(where, value, { min: 1, alternative: 'or null (unlimited)' }, 0);
 }
 
 /** Validates one plan's limits; a missing window is unlimited. */
