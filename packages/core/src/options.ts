@@ -11,6 +11,7 @@ import { checkFlag, checkKnownOptions, checkNumber, checkOptionsObject } from '.
 import { CodeCache, type CodeCacheOptions, resolveCodeCache } from './otp/code-cache.js';
 import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from './otp/secret.js';
 import type { TotpEngine } from './otp/totp.js';
+import { type DocsAssets, loadDocsAssets } from './routes/docs.js';
 import type { PlanLimits, ResolveKey } from './types.js';
 
 /** Everything a host can configure. Each field documents its default. */
@@ -82,6 +83,13 @@ export interface TwoFaOptions {
    * 429 until the window ends; other secrets are unaffected. Default `{ max: 5, windowSeconds: 300 }`.
    */
   verifyFailureLimit?: { max?: number; windowSeconds?: number };
+  /**
+   * Serve an API reference page at `GET {prefix}/docs`: an HTML page that renders the OpenAPI
+   * document with Scalar's API reference (`@scalar/api-reference`, an optional peer dependency to
+   * install beside the kit), its script served by the kit itself under a strict
+   * Content-Security-Policy. Default false.
+   */
+  docs?: boolean;
 }
 
 /** Options with every default applied, validated once at construction. */
@@ -106,6 +114,8 @@ export interface ResolvedConfig {
   readonly countInvalidRequests: boolean;
   readonly authFailureLimit: AuthFailureLimit | false;
   readonly verifyFailureLimit: { readonly max: number; readonly windowSeconds: number };
+  /** The API reference page's renderer (`docs: true`), or undefined when the page is off. */
+  readonly docs: DocsAssets | undefined;
   /** The verify route's replay memory: the store's own (`recordVerification`), else one per process. */
   readonly verifyMemory: VerifyMemory;
 }
@@ -138,6 +148,7 @@ const OPTION_NAMES: Record<keyof TwoFaOptions, true> = {
   authFailureLimit: true,
   countInvalidRequests: true,
   verifyFailureLimit: true,
+  docs: true,
 };
 /** The names of `TwoFaOptions`, for adapters whose options are the core's. */
 export const TWOFA_OPTION_NAMES: readonly string[] = Object.keys(OPTION_NAMES);
@@ -222,5 +233,6 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
     authFailureLimit: resolveAuthFailureLimit(options.authFailureLimit),
     verifyFailureLimit: verifyFailureLimitOf(options.verifyFailureLimit),
     verifyMemory: verifyMemoryOf(store, clock),
+    docs: checkFlag('docs', options.docs, false) ? loadDocsAssets() : undefined,
   });
 }

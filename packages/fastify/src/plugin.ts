@@ -70,7 +70,7 @@ function routesPlugin(twoFa: TwoFa) {
           url: route.path,
           exposeHeadRoute: false,
           // The route's JSON schemas, for @fastify/swagger (documentation only; see the compilers above).
-          schema: routeJsonSchemas(route, method, schemaSettings),
+          ...(route.documented === false ? {} : { schema: routeJsonSchemas(route, method, schemaSettings) }),
           handler,
         });
       }
