@@ -101,7 +101,7 @@ describe.skipIf(!chromiumEnabled())('the API reference page in Chromium', () => 
     for (const summary of ['Generate the current TOTP code', 'Check a TOTP code', "The caller's plan and quota"]) {
       await page.getByText(summary, { exact: false }).first().waitFor({ timeout: 20_000 });
     }
-    const text = await page.evaluate(() => document.body.innerText);
+    const text = await page.evaluate(() => document.body.textContent ?? '');
     for (const path of ['/api/2fa/generate', '/api/2fa/verify', '/api/2fa/usage']) expect(text).toContain(path);
     expect(problems).toEqual([]);
     expect(outside).toEqual([]);
