@@ -173,9 +173,9 @@ describe('startupMessage', () => {
     expect(text).toMatch(/pro +demo_pro_b/);
   });
 
-  it('is one line without demo keys', () => {
+  it('without demo keys: the address and the API reference page', () => {
     expect(startupMessage('express', '::1', 80, undefined)).toBe(
-      'twofa-kit express example listening on http://[::1]:80',
+      'twofa-kit express example listening on http://[::1]:80\nAPI reference: http://[::1]:80/api/2fa/docs',
     );
     expect(listenUrl('localhost', 1)).toBe('http://localhost:1');
   });
