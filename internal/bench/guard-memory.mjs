@@ -1,12 +1,15 @@
 /**
- * The failed-auth guard's memory and its overflow sketch (`node --expose-gc guard-memory.mjs
- * [clients] [extra]`): heapUsed + arrayBuffers after full GCs, before the counter is built and
+ * The failed-auth guard's memory and its overflow sketch (`node --expose-gc internal/bench/guard-memory.mjs
+ * [clients] [extra]`, after `pnpm build`): heapUsed + arrayBuffers after full GCs, before the counter is built and
  * after `clients` distinct IPv4 addresses (default 1,000,000) each failed once in one window, with
  * the default table (10,000 buckets). Then `extra` further addresses (default 10,000) each fail
  * until refused (20 times), and 100,000 addresses that never failed are checked: how many of them
  * the counter would refuse.
  */
-import { clientBuckets, DEFAULT_AUTH_FAILURE_LIMIT, MemoryGuardCounter } from '@twofa-kit/core';
+// The counter and its defaults are internal to the core: taken from its build (`pnpm build`).
+const dist = new URL('../../packages/core/dist/', import.meta.url);
+const { MemoryGuardCounter } = await import(new URL('limits/stores/guard-memory.js', dist).href);
+const { clientBuckets, DEFAULT_AUTH_FAILURE_LIMIT } = await import(new URL('keys/auth-guard.js', dist).href);
 
 const clients = Number(process.argv[2] ?? 1_000_000);
 const extra = Number(process.argv[3] ?? 10_000);

@@ -260,7 +260,7 @@ export function startupMessage(
   metricsUrl?: string,
 ): string {
   const url = listenUrl(host, port);
-  const lines = [`twofa-kit ${framework} example listening on ${url}`];
+  const lines = [`twofa-kit ${framework} example listening on ${url}`, `API reference: ${url}/api/2fa/docs`];
   if (metricsUrl !== undefined) lines.push(`Prometheus metrics on ${metricsUrl}`);
   if (demoKeys !== undefined) {
     lines.push('Demo API keys for this run (set TWOFA_API_KEYS=key:plan,... to use your own):');

@@ -17,6 +17,8 @@ export interface ExampleSetup {
     readonly plans: EnvConfig['plans'];
     readonly store: LimiterStore | undefined;
     readonly onEvent: ((event: TwoFaEvent) => void) | undefined;
+    /** The API reference page at `{prefix}/docs`: on in every example server. */
+    readonly docs: boolean;
   };
 }
 
@@ -37,7 +39,13 @@ export async function runExample(framework: string, start: (setup: ExampleSetup)
     const metrics = metricsFromEnv();
     const metricsAddress = metrics === undefined ? undefined : metricsAddressFromEnv();
     const { store, close } = await limiterStore(config.redis, metrics);
-    const options = { resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent };
+    const options = {
+      resolveKey: config.resolveKey,
+      plans: config.plans,
+      store,
+      onEvent: metrics?.onEvent,
+      docs: true,
+    };
     const server = await start({ config, metrics, options });
     // The metrics on their own address (loopback by default), never on the API's port.
     let scrape: Listening | undefined;
