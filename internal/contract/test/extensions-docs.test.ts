@@ -13,7 +13,7 @@ import { quotaLeft } from './doc-examples/usage-client.js';
 import { checkCode } from './doc-examples/verify-client.js';
 
 /**
- * docs/reference/extensions.md ("Extensions beyond the seed") shows each file of doc-examples/ verbatim (after an `<!-- example: name -->`
+ * docs/reference/extensions.md ("Beyond generate") shows each file of doc-examples/ verbatim (after an `<!-- example: name -->`
  * marker), and every example runs here against a real server.
  */
 const README = new URL('../../../docs/reference/extensions.md', import.meta.url);
