@@ -89,7 +89,11 @@ export function resolveCredits(
 }
 
 /** What a request to `route` asks of `identity`'s credits, or undefined when it asks nothing. */
-export function creditCharge(config: CreditConfig | false, route: string, identity: Identity): CreditCharge | undefined {
+export function creditCharge(
+  config: CreditConfig | false,
+  route: string,
+  identity: Identity,
+): CreditCharge | undefined {
   if (config === false || identity.credits === false) return undefined;
   return config.charges.get(route)?.[identity.credits === true ? 1 : 0];
 }

@@ -113,7 +113,8 @@ export function routeErrorKinds(
     kinds.add('UNAUTHORIZED');
     if (settings.authGuard) kinds.add('TOO_MANY_AUTH_FAILURES');
   }
-  if (route.auth && route.quota === 'consume' && (settings.costs?.[route.id] ?? 0) > 0) kinds.add('INSUFFICIENT_CREDITS');
+  if (route.auth && route.quota === 'consume' && (settings.costs?.[route.id] ?? 0) > 0)
+    kinds.add('INSUFFICIENT_CREDITS');
   if (route.auth && route.quota === 'consume') kinds.add('RATE_LIMITED');
   kinds.add('INTERNAL');
   // A key store that times out, or a limiter store that fails closed.

@@ -222,7 +222,11 @@ export function scriptArgs(windows: readonly WindowSpec[], nowMs?: number, optio
  * arithmetic of the memory store: reset at the window's end, `retryAfterMs` the latest reset
  * among the full windows.
  */
-export function resultFromReply(reply: unknown, windows: readonly WindowSpec[], options?: ConsumeOptions): ConsumeResult {
+export function resultFromReply(
+  reply: unknown,
+  windows: readonly WindowSpec[],
+  options?: ConsumeOptions,
+): ConsumeResult {
   if (!Array.isArray(reply) || reply.length !== windows.length + 4) {
     throw new Error('unexpected reply from the limiter script');
   }
@@ -253,8 +257,7 @@ export function resultFromReply(reply: unknown, windows: readonly WindowSpec[], 
   const mask = Number(reply[windows.length + 3]);
   const charge = options?.credits;
   if ((charge === undefined || balance < 0) && mask === 0) return result;
-  const credits =
-    charge === undefined || balance < 0 ? undefined : { balance, cost: charge.cost, sufficient: !short };
+  const credits = charge === undefined || balance < 0 ? undefined : { balance, cost: charge.cost, sufficient: !short };
   const notices = noticesOf(mask, windows, nowS, credits?.balance);
   return { ...result, ...(credits ? { credits } : {}), ...(notices ? { notices } : {}) };
 }

@@ -1,10 +1,10 @@
 import { hash } from 'node:crypto';
 import { TwoFaConfigError, TwoFaError } from '../../http/errors.js';
+import { checkRefund, checkTopUp } from './credits.js';
 import { MemoryGuardCounter } from './guard-memory.js';
 import type { GuardBucket, GuardState } from './guard-types.js';
 import { MemoryStore } from './memory.js';
 import { GUARD_LUA } from './redis-guard-script.js';
-import { checkRefund, checkTopUp } from './credits.js';
 import {
   BATCH_LUA,
   CONSUME_LUA,
@@ -15,14 +15,7 @@ import {
   TOP_UP_LUA,
 } from './redis-script.js';
 import { VERIFY_LUA, verifyRecordFromReply } from './redis-verify-script.js';
-import type {
-  ConsumeOptions,
-  ConsumeResult,
-  LimiterStore,
-  TopUpResult,
-  WindowSpec,
-  WindowState,
-} from './types.js';
+import type { ConsumeOptions, ConsumeResult, LimiterStore, TopUpResult, WindowSpec, WindowState } from './types.js';
 import { MemoryVerifyMemory } from './verify-memory.js';
 import type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './verify-types.js';
 import { windowEnd, windowStart } from './windows.js';
@@ -338,7 +331,8 @@ export class RedisStore implements LimiterStore {
 
   #hget(key: string, field: string): Promise<unknown> {
     const client = this.#client as unknown as { hget?: (key: string, field: string) => Promise<unknown> };
-    if (typeof client.hget !== 'function') throw new TwoFaConfigError('RedisStore: the client has no hget (not ioredis?)');
+    if (typeof client.hget !== 'function')
+      throw new TwoFaConfigError('RedisStore: the client has no hget (not ioredis?)');
     return client.hget(key, field);
   }
 
