@@ -26,6 +26,7 @@ export {
   type LookupByHash,
 } from './keys/cached-keys.js';
 export { hashKey, MAX_API_KEY_LENGTH, parseKeyList, type StaticKeyTable, staticKeys } from './keys/static-keys.js';
+export { type CreditsOptions, DEFAULT_COSTS, type RouteCosts } from './limits/credits.js';
 export { checkPlan, DEFAULT_PLANS, type PlanTable, resolvePlans, WINDOWS } from './limits/plans.js';
 export { MemoryGuardCounter, OVERFLOW_BUCKET } from './limits/stores/guard-memory.js';
 export type { GuardBucket, GuardCounter, GuardState } from './limits/stores/guard-types.js';
@@ -42,7 +43,17 @@ export {
   type RedisStoreFailure,
   type RedisStoreOptions,
 } from './limits/stores/redis.js';
-export type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './limits/stores/types.js';
+export type {
+  ConsumeOptions,
+  ConsumeResult,
+  CreditCharge,
+  CreditState,
+  LimiterStore,
+  StoreNotice,
+  TopUpResult,
+  WindowSpec,
+  WindowState,
+} from './limits/stores/types.js';
 export type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './limits/stores/verify-types.js';
 export { CALENDAR_MONTH, windowEnd, windowStart } from './limits/stores/windows.js';
 export {

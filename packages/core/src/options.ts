@@ -2,6 +2,7 @@ import type { TwoFaEvent } from './events.js';
 import { TwoFaConfigError } from './http/errors.js';
 import { trimTrailingSlashes } from './http/path.js';
 import { type AuthFailureLimit, type AuthFailureLimitOptions, resolveAuthFailureLimit } from './keys/auth-guard.js';
+import { type CreditConfig, type CreditsOptions, type RouteCosts, resolveCredits } from './limits/credits.js';
 import { type PlanTable, resolvePlans } from './limits/plans.js';
 import { MemoryStore } from './limits/stores/memory.js';
 import type { LimiterStore } from './limits/stores/types.js';
@@ -81,6 +82,14 @@ export interface TwoFaOptions {
    * 429 until the window ends; other secrets are unaffected. Default `{ max: 5, windowSeconds: 300 }`.
    */
   verifyFailureLimit?: { max?: number; windowSeconds?: number };
+  /** Credits each route costs an identity that pays by credits. Default `{ generate: 1, verify: 1, usage: 0 }`. */
+  costs?: RouteCosts;
+  /**
+   * Prepaid credits kept in the store (`store.topUp`). Default `{ required: false, lowBalance: 0 }`:
+   * an identity holding a balance pays `costs` per request (402 when it runs out); others do not.
+   * `false`: no balance is read or charged.
+   */
+  credits?: CreditsOptions | false;
 }
 
 /** Options with every default applied, validated once at construction. */
@@ -107,6 +116,8 @@ export interface ResolvedConfig {
   readonly verifyFailureLimit: { readonly max: number; readonly windowSeconds: number };
   /** The verify route's replay memory: the store's own (`recordVerification`), else one per process. */
   readonly verifyMemory: VerifyMemory;
+  /** Prepaid credits (`costs`, `credits`), or false when off or the store keeps none. */
+  readonly credits: CreditConfig | false;
 }
 
 export const DEFAULT_PREFIX = '/api/2fa';
@@ -191,5 +202,6 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
       ),
     }),
     verifyMemory: verifyMemoryOf(store, clock),
+    credits: resolveCredits(options.costs, options.credits, store),
   });
 }

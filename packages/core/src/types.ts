@@ -63,6 +63,12 @@ export interface Identity {
   readonly plan: string;
   /** Per-key overrides of the plan's limits (`null` = unlimited). */
   readonly limits?: Partial<PlanLimits> | undefined;
+  /**
+   * Prepaid credits (see the `credits` option): `true`, the identity pays for each request and
+   * without a balance has 0 credits; `false`, it never pays; absent, it pays when it holds a
+   * balance (or when the `credits` option says every identity must).
+   */
+  readonly credits?: boolean | undefined;
 }
 
 /** The host's key store: given the presented key, the identity or nothing. May be async. */
