@@ -4,6 +4,8 @@
  * per account (`admin` for operators), sign-in sessions and invitations (stored as SHA-256 digests
  * of their tokens), the audit log of operators' changes, and usage per customer per hour.
  */
+import { BILLING_MIGRATION } from '../billing/schema.js';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -85,4 +87,5 @@ CREATE TABLE usage_hourly (
 );
 `,
   },
+  BILLING_MIGRATION,
 ];
