@@ -34,6 +34,8 @@ export interface PaidApiConfig {
   /** `SMTP_URL` (alert mails over SMTP; unset: to the log) and `MAIL_FROM`. */
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string | undefined;
+  /** `USAGE_FLUSH_MS`: how often the usage history is written (default 5,000); a crash loses at most this much. */
+  readonly usageFlushMs: number;
   /** `CREDITS_LOW_BALANCE`: a `credits.low` alert when a balance falls below it (default 0: never). */
   readonly creditsLowBalance: number;
 }
@@ -55,6 +57,10 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
     throw new TwoFaConfigError('set both DASHBOARD_ADMIN_EMAIL and DASHBOARD_ADMIN_PASSWORD, or neither');
   }
+  const flushText = env.USAGE_FLUSH_MS?.trim() || '5000';
+  if (!/^\d{1,9}$/.test(flushText) || Number(flushText) < 10) {
+    throw new TwoFaConfigError('USAGE_FLUSH_MS must be a whole number of ms ≥ 10');
+  }
   const lowText = env.CREDITS_LOW_BALANCE?.trim() || '0';
   if (!/^\d{1,12}$/.test(lowText)) throw new TwoFaConfigError('CREDITS_LOW_BALANCE must be a whole number of credits');
   return Object.freeze({
@@ -73,5 +79,6 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     smtpUrl: env.SMTP_URL?.trim() || undefined,
     mailFrom: env.MAIL_FROM?.trim() || undefined,
     creditsLowBalance: Number(lowText),
+    usageFlushMs: Number(flushText),
   });
 }
