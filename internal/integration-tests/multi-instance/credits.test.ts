@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { RedisStore, type WindowSpec } from '@twofa-kit/core';
 import { ensureBuilt } from '@twofa-kit/testing/example-process';
+import type { ioredis } from '@twofa-kit/testing/frameworks';
 import { connect, connectCluster } from '@twofa-kit/testing/redis-clients';
 import {
   type RedisCluster,
@@ -18,7 +19,6 @@ import {
   startRedis,
   startRedisCluster,
 } from '@twofa-kit/testing/redis-servers';
-import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const enabled = redisTestsEnabled('credit races');
@@ -93,7 +93,11 @@ async function awayFromMinuteEnd(store: RedisStore): Promise<void> {
 
 function creditRaces(
   title: string,
-  deploy: () => Promise<{ env: Record<string, string>; client: Redis | Cluster; stop(): Promise<void> }>,
+  deploy: () => Promise<{
+    env: Record<string, string>;
+    client: ioredis.Redis | ioredis.Cluster;
+    stop(): Promise<void>;
+  }>,
 ) {
   describe.skipIf(!enabled)(`credit races from ${PROCESSES} processes on ${title}`, () => {
     let deployment: Awaited<ReturnType<typeof deploy>> | undefined;
