@@ -450,12 +450,12 @@ export function storeSuite(label: string, options: SuiteOptions): void {
       expect(await balanceOf(id)).toBe(8);
     });
 
-    it('credits: 2,000 concurrent calls against 100 credits admit exactly 100, each balance handed out once', async () => {
+    it('credits: 600 concurrent calls against 100 credits admit exactly 100, each balance handed out once', async () => {
       const w = [{ name: 'minute', seconds: 60, limit: 10_000 }, HOUR_BIG];
       await awayFromEdges(w, 5_000);
       const id = identity('credit-race');
       await topUp(id, 100, 'start');
-      const results = await Promise.all(Array.from({ length: 2_000 }, () => consume(id, w, pays(1))));
+      const results = await Promise.all(Array.from({ length: 600 }, () => consume(id, w, pays(1))));
       const admitted = results.filter((r) => r.allowed);
       expect(admitted).toHaveLength(100);
       const seen = admitted.map((r) => r.credits?.balance).sort((x, y) => (x as number) - (y as number));
@@ -476,15 +476,15 @@ export function storeSuite(label: string, options: SuiteOptions): void {
       expect(await balanceOf(id)).toBe(40);
     });
 
-    it('notices: 1,000 concurrent calls straddling 80 % and 100 % report each threshold once', async () => {
-      const hour = { name: 'hour', seconds: 3_600, limit: 500 };
+    it('notices: 600 concurrent calls straddling 80 % and 100 % report each threshold once', async () => {
+      const hour = { name: 'hour', seconds: 3_600, limit: 250 };
       const w = [{ name: 'minute', seconds: 60, limit: 10_000 }, hour, { ...MONTH, limit: 100_000 }];
       await awayFromEdges(w, 5_000);
       const id = identity('notices');
-      await topUp(id, 900, 'start');
-      const options: ConsumeOptions = { ...pays(1, { lowBalance: 450 }), notify: true };
-      const results = await Promise.all(Array.from({ length: 1_000 }, () => consume(id, w, options)));
-      expect(results.filter((r) => r.allowed)).toHaveLength(500);
+      await topUp(id, 500, 'start');
+      const options: ConsumeOptions = { ...pays(1, { lowBalance: 300 }), notify: true };
+      const results = await Promise.all(Array.from({ length: 600 }, () => consume(id, w, options)));
+      expect(results.filter((r) => r.allowed)).toHaveLength(250);
       const notices = results.flatMap((r) => r.notices ?? []);
       const nowS = Math.floor((Date.now() + 0) / 1000);
       const hourStart = (n: StoreNotice) => (n.type === 'quota.threshold' ? n.periodStart : 0);
@@ -497,22 +497,22 @@ export function storeSuite(label: string, options: SuiteOptions): void {
         expect(hourStart(n) % 3_600).toBe(0);
         if (!h.exactClock) expect(Math.abs(hourStart(n) - (nowS - (nowS % 3_600)))).toBeLessThanOrEqual(3_600);
       }
-      // The 80 % notice rode on the call that took the 400th request, the low balance on the one
-      // that left 449 credits, the 100 % on the 500th.
+      // The 80 % notice rode on the call that took the 200th request, the low balance on the one
+      // that left 299 credits, the 100 % on the 250th.
       const by = (pred: (n: StoreNotice) => boolean) => results.find((r) => r.notices?.some(pred));
       expect(
         state(by((n) => n.type === 'quota.threshold' && n.percent === 80) as ConsumeResult, 'hour').remaining,
-      ).toBe(100);
+      ).toBe(50);
       expect(
         state(by((n) => n.type === 'quota.threshold' && n.percent === 100) as ConsumeResult, 'hour').remaining,
       ).toBe(0);
-      expect(by((n) => n.type === 'credits.low')?.credits?.balance).toBe(449);
-      expect(notices.find((n) => n.type === 'credits.low')).toEqual({ type: 'credits.low', balance: 449 });
+      expect(by((n) => n.type === 'credits.low')?.credits?.balance).toBe(299);
+      expect(notices.find((n) => n.type === 'credits.low')).toEqual({ type: 'credits.low', balance: 299 });
       // Nothing more this period; a top-up re-arms the low-balance notice.
-      expect((await consume(id, [w[0] as WindowSpec, { ...hour, limit: 1_000 }], options)).notices).toBeUndefined();
+      expect((await consume(id, [w[0] as WindowSpec, { ...hour, limit: 500 }], options)).notices).toBeUndefined();
       await topUp(id, 1, 'more');
       expect((await consume(id, [w[0] as WindowSpec], options)).notices).toEqual([
-        { type: 'credits.low', balance: 399 },
+        { type: 'credits.low', balance: 249 },
       ]);
     });
 
