@@ -10,7 +10,7 @@
 import type { Migration } from '../db/migrations.js';
 
 export const BILLING_MIGRATION: Migration = {
-  version: 3,
+  version: 4,
   name: 'billing: stripe subscriptions and events, alerts, webhook deliveries',
   sql: `
 ALTER TABLE customers
