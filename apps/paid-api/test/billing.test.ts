@@ -218,6 +218,12 @@ describe.skipIf(!postgresTestsEnabled('apps/paid-api billing'))('Stripe billing 
     expect(after).toEqual(before);
     expect(after.plan).toBe('pro');
     expect(after.past_due_since).toBeNull();
+    // A failure older than the payment, delivered late (Stripe does not promise the order): no effect.
+    const late = { ...event('invoice.payment_failed', { ...invoice, id: 'in_0' }), created: paid.created - 30 };
+    expect((await deliver(a, late)).body.outcome).toBe('stale');
+    expect((await admin.query('SELECT past_due_since FROM customers WHERE id = $1', [customer.id])).rows[0]).toEqual({
+      past_due_since: null,
+    });
     offsetMs += 3_600_000;
     for (const base of [a, b]) expect((await generate(base, key)).status).toBe(200);
 

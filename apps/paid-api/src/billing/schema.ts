@@ -1,7 +1,8 @@
 /**
  * The billing and alerts tables, as one migration (listed in `db/migrations.ts`):
  * - on `customers`: the Stripe customer and subscription, its status, and since when it is past due
- *   (the grace period counts from there);
+ *   (the grace period counts from there), and the creation time of the last Stripe event applied
+ *   (an older event arriving late changes nothing);
  * - `stripe_events`: every Stripe event id processed, so a replayed or retried event changes nothing;
  * - `alert_settings`: the customer's webhook URL and signing secret;
  * - `alerts`: each threshold event once (unique per customer, kind, window and period);
@@ -17,7 +18,8 @@ ALTER TABLE customers
   ADD COLUMN stripe_customer_id  text UNIQUE,
   ADD COLUMN subscription_id     text,
   ADD COLUMN subscription_status text,
-  ADD COLUMN past_due_since      timestamptz;
+  ADD COLUMN past_due_since      timestamptz,
+  ADD COLUMN billing_event_at    bigint;
 
 CREATE TABLE stripe_events (
   id            text PRIMARY KEY,

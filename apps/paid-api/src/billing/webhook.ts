@@ -12,6 +12,8 @@
  * - `invoice.payment_failed` → past due from then (the keys keep working for the grace period, then
  *   answer 402 `Payment required` with `data.reason` `subscription_past_due`).
  * - `invoice.paid` → no longer past due.
+ * - An event created before the last one applied to the customer is recorded and changes nothing
+ *   (`stale`): Stripe does not deliver events in order.
  * - `checkout.session.completed` for a paid credit pack → its credits, added with the session id as
  *   the top-up id (the limiter store adds them once, whatever retries).
  */
@@ -35,7 +37,7 @@ export interface StripeWebhookOptions {
   readonly onError?: ((error: Error) => void) | undefined;
 }
 
-export type EventOutcome = 'applied' | 'duplicate' | 'ignored';
+export type EventOutcome = 'applied' | 'duplicate' | 'ignored' | 'stale';
 
 type Obj = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -155,10 +157,13 @@ export async function applyStripeEvent(options: StripeWebhookOptions, event: Str
         return event.type === 'checkout.session.completed' ? 'applied' : 'ignored';
     }
     if (change === undefined) return 'ignored';
-    await client.query(
-      `UPDATE customers SET ${change.set}, updated_at = now() WHERE id = $1 AND $2::bigint IS NOT NULL`,
+    // Stripe does not promise the order of events: one older than the last applied changes nothing.
+    const updated = await client.query(
+      `UPDATE customers SET ${change.set}, billing_event_at = $2::bigint, updated_at = now()
+        WHERE id = $1 AND (billing_event_at IS NULL OR billing_event_at <= $2::bigint)`,
       [customerId, event.created, ...change.values],
     );
+    if (updated.rowCount === 0) return 'stale';
     await announce(client, customerId);
     return 'applied';
   });
