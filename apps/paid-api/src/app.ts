@@ -1,7 +1,8 @@
 /**
  * The host app: Fastify with a route of its own, the kit under /api/2fa (its keys resolved from
- * PostgreSQL through `dbKeyStore`, its events counted per customer per hour by `usageSink`) and
- * the Dashboard beside it under /dashboard.
+ * PostgreSQL through `dbKeyStore`, its events counted per customer per hour by `usageSink` and its
+ * threshold events turned into alerts), Stripe's webhook when billing is on, and the Dashboard
+ * beside it under /dashboard.
  */
 import {
   type CreditsOptions,
@@ -69,9 +70,21 @@ export function buildApp(options: AppOptions): PaidApp {
     ...options,
     ...(billing === undefined ? {} : { pastDueGraceMs: billing.graceSeconds * 1000 }),
   });
-  const alerts = alertService(options.pool, { mailer: options.mailer ?? logMailer(), clock: options.clock });
-  const deliveries = options.deliveries === false ? undefined : deliveryWorker(options.pool, options.deliveries);
-  const usage = usageSink(options.pool, { flushMs: options.usageFlushMs, clock: options.clock });
+  const warn = (what: string) => (error: Error) => console.warn(`paid-api: ${what} (${error.message})`);
+  const alerts = alertService(options.pool, {
+    mailer: options.mailer ?? logMailer(),
+    clock: options.clock,
+    onError: warn('an alert was not recorded or mailed'),
+  });
+  const deliveries =
+    options.deliveries === false
+      ? undefined
+      : deliveryWorker(options.pool, { onError: warn('webhook deliveries paused'), ...options.deliveries });
+  const usage = usageSink(options.pool, {
+    flushMs: options.usageFlushMs,
+    clock: options.clock,
+    onError: warn('usage history not written; kept for the next flush'),
+  });
   // The store is made here (not by the kit) so the Dashboard reads the very counters the kit keeps.
   const store = options.store ?? new MemoryStore({ clock: options.clock });
   const twoFa = createTwoFa({
@@ -99,6 +112,7 @@ export function buildApp(options: AppOptions): PaidApp {
       pool: options.pool,
       stripe,
       config: billing,
+      onError: warn('a Stripe event was not applied; Stripe will retry'),
       plans: twoFa.config.plans,
       store,
     });
