@@ -163,6 +163,14 @@ describe.skipIf(!postgresTestsEnabled('apps/paid-api billing'))('Stripe billing 
     );
     console.log(`[billing] subscription.created → pro on both instances in ${upgradeMs.toFixed(0)} ms`);
     expect(upgradeMs).toBeLessThan(2_000);
+    // A subscriber changes plan or cancels in Stripe's portal, not through a second Checkout.
+    const subscribed = (await web.get('/dashboard/billing')).html;
+    expect(subscribed).not.toContain('Subscribe to');
+    expect(subscribed).toContain('Buy 500 credits');
+    const portal = await web.post('/dashboard/billing/portal', {});
+    expect(portal.status).toBe(303);
+    expect(portal.location).toMatch(/^https:\/\/billing\.stripe\.test\/p\/session\/bps_test_/);
+    expect(standIn.requests.at(-1)?.fields.get('customer')).toBe(stripeCustomer);
     const pro = await generate(b, key);
     expect(pro.status).toBe(200);
     expect(pro.headers.get('ratelimit-policy')).toContain('"minute";q=30');

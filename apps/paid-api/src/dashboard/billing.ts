@@ -1,6 +1,7 @@
 /**
  * The Dashboard's billing and alerts: a customer buys a plan or credits through Stripe Checkout
- * (a button that makes a Checkout Session and redirects to it), sets the alert webhook's URL,
+ * (a button that makes a Checkout Session and redirects to it; a subscriber changes plan, card or
+ * cancels in Stripe's customer portal), sets the alert webhook's URL,
  * rotates its signing secret (shown once), and sees every delivery and the receiver's answers.
  * Operators see every customer's deliveries at `/dashboard/admin/deliveries`.
  */
@@ -10,7 +11,7 @@ import { getCustomer } from '../accounts/customers.js';
 import type { Session } from '../accounts/sessions.js';
 import { listDeliveries, rotateWebhookSecret, setWebhookUrl, webhookSettings } from '../alerts/deliveries.js';
 import { newWebhookSecret } from '../alerts/signing.js';
-import { createCheckout } from '../billing/checkout.js';
+import { createCheckout, stripeCustomerOf } from '../billing/checkout.js';
 import type { BillingConfig } from '../billing/stripe.js';
 import { PaidApiError } from '../errors.js';
 import type { DashboardContext } from './context.js';
@@ -106,6 +107,19 @@ export function billingRoutes(
       if (!(error instanceof PaidApiError)) throw error;
       return render(reply, found.session, { notice: error.message, status: 400 });
     }
+  });
+
+  /** A subscriber changes plan, card or cancels in Stripe's customer portal (the changes come back as webhooks). */
+  app.post('/billing/portal', async (request, reply) => {
+    const found = await ctx.requirePost(request, reply);
+    if (found === undefined) return reply;
+    if (billing === undefined)
+      return html(reply, 404, messagePage('Billing', 'Purchases are not set up on this server.'));
+    const portal = await billing.stripe.billingPortal.sessions.create({
+      customer: await stripeCustomerOf(pool, billing.stripe, found.session.customerId),
+      return_url: `${request.protocol}://${request.host}/dashboard/billing`,
+    });
+    return seeOther(reply, portal.url);
   });
 
   app.post('/billing/webhook', async (request, reply) => {

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the parts of Stripe's API the paid API calls (`POST /v1/customers`,
- * `POST /v1/checkout/sessions`), so tests never reach the network: the Stripe client is pointed at
+ * `POST /v1/checkout/sessions`, `POST /v1/billing_portal/sessions`), so tests never reach the network: the Stripe client is pointed at
  * it through `STRIPE_API_URL`. It records each request (path, form fields, auth header) and
  * answers the objects Stripe would, with made-up ids. Events are signed by the tests themselves
  * with `stripe.webhooks.generateTestHeaderString`.
@@ -59,6 +59,16 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
           client_reference_id: fields.get('client_reference_id'),
           url: `https://checkout.stripe.test/c/pay/${id}`,
           status: 'open',
+        });
+      }
+      if (req.method === 'POST' && path === '/v1/billing_portal/sessions') {
+        const id = `bps_test_${++n}`;
+        return send(200, {
+          id,
+          object: 'billing_portal.session',
+          customer: fields.get('customer'),
+          return_url: fields.get('return_url'),
+          url: `https://billing.stripe.test/p/session/${id}`,
         });
       }
       send(404, { error: { type: 'invalid_request_error', message: `no stand-in for ${req.method} ${path}` } });

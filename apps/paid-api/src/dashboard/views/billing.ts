@@ -27,9 +27,9 @@ export function deliveriesTable(deliveries: readonly DeliveryView[], withCustome
       )
       .join('');
     const next = d.nextAt === null ? '' : ` (next try ${iso(d.nextAt)})`;
-    return `<tr data-delivery-id="${esc(d.id)}">${withCustomer ? `<td>${esc(d.customerId)}</td>` : ''}<td>${esc(d.type)}<br><code>${esc(d.alertId)}</code></td><td class="delivery-status">${esc(d.status)}${esc(next)}</td><td><code>${esc(d.url)}</code><details><summary>Body</summary><pre>${esc(d.body)}</pre></details></td><td><ol class="attempts">${tries}</ol></td></tr>`;
+    return `<tr data-delivery-id="${esc(d.id)}">${withCustomer ? `<td data-label="Customer">${esc(d.customerId)}</td>` : ''}<td data-label="Alert">${esc(d.type)}<br><code>${esc(d.alertId)}</code></td><td data-label="Status" class="delivery-status">${esc(d.status)}${esc(next)}</td><td data-label="Sent to"><code>${esc(d.url)}</code><details><summary>Body</summary><pre>${esc(d.body)}</pre></details></td><td data-label="Tries and answers"><ol class="attempts">${tries}</ol></td></tr>`;
   });
-  return `<div class="scroll"><table><thead><tr>${withCustomer ? '<th scope="col">Customer</th>' : ''}<th scope="col">Alert</th><th scope="col">Status</th><th scope="col">Sent to</th><th scope="col">Tries and answers</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  return `<div class="scroll"><table class="cards"><thead><tr>${withCustomer ? '<th scope="col">Customer</th>' : ''}<th scope="col">Alert</th><th scope="col">Status</th><th scope="col">Sent to</th><th scope="col">Tries and answers</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 function itemLabel(item: string): string {
@@ -38,7 +38,8 @@ function itemLabel(item: string): string {
 }
 
 export function billingPage(session: PageSession, data: BillingData): string {
-  const status = data.subscriptionStatus ?? 'none';
+  const status = (data.subscriptionStatus ?? 'none').replace('_', ' ');
+  const subscribed = data.subscriptionStatus !== null && data.subscriptionStatus !== 'canceled';
   const warning =
     data.suspendsAt === null
       ? ''
@@ -47,6 +48,7 @@ export function billingPage(session: PageSession, data: BillingData): string {
     data.items.length === 0
       ? '<p>Purchases are not set up on this server.</p>'
       : data.items
+          .filter((item) => !(subscribed && !/^credits_\d+$/.test(item)))
           .map(
             (item) =>
               `<form method="post" action="/dashboard/billing/checkout" class="inline">${csrfField(session.csrf)}<input type="hidden" name="item" value="${esc(item)}"><button type="submit">${esc(itemLabel(item))}</button></form>`,
@@ -62,7 +64,11 @@ ${data.notice ? `<p class="ok" role="status">${esc(data.notice)}</p>` : ''}
 ${secret}
 <section aria-labelledby="sub-title"><h2 id="sub-title">Plan <span id="plan">${esc(data.plan)}</span></h2>
 <p>Subscription: <span id="subscription-status">${esc(status)}</span>. Credits: <span id="credit-balance">${data.balance === null ? 'none' : data.balance}</span>.</p>
-${warning}${buy}</section>
+${warning}${buy}${
+  subscribed && data.items.length > 0
+    ? `<form method="post" action="/dashboard/billing/portal" class="inline">${csrfField(session.csrf)}<button type="submit" class="secondary">Change plan, payment method or cancel</button></form>`
+    : ''
+}</section>
 <section aria-labelledby="alerts-title"><h2 id="alerts-title">Usage alerts</h2>
 <p>At 80 % and 100 % of each hourly, daily or monthly limit, and when credits run low, you get a mail and, if you set a URL, a signed webhook (HMAC-SHA256 of <code>timestamp.body</code> in <code>Webhook-Signature: v1=…</code>, with <code>Webhook-Timestamp</code> and <code>Webhook-Id</code>), retried for 24 hours until your server answers 2xx.</p>
 <form method="post" action="/dashboard/billing/webhook">${csrfField(session.csrf)}<label for="webhook-url">Webhook URL</label><input id="webhook-url" name="url" type="url" value="${esc(data.webhookUrl ?? '')}" placeholder="https://example.com/hooks/2fa"> <button type="submit">Save</button></form>
