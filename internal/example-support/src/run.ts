@@ -17,6 +17,8 @@ export interface ExampleSetup {
     readonly plans: EnvConfig['plans'];
     readonly store: LimiterStore | undefined;
     readonly onEvent: ((event: TwoFaEvent) => void) | undefined;
+    /** The API reference page at `{prefix}/docs`: on in every example server. */
+    readonly docs: boolean;
   };
 }
 
@@ -40,7 +42,13 @@ export async function runExample(framework: string, start: (setup: ExampleSetup)
     // Starting credits need the store in hand: the in-memory one is made here instead of by the kit.
     const store = limiter.store ?? (config.credits === undefined ? undefined : new MemoryStore());
     if (store !== undefined) await applyCredits(store, config.credits);
-    const options = { resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent };
+    const options = {
+      resolveKey: config.resolveKey,
+      plans: config.plans,
+      store,
+      onEvent: metrics?.onEvent,
+      docs: true,
+    };
     const server = await start({ config, metrics, options });
     const shutdown = async () => {
       await server.close();

@@ -3,7 +3,8 @@
 // (`REDIS_CLUSTER_NODES` = host:port,host:port,...), outage policy `REDIS_POLICY`, keys from
 // `TWOFA_API_KEYS` (key:plan,...), `TWOFA_PLANS` and `TWOFA_CREDITS`, read like the example servers
 // read them (`configFromEnv`). With `NOTICES=1` it prints each threshold event as a line
-// "notice {json}" (and `LOW_BALANCE` sets `credits.lowBalance`). It connects to Redis before
+// "notice {json}" (and `LOW_BALANCE` sets `credits.lowBalance`); `REDIS_TIMEOUT_MS` sets the store's
+// time budget (for races whose load on a small machine would otherwise hand calls to the policy). It connects to Redis before
 // listening, then prints "instance listening on http://127.0.0.1:PORT". Plain JavaScript: it runs
 // under `node` as is.
 import http from 'node:http';
@@ -39,6 +40,7 @@ const config = configFromEnv(process.env);
 const store = new RedisStore({
   client,
   onRedisError: process.env.REDIS_POLICY ?? 'fallback',
+  ...(process.env.REDIS_TIMEOUT_MS ? { timeoutMs: Number(process.env.REDIS_TIMEOUT_MS) } : {}),
   onError: (failure) => console.error(`redis store: ${JSON.stringify(failure)}`),
 });
 await store.ready(); // scripts cached before the first request

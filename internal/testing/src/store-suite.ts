@@ -18,7 +18,7 @@ import {
   type StoreNotice,
   type WindowSpec,
   type WindowState,
-} from '@twofa-kit/core';
+} from '@twofa-kit/core/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 export interface StoreHarness {

@@ -125,11 +125,15 @@ describe('prepaid credits in the pipeline', () => {
   it('options are checked at construction', () => {
     const base = { resolveKey: () => null };
     expect(() => createTwoFa({ ...base, costs: { generate: -1 } })).toThrow(
-      /costs.generate must be a non-negative integer/,
+      /costs.generate must be an integer ≥ 0, got -1/,
     );
-    expect(() => createTwoFa({ ...base, costs: { usage: 1 } })).toThrow(/costs.usage must be 0/);
-    expect(() => createTwoFa({ ...base, costs: { openapi: 1 } as never })).toThrow(/unknown route "openapi"/);
+    expect(() => createTwoFa({ ...base, costs: { usage: 1 } })).toThrow(
+      /costs.usage must be an integer from 0 to 0 \(the usage route counts no quota\)/,
+    );
+    expect(() => createTwoFa({ ...base, costs: { openapi: 1 } as never })).toThrow(/unknown option "openapi" in costs/);
     expect(() => createTwoFa({ ...base, credits: { lowBalance: 1.5 } })).toThrow(TwoFaConfigError);
+    expect(() => createTwoFa({ ...base, credits: { lowBalence: 5 } as never })).toThrow(/did you mean "lowBalance"/);
+    expect(() => createTwoFa({ ...base, credit: {} } as never)).toThrow(/did you mean "credits"/);
     const noCredits = { consume: () => ({ allowed: true, windows: [], retryAfterMs: 0 }), name: 'x' };
     const store = { ...noCredits, peek: noCredits.consume };
     expect(() => createTwoFa({ ...base, store, credits: { required: true } })).toThrow(

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { type BodySource, splitUrl, type TwoFa, type TwoFaResponse, type TwoFaSource, twoFaOf } from '@twofa-kit/core';
+import type { TwoFa } from '@twofa-kit/core';
+import { type BodySource, splitUrl, type TwoFaResponse, type TwoFaSource, twoFaOf } from '@twofa-kit/core/adapter';
 import { openApiSettings, routeJsonSchemas } from '@twofa-kit/core/openapi';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -69,7 +70,7 @@ function routesPlugin(twoFa: TwoFa) {
           url: route.path,
           exposeHeadRoute: false,
           // The route's JSON schemas, for @fastify/swagger (documentation only; see the compilers above).
-          schema: routeJsonSchemas(route, method, schemaSettings),
+          ...(route.documented === false ? {} : { schema: routeJsonSchemas(route, method, schemaSettings) }),
           handler,
         });
       }
@@ -96,7 +97,7 @@ function routesPlugin(twoFa: TwoFa) {
 
 async function twoFaPluginImpl(app: FastifyInstance, options: TwoFaPluginOptions): Promise<void> {
   const shared = 'twoFa' in options;
-  const twoFa = twoFaOf(options);
+  const twoFa = twoFaOf(options, 'twoFaPlugin');
   if (!shared) app.addHook('onClose', () => twoFa.close());
   await app.register(routesPlugin(twoFa), { prefix: twoFa.config.prefix });
 }

@@ -1,4 +1,5 @@
 import { TwoFaConfigError } from '../http/errors.js';
+import { checkFlag, checkNumber, checkOptionsObject } from '../option-checks.js';
 import type { Identity } from '../types.js';
 import type { CreditCharge, LimiterStore } from './stores/types.js';
 
@@ -39,13 +40,8 @@ export interface CreditConfig {
 
 export const DEFAULT_COSTS = Object.freeze({ generate: 1, verify: 1, usage: 0 });
 
-function credits(where: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new TwoFaConfigError(`${where} must be a non-negative integer, got ${String(value)}`);
-  }
-  return value;
-}
+const COST_NAMES = ['generate', 'verify', 'usage'] as const;
+const CREDITS_NAMES = ['required', 'lowBalance'] as const;
 
 /** Checks `costs` and `credits` once, at construction. */
 export function resolveCredits(
@@ -53,32 +49,26 @@ export function resolveCredits(
   options: CreditsOptions | false | undefined,
   store: LimiterStore,
 ): CreditConfig | false {
-  if (costs !== undefined && (typeof costs !== 'object' || costs === null)) {
-    throw new TwoFaConfigError('costs must be an object like { generate: 1, verify: 1, usage: 0 }');
-  }
-  for (const name of Object.keys(costs ?? {})) {
-    if (!Object.hasOwn(DEFAULT_COSTS, name)) {
-      throw new TwoFaConfigError(`costs has an unknown route "${name}" (use generate, verify, usage)`);
-    }
-  }
+  const given = checkOptionsObject('costs', costs, COST_NAMES);
   const resolved = {
-    generate: credits('costs.generate', costs?.generate, DEFAULT_COSTS.generate),
-    verify: credits('costs.verify', costs?.verify, DEFAULT_COSTS.verify),
-    usage: credits('costs.usage', costs?.usage, DEFAULT_COSTS.usage),
+    generate: checkNumber('costs.generate', given.generate, { min: 0 }, DEFAULT_COSTS.generate),
+    verify: checkNumber('costs.verify', given.verify, { min: 0 }, DEFAULT_COSTS.verify),
+    usage: checkNumber(
+      'costs.usage',
+      given.usage,
+      { min: 0, max: 0, alternative: '(the usage route counts no quota)' },
+      0,
+    ),
   };
-  if (resolved.usage !== 0) throw new TwoFaConfigError('costs.usage must be 0: the usage route counts no quota');
   if (options === false) return false;
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TwoFaConfigError('credits must be false or an object like { required: false, lowBalance: 0 }');
-  }
-  const required = options?.required ?? false;
-  if (typeof required !== 'boolean') throw new TwoFaConfigError('credits.required must be true or false');
+  const credits = checkOptionsObject('credits', options, CREDITS_NAMES);
+  const required = checkFlag('credits.required', credits.required, false);
+  const lowBalance = checkNumber('credits.lowBalance', credits.lowBalance, { min: 0 }, 0);
   if (typeof store.topUp !== 'function') {
     // A store without balances: nobody could ever hold credits.
     if (required) throw new TwoFaConfigError('credits.required needs a store that keeps credits (topUp)');
     return false;
   }
-  const lowBalance = credits('credits.lowBalance', options?.lowBalance, 0);
   const charges = new Map(
     Object.entries(resolved).map(([route, cost]) => {
       const charge = (must: boolean): CreditCharge => Object.freeze({ cost, required: must, lowBalance });
