@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createMetrics, metricsAddressFromEnv, metricsFromEnv, metricsServer } from '../src/metrics.js';
 
-const doc = readFileSync(fileURLToPath(new URL('../../../docs/metrics.md', import.meta.url)), 'utf8');
+const doc = readFileSync(fileURLToPath(new URL('../../../docs/reference/metrics.md', import.meta.url)), 'utf8');
 
 describe('metrics', () => {
   it('TWOFA_METRICS: 1 on; unset, empty or 0 off; anything else a start-up error', () => {
@@ -39,7 +39,7 @@ describe('metrics', () => {
     }
   });
 
-  it('docs/metrics.md lists every twofa_ series the registry has, and no other', async () => {
+  it('docs/reference/metrics.md lists every twofa_ series the registry has, and no other', async () => {
     const metrics = createMetrics();
     metrics.onRedisConnection(true);
     const registered = (await metrics.registry.getMetricsAsJSON())
