@@ -127,6 +127,16 @@ describe('unknown options', () => {
     await app.close();
   });
 
+  it("Fastify's own register options (logLevel, logSerializers) go to Fastify, not to the kit", async () => {
+    const lines: string[] = [];
+    const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => lines.push(line) } } });
+    await app.register(twoFaPlugin, { ...contractOptions(new TestClock()), logLevel: 'silent' });
+    const res = await app.inject({ method: 'GET', url: '/api/2fa/usage' });
+    expect(res.statusCode).toBe(401);
+    expect(lines.filter((l) => l.includes('/api/2fa/usage'))).toEqual([]);
+    await app.close();
+  });
+
   it('with a shared core, every other option is unknown', async () => {
     const twoFa = createTwoFa(contractOptions(new TestClock()));
     const app = Fastify();
