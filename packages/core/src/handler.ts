@@ -127,6 +127,9 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
 
   function authenticated(pass: Pass, identity: Identity): Later<TwoFaResponse> {
     pass.identity = identity;
+    if (identity.paymentRequired !== undefined) {
+      throw new TwoFaError('PAYMENT_REQUIRED', { data: { reason: String(identity.paymentRequired) } });
+    }
     return after(pass, charge(pass, identity), withInput);
   }
 

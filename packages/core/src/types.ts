@@ -69,6 +69,12 @@ export interface Identity {
    * balance (or when the `credits` option says every identity must).
    */
   readonly credits?: boolean | undefined;
+  /**
+   * Set when the owner must pay before the key works again (an unpaid subscription past its grace):
+   * every authenticated route answers 402 `Payment required` with `data: {"reason": <this>}`, before
+   * any quota or credit is counted. E.g. `subscription_past_due`.
+   */
+  readonly paymentRequired?: string | undefined;
 }
 
 /** The host's key store: given the presented key, the identity or nothing. May be async. */

@@ -159,6 +159,15 @@ function errorDataSchema(kind: ErrorKind, route: RouteDef | undefined): JsonSche
           cost: { type: 'integer', minimum: 1, description: 'Credits this request costs.' },
         },
       };
+    case 'PAYMENT_REQUIRED':
+      return {
+        type: 'object',
+        required: ['reason'],
+        additionalProperties: false,
+        properties: {
+          reason: { type: 'string', description: 'Why, e.g. `subscription_past_due`.' },
+        },
+      };
     case 'INVALID_PARAMETER': {
       const names = (route?.params ?? []).filter((p) => p.error === 'INVALID_PARAMETER').map((p) => p.name);
       return {
