@@ -10,7 +10,9 @@ const root = new URL('../../../', import.meta.url);
 const { RedisStore } = await import(new URL('packages/core/dist/index.js', root).href);
 const { configFromEnv, redisClient } = await import(new URL('internal/example-support/dist/index.js', root).href);
 
-const client = redisClient(configFromEnv({ ...process.env, TWOFA_API_KEYS: 'unused:free' }).redis);
+const client = redisClient(
+  configFromEnv({ ...process.env, TWOFA_API_KEYS: 'unused:free', TWOFA_ID_SECRET: 'credit-worker-id-secret-01' }).redis,
+);
 client.on('error', () => {});
 await client.connect();
 // Closed: an answer that did not come from Redis fails the call (and the test) instead of a local guess.

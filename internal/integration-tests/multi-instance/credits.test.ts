@@ -250,6 +250,7 @@ describe.skipIf(!enabled)('threshold events from 2 app processes on one redis-se
     env = {
       REDIS_URL: redis.url,
       TWOFA_API_KEYS: `${key}:hourly`,
+      TWOFA_ID_SECRET: 'credits-test-id-secret-0123',
       TWOFA_PLANS: JSON.stringify({ hourly: { minute: 1_000_000, hour: 500 } }),
       TWOFA_CREDITS: JSON.stringify({ [key]: 900 }),
       LOW_BALANCE: '450',
