@@ -3,9 +3,16 @@
  * PostgreSQL through `dbKeyStore`, its events counted per customer per hour by `usageSink`) and
  * the Dashboard beside it under /dashboard.
  */
-import { createTwoFa, type LimiterStore, MemoryStore, type PlanLimits, type TwoFaEvent } from '@twofa-kit/core';
+import {
+  createTwoFa,
+  type LimiterStore,
+  MemoryStore,
+  type PlanLimits,
+  redactUrl,
+  type TwoFaEvent,
+} from '@twofa-kit/core';
 import { twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
 import { dashboardPlugin, type SignInLimit } from './dashboard/plugin.js';
 import { type DbKeyStore, dbKeyStore, type KeyStoreOptions } from './keys/store.js';
@@ -27,8 +34,18 @@ export interface AppOptions extends KeyStoreOptions {
    * marks the Dashboard's cookies `Secure` (and the client address is the proxy's `X-Forwarded-For`).
    */
   readonly trustProxy?: FastifyServerOptions['trustProxy'] | undefined;
-  /** Where Fastify's request log goes (one JSON line per entry). Default: no log. */
+  /**
+   * Where Fastify's request log goes (one JSON line per entry). Default: no log. URLs are logged
+   * with the kit's `redactUrl` (query keys, secrets, codes) and without the Dashboard's link tokens.
+   */
   readonly logStream?: { write(line: string): void } | undefined;
+  /** The key that signs the Dashboard's CSRF cookie; the same on every instance. Default: random. */
+  readonly dashboardSecret?: string | undefined;
+}
+
+/** A request's URL for the log: query credentials redacted, and the token of a link's path. */
+export function loggedUrl(url: string): string {
+  return redactUrl(url).replace(/\/(invite|reset|verify)\/[^/?#]+/, '/$1/[REDACTED]');
 }
 
 export interface PaidApp {
@@ -46,6 +63,8 @@ export function buildApp(options: AppOptions): PaidApp {
   const store = options.store ?? new MemoryStore({ clock: options.clock });
   const twoFa = createTwoFa({
     resolveKey: keys.resolveKey,
+    // Keys only in the X-API-Key header: a key in a URL ends up in proxies' and browsers' logs.
+    allowQueryKey: false,
     plans: options.plans,
     store,
     onEvent:
@@ -60,7 +79,21 @@ export function buildApp(options: AppOptions): PaidApp {
   const app = Fastify({
     frameworkErrors: twoFaFrameworkErrors(twoFa),
     trustProxy: options.trustProxy ?? false,
-    ...(options.logStream === undefined ? {} : { logger: { stream: options.logStream } }),
+    ...(options.logStream === undefined
+      ? {}
+      : {
+          logger: {
+            stream: options.logStream,
+            serializers: {
+              req: (req: FastifyRequest) => ({
+                method: req.method,
+                url: loggedUrl(req.url),
+                host: req.host,
+                remoteAddress: req.ip,
+              }),
+            },
+          },
+        }),
   });
   app.get('/health', async () => ({ status: 'ok' }));
   app.register(twoFaPlugin, { twoFa });
@@ -69,6 +102,7 @@ export function buildApp(options: AppOptions): PaidApp {
     pool: options.pool,
     twoFa,
     signInLimit: options.signInLimit,
+    cookieSecret: options.dashboardSecret,
     clock: options.clock,
   });
   app.addHook('onClose', async () => {

@@ -25,6 +25,7 @@ try {
     plans: config.plans,
     store,
     ttlMs: config.keyCacheTtlMs,
+    dashboardSecret: config.dashboardSecret,
     // TRUST_PROXY=N: the address the N-th proxy appended, never one the client wrote (Fastify
     // ignores a bare number); also what makes the Dashboard's cookies `Secure` behind TLS.
     trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,

@@ -11,10 +11,13 @@ export { REDACTED, REDACTED_QUERY_PARAMS, redactUrl } from './http/redact.js';
 export {
   type AuthFailureLimit,
   type AuthFailureLimitOptions,
+  type AuthGuard,
   clientBucket,
   clientBuckets,
+  createAuthGuard,
   DEFAULT_AUTH_FAILURE_LIMIT,
   IPV6_PREFIX_BUDGETS,
+  resolveAuthFailureLimit,
   SHARED_STATE_REUSE_MS,
 } from './keys/auth-guard.js';
 export {

@@ -4,6 +4,7 @@
  * script (the copy button; the page works without it). Charts are server-rendered SVG. This file
  * holds what every page shares: the layout, escaping, the CSRF field and the message page.
  */
+import { createHash } from 'node:crypto';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const esc = (value: unknown): string => String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
@@ -37,7 +38,10 @@ pre{white-space:pre-wrap;word-break:break-all;background:#f0f2f5;padding:.75rem;
 svg{max-width:100%;height:auto}
 `;
 
+/** The one script (the copy button), allowed by its hash in the Content-Security-Policy. */
 const COPY_SCRIPT = `document.addEventListener('click',e=>{const b=e.target.closest('[data-copy]');if(!b)return;navigator.clipboard.writeText(document.getElementById(b.dataset.copy).textContent).then(()=>{b.textContent='Copied'})})`;
+
+export const SCRIPT_HASH = `sha256-${createHash('sha256').update(COPY_SCRIPT).digest('base64')}`;
 
 export interface PageSession {
   readonly email: string;
