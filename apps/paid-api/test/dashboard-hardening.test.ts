@@ -7,8 +7,17 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_PLANS } from '@twofa-kit/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppOptions, buildApp, createCustomer, createInvitation, migrate, type PaidApp } from '../src/index.js';
-import { DashboardClient } from './support/dashboard.js';
+import {
+  type AppOptions,
+  buildApp,
+  createCustomer,
+  createInvitation,
+  listKeys,
+  MAX_KEYS_PER_CUSTOMER,
+  migrate,
+  type PaidApp,
+} from '../src/index.js';
+import { DashboardClient, shownKey } from './support/dashboard.js';
 import { listen } from './support/http.js';
 import { type PostgresServer, postgresTestsEnabled, startPostgres } from './support/postgres.js';
 
@@ -279,5 +288,64 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard under attack'))('the Dashbo
     expect(log).toContain('/api/2fa/usage?api_key=[REDACTED]&secret=[REDACTED]');
     expect(log).toContain('/dashboard/invite/[REDACTED]');
     for (const secret of [key, 'JBSWY3DPEHPK3PXP', token]) expect(log).not.toContain(secret);
+  });
+
+  it('invitation links: a new one cancels the older, using one cancels the rest and ends every session', async () => {
+    const base = await app();
+    const user = await account();
+    const signedIn = new DashboardClient(base);
+    await signedIn.signIn(user.email, PASSWORD);
+    expect((await signedIn.get('/dashboard')).status).toBe(200);
+    const first = await createInvitation(pool, user.id);
+    const second = await createInvitation(pool, user.id);
+    const visitor = new DashboardClient(base);
+    expect((await visitor.get(`/dashboard/invite/${first}`)).status).toBe(404);
+    expect((await visitor.get(`/dashboard/invite/${second}`)).status).toBe(200);
+    // Two links at once (as an older build could leave): using one cancels the other.
+    await pool.query(
+      `INSERT INTO invitations (digest, customer_id, expires_at)
+       VALUES (encode(sha256(convert_to($1, 'UTF8')), 'hex'), $2, now() + interval '1 hour')`,
+      ['another-working-link-token', user.id],
+    );
+    expect((await visitor.post(`/dashboard/invite/${second}`, { password: 'a brand new password' })).status).toBe(303);
+    expect((await visitor.get('/dashboard/invite/another-working-link-token')).status).toBe(404);
+    // The session opened with the old password has ended; the new one works.
+    const old = await signedIn.get('/dashboard');
+    expect(old.status).toBe(303);
+    expect(old.location).toBe('/dashboard/login');
+    expect((await visitor.get('/dashboard')).status).toBe(200);
+  });
+
+  it("a customer's own key changes are in the audit log; a customer holds at most MAX_KEYS_PER_CUSTOMER working keys", async () => {
+    const base = await app();
+    const user = await account();
+    const client = new DashboardClient(base);
+    await client.signIn(user.email, PASSWORD);
+    await client.get('/dashboard');
+    shownKey((await client.post('/dashboard/keys', {})).html);
+    const [key] = await listKeys(pool, user.id);
+    await client.post(`/dashboard/keys/${key?.id}/rotate`, { grace: '0' });
+    const [fresh] = (await listKeys(pool, user.id)).filter((k) => k.status === 'active');
+    await client.post(`/dashboard/keys/${fresh?.id}/revoke`, {});
+    const { rows } = await pool.query<{ action: string; actor_id: string; details: { key: string } }>(
+      'SELECT action, actor_id, details FROM audit_log WHERE target_id = $1 ORDER BY id',
+      [user.id],
+    );
+    expect(rows.map((r) => [r.action, r.actor_id, r.details.key])).toEqual([
+      ['key.create', user.id, key?.id],
+      ['key.rotate', user.id, key?.id],
+      ['key.revoke', user.id, fresh?.id],
+    ]);
+    // The cap: one past it is refused with the reason, and nothing is created.
+    for (let i = 0; i < MAX_KEYS_PER_CUSTOMER; i++) {
+      await client.get('/dashboard');
+      expect((await client.post('/dashboard/keys', {})).status).toBe(200);
+    }
+    await client.get('/dashboard');
+    const refused = await client.post('/dashboard/keys', {});
+    expect(refused.status).toBe(409);
+    expect(refused.html).toContain(`at most ${MAX_KEYS_PER_CUSTOMER} working keys`);
+    const working = (await listKeys(pool, user.id)).filter((k) => k.status === 'active' || k.status === 'rotating');
+    expect(working).toHaveLength(MAX_KEYS_PER_CUSTOMER);
   });
 });

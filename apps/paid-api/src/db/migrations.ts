@@ -149,4 +149,11 @@ INSERT INTO usage_days (day, admitted, refused)
 CREATE INDEX customers_list ON customers (role, created_at DESC, id);
 `,
   },
+  {
+    version: 4,
+    name: 'audit log: changes made from the CLI, which has no account',
+    sql: `
+ALTER TABLE audit_log ALTER COLUMN actor_id DROP NOT NULL;
+`,
+  },
 ];
