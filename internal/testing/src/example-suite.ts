@@ -18,7 +18,7 @@ import { redisTestsEnabled, startRedis } from './redis-servers.js';
 
 const SECRET = 'JBSWY3DPEHPK3PXP';
 
-/** POSTs the seed's form body with a key, as every seed example does. */
+/** POSTs the API documentation's form body with a key, as every example of the API documentation does. */
 export function generate(url: string, key: string): Promise<Reply> {
   return call(`${url}/api/2fa/generate`, {
     method: 'POST',
@@ -27,7 +27,7 @@ export function generate(url: string, key: string): Promise<Reply> {
   });
 }
 
-/** The code the seed's secret gives at `timestamp`, by otplib (the reference engine). */
+/** The code the API documentation's secret gives at `timestamp`, by otplib (the reference engine). */
 function expectedCode(timestamp: number): string {
   const key = decodeSecret(SECRET) as Uint8Array;
   return totpAt({ key, digits: 6, period: 30, algorithm: 'SHA1' }, timestamp, 'otplib');

@@ -37,7 +37,7 @@ export interface TwoFaOptions {
   maxSecretLength?: number;
   /**
    * Fewest Base32 characters in a secret (after removing spaces, hyphens, padding). Default 16
-   * (10 bytes, the seed's example `JBSWY3DPEHPK3PXP`); shorter is a 400 `Invalid or missing secret`.
+   * (10 bytes, the API documentation's example `JBSWY3DPEHPK3PXP`); shorter is a 400 `Invalid or missing secret`.
    */
   minSecretLength?: number;
   /** Time allowed to `resolveKey` before the request gets a 503. Default 3000 ms. */

@@ -321,7 +321,7 @@ function operation(route: RouteDef, method: RouteMethod, settings: OpenApiSettin
   if (schemas.body !== undefined) {
     op.requestBody = {
       required: false,
-      description: 'The parameters, as a form or a JSON object (the seed examples send a form).',
+      description: 'The parameters, as a form or a JSON object (the examples in the API documentation send a form).',
       content: Object.fromEntries(REQUEST_CONTENT_TYPES.map((t) => [t, { schema: schemas.body }])),
     };
   }
