@@ -65,7 +65,7 @@ describe.skipIf(!postgresTestsEnabled('a hung PostgreSQL'))('a hung PostgreSQL',
       }
       // 4 connections hung (query timeout ~2 s), 4 waiting (connect timeout 1 s), the rest at once.
       expect(Math.max(...answers.map((a) => a.at))).toBeLessThan(4_000);
-      expect(answers.filter((a) => a.at < 500).length).toBeGreaterThanOrEqual(10);
+      expect(answers.filter((a) => a.at < 800).length).toBeGreaterThanOrEqual(10);
       // Signing in fails closed too, without hanging.
       const signIn = new DashboardClient(base);
       await signIn.get('/dashboard/login');
