@@ -165,7 +165,19 @@ export function exampleSuite(fw: Framework): void {
       expect(third.headers.get('retry-after')).toBe(String(retryAfter));
     });
 
+    it('TWOFA_CREDITS gives a key a starting balance: it pays 1 per request, then 402', async () => {
+      const server = await start({ TWOFA_API_KEYS: 'kc:pro,kp:pro', TWOFA_CREDITS: '{"kc":2}' });
+      expectGenerated(await generate(server.url, 'kc'));
+      expectGenerated(await generate(server.url, 'kc'));
+      const refused = await generate(server.url, 'kc');
+      expect(refused.status).toBe(402);
+      expect(refused.body).toEqual({ code: 402, message: 'Insufficient credits', data: { balance: 0, cost: 1 } });
+      for (let i = 0; i < 3; i++) expectGenerated(await generate(server.url, 'kp')); // no balance: not limited by credits
+      expect(server.stdout() + server.stderr()).not.toMatch(/\bkc\b/);
+    });
+
     it.each([
+      [{ TWOFA_API_KEYS: 'topsecret-1:free', TWOFA_CREDITS: '{"topsecret-2":5}' }, /TWOFA_CREDITS entry 1 names a key/],
       [{ TWOFA_PLANS: '{"bench":' }, /TWOFA_PLANS is not valid JSON/],
       [{ TWOFA_PLANS: '{"bench":{"minute":0}}' }, /plans\.bench\.minute must be an integer ≥ 1 or null/],
       [{ TWOFA_API_KEYS: 'topsecret-1:gold' }, /entry 1 names an unknown plan/],

@@ -28,6 +28,7 @@ import type { TwoFa } from '@twofa-kit/core';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { databaseUnavailable } from '../db/pool.js';
+import { billingRoutes, type DashboardBilling } from './billing.js';
 import { dashboardContext } from './context.js';
 import { html } from './http.js';
 import { invitationRoutes } from './invitations.js';
@@ -52,6 +53,8 @@ export interface DashboardOptions {
   readonly cookieSecret?: string | undefined;
   /** Unix ms. Default `Date.now`. */
   readonly clock?: (() => number) | undefined;
+  /** Stripe, for the billing page's purchases (`billing.ts`). Default: none offered. */
+  readonly billing?: DashboardBilling | undefined;
 }
 
 /** Seconds a client is told to wait when the database or the password checks are saturated. */
@@ -103,4 +106,5 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
   invitationRoutes(app, ctx);
   keyRoutes(app, ctx);
   operatorRoutes(app, ctx);
+  billingRoutes(app, ctx, options.billing);
 }

@@ -5,7 +5,10 @@
  * of their tokens), the audit log of operators' changes, and usage per customer per hour.
  * Version 3 keeps daily roll-ups of that usage (per customer and across all), written by a trigger
  * in the transaction that writes the hour, so the operators' totals read a few rows, not millions.
+ * Version 4 is billing's and the alerts' (`billing/schema.ts`).
  */
+import { BILLING_MIGRATION } from '../billing/schema.js';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -149,8 +152,9 @@ INSERT INTO usage_days (day, admitted, refused)
 CREATE INDEX customers_list ON customers (role, created_at DESC, id);
 `,
   },
+  BILLING_MIGRATION,
   {
-    version: 4,
+    version: 5,
     name: 'audit log: changes made from the CLI, which has no account',
     sql: `
 ALTER TABLE audit_log ALTER COLUMN actor_id DROP NOT NULL;
