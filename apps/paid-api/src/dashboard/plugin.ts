@@ -57,6 +57,9 @@ export interface DashboardOptions {
   readonly billing?: DashboardBilling | undefined;
 }
 
+/** Where the billing page's forms send a customer: Stripe Checkout and Stripe's customer portal. */
+const STRIPE_PAGES = ['https://checkout.stripe.com', 'https://billing.stripe.com'];
+
 /** Seconds a client is told to wait when the database or the password checks are saturated. */
 export const BUSY_RETRY_AFTER_SECONDS = 5;
 
@@ -74,7 +77,9 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
         styleSrc: ["'unsafe-inline'"],
         scriptSrc: [`'${SCRIPT_HASH}'`],
         imgSrc: ["'self'", 'data:'],
-        formAction: ["'self'"],
+        // Chromium applies form-action to the redirect after a form too: the billing page's forms
+        // answer with Stripe's Checkout and customer portal.
+        formAction: ["'self'", ...(options.billing === undefined ? [] : STRIPE_PAGES)],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
       },
