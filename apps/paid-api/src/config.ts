@@ -2,8 +2,8 @@
  * The paid-API example's environment: the example servers' (`PORT`, `HOST`, the `REDIS_*`
  * variables, `TWOFA_PLANS`, `TRUST_PROXY`, read by `@twofa-kit/example-support`) plus
  * `DATABASE_URL`, `PAID_API_DATA_DIR`, `KEY_CACHE_TTL_MS`, and `DASHBOARD_ADMIN_EMAIL` /
- * `DASHBOARD_ADMIN_PASSWORD` (the first operator). `TWOFA_API_KEYS` is not used: keys live in the
- * database.
+ * `DASHBOARD_ADMIN_PASSWORD` (the first operator), `DASHBOARD_SECRET` (signs the Dashboard's CSRF
+ * cookie). `TWOFA_API_KEYS` is not used: keys live in the database.
  */
 import { fileURLToPath } from 'node:url';
 import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
@@ -29,6 +29,8 @@ export interface PaidApiConfig {
   readonly keyCacheTtlMs: number;
   /** `DASHBOARD_ADMIN_EMAIL` and `DASHBOARD_ADMIN_PASSWORD`: the operator created at start when missing. */
   readonly admin: { readonly email: string; readonly password: string } | undefined;
+  /** `DASHBOARD_SECRET`: signs the Dashboard's CSRF cookie; the same on every instance. Default: random per process. */
+  readonly dashboardSecret: string | undefined;
   /** Stripe: `STRIPE_*`, `BILLING_GRACE_SECONDS`, `BILLING_FREE_PLAN` (see `billing/stripe.ts`); undefined when off. */
   readonly billing: BillingConfig | undefined;
   /** `SMTP_URL` (alert mails over SMTP; unset: to the log) and `MAIL_FROM`. */
@@ -59,6 +61,12 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
     throw new TwoFaConfigError('set both DASHBOARD_ADMIN_EMAIL and DASHBOARD_ADMIN_PASSWORD, or neither');
   }
+  const dashboardSecret = env.DASHBOARD_SECRET || undefined;
+  if (dashboardSecret !== undefined && dashboardSecret.length < 32) {
+    throw new TwoFaConfigError(
+      'DASHBOARD_SECRET must be at least 32 characters (for example: openssl rand -base64 32)',
+    );
+  }
   const flushText = env.USAGE_FLUSH_MS?.trim() || '5000';
   if (!/^\d{1,9}$/.test(flushText) || Number(flushText) < 10) {
     throw new TwoFaConfigError('USAGE_FLUSH_MS must be a whole number of ms ≥ 10');
@@ -80,6 +88,7 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     dataDir: env.PAID_API_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
     keyCacheTtlMs,
     admin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword as string },
+    dashboardSecret,
     billing: billingConfig(env, planTable),
     smtpUrl: env.SMTP_URL?.trim() || undefined,
     mailFrom: env.MAIL_FROM?.trim() || undefined,
