@@ -10,5 +10,6 @@ export {
 } from './harness.js';
 export * from './helpers.js';
 export { type AdapterMounts, generateForm, type MountedApp, mountingSuite, serverPool } from './mounting.js';
+export { NEST_EXPRESS, NEST_FASTIFY } from './nest.js';
 export { runContract } from './run.js';
 export { type ContractSuite, SUITES } from './suites/index.js';
