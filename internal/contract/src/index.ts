@@ -11,5 +11,6 @@ export {
 export * from './helpers.js';
 export { type AdapterMounts, generateForm, type MountedApp, mountingSuite, serverPool } from './mounting.js';
 export { NEST_EXPRESS, NEST_FASTIFY } from './nest.js';
+export { runContractOnRedis } from './redis.js';
 export { runContract } from './run.js';
 export { type ContractSuite, SUITES } from './suites/index.js';

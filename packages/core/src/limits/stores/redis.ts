@@ -78,8 +78,8 @@ export interface RedisStoreOptions {
    */
   batch?: boolean;
   /**
-   * Tests only: the time (Unix ms) the script uses instead of Redis's `TIME`, so a test can move
-   * the clock across a month's end. Never set it in production: instances would no longer agree
+   * Tests only: the time (Unix ms) the scripts (limits, failed-auth guard, verify memory) use
+   * instead of Redis's `TIME`, so a test can move the clock across a month's end or a window. Never set it in production: instances would no longer agree
    * on time. Default none (Redis's `TIME` decides).
    */
   testClock?: () => number;
@@ -92,8 +92,8 @@ export const DEFAULT_REDIS_COOLDOWN_MS = 1000;
 /** Command names registered on the client with `defineCommand` (versioned with the scripts). */
 const CONSUME_COMMAND = 'twofaKitConsumeV2';
 const PEEK_COMMAND = 'twofaKitPeekV2';
-const VERIFY_COMMAND = 'twofaKitVerifyV1';
-const GUARD_COMMAND = 'twofaKitAuthFailuresV1';
+const VERIFY_COMMAND = 'twofaKitVerifyV2';
+const GUARD_COMMAND = 'twofaKitAuthFailuresV2';
 const BATCH_COMMAND = 'twofaKitBatchV1';
 
 /** The most calls one batch script run carries; more in one turn make several runs. */
@@ -256,6 +256,7 @@ export class RedisStore implements LimiterStore {
     const answered = await this.#once('verify', async () => {
       const args = [attempt.step === null ? '' : String(attempt.step), String(Math.ceil(attempt.rememberMs))];
       args.push(String(rules.maxFailures), String(rules.failureWindowMs));
+      if (this.#testClock !== undefined) args.push(String(this.#testClock()));
       return verifyRecordFromReply(await deadline(verify(`${this.#prefix}verify:{${key}}`, ...args), this.#timeoutMs));
     });
     if (answered !== undefined) return answered.value;
@@ -320,6 +321,7 @@ export class RedisStore implements LimiterStore {
       const tag = sha256Hex((buckets[0] as GuardBucket).group);
       const keys = buckets.map((b) => `${this.#prefix}auth:{${tag}}:${sha256Hex(b.key)}`);
       const args = [count ? 'count' : 'peek', String(windowSeconds), ...buckets.map((b) => String(b.limit))];
+      if (this.#testClock !== undefined) args.push(String(this.#testClock()));
       const reply = await deadline(guard(...(keys as [string, ...string[]]), ...args), this.#timeoutMs);
       if (!Array.isArray(reply) || reply.length !== 2) throw new Error('unexpected reply from the guard script');
       return { remaining: Number(reply[0]), resetMs: Number(reply[1]) };
