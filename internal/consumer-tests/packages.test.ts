@@ -18,6 +18,7 @@ const PACKAGES = {
   fastify: { types: [] as string[] },
   koa: { types: ['@types/koa'] },
   express: { types: ['@types/express'] },
+  nestjs: { types: [] as string[] },
 };
 
 describe.each(Object.entries(PACKAGES))('@twofa-kit/%s', (name, { types }) => {
