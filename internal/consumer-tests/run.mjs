@@ -46,6 +46,11 @@ const FRAMEWORKS = {
 
 let passed = 0;
 let failed = 0;
+/** Seconds spent per step, printed at the end (what each Node.js line adds to CI). */
+const timing = new Map();
+function timed(step, since) {
+  timing.set(step, (timing.get(step) ?? 0) + (performance.now() - since) / 1000);
+}
 function check(name, ok, detail = '') {
   if (ok) passed++;
   else failed++;
@@ -235,6 +240,7 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'twofa-consumer-'));
   try {
     // 1. Build and pack, as a release would.
+    let since = performance.now();
     for (const p of PACKAGES) run('pnpm', ['run', 'build'], join(ROOT, 'packages', p));
     const tarballs = join(work, 'tarballs');
     mkdirSync(tarballs);
@@ -259,6 +265,8 @@ async function main() {
       );
     }
     const kit = (...names) => Object.fromEntries(names.map((n) => [`@twofa-kit/${n}`, `file:${tgz[n]}`]));
+
+    timed('build and pack', since);
 
     // 2. The apps, outside the workspace, installed by npm.
     const typescript = (name, type, from, kitNames, frameworks) => ({
@@ -290,6 +298,7 @@ async function main() {
       ),
     ];
     // The installs and the Node.js lines wait on the network: all at once.
+    since = performance.now();
     const [installs, lines] = await Promise.all([
       Promise.all(
         apps.map((app) => {
@@ -301,6 +310,7 @@ async function main() {
       ),
       Promise.all(NODE_LINES.map(nodeLine)),
     ]);
+    timed('npm install and Node.js lines', since);
     const nodes = [{ version: process.version, path: process.execPath }];
     for (const line of lines) {
       check(`Node.js ${line.line} from npm's node@${line.line}`, line.error === undefined, line.error);
@@ -314,6 +324,7 @@ async function main() {
         continue;
       }
       let entry = 'app.js';
+      since = performance.now();
       if (app.typescript) {
         const version = run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '--version'], dir).trim();
         try {
@@ -331,9 +342,11 @@ async function main() {
         }
         entry = 'dist/app.js';
       }
+      timed('tsc', since);
       // Installed and compiled once; run under each Node.js line.
       for (const node of nodes) {
         const name = `${app.name} on Node.js ${node.version}`;
+        since = performance.now();
         // require() and import() give the same module: one copy of the code and of its state.
         let same;
         try {
@@ -350,11 +363,13 @@ async function main() {
         }
         check(`${name}: require() and import() of @twofa-kit/core give one instance`, same === 'true', same);
         await exercise(name, dir, entry, node.path);
+        timed(`runs on ${node.version}`, since);
       }
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  console.log(`consumer: seconds per step: ${[...timing].map(([step, s]) => `${step} ${s.toFixed(1)}`).join(', ')}`);
   console.log(`consumer: ${passed} passed, ${failed} failed`);
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
 }

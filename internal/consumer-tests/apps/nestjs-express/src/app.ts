@@ -1,4 +1,5 @@
 // TypeScript, ES module: a NestJS app on @nestjs/platform-express (Nest's default).
+import type { AddressInfo } from 'node:net';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { staticKeys, TwoFaModule } from '@twofa-kit/nestjs';
@@ -19,4 +20,4 @@ class AppModule {}
 
 const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
 await app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1'); // POST /api/2fa/generate, ...
-console.log(`listening on ${app.getHttpServer().address().port}`);
+console.log(`listening on ${(app.getHttpServer().address() as AddressInfo).port}`);

@@ -1,4 +1,5 @@
 // TypeScript, ES module: a NestJS app on @nestjs/platform-fastify, its API keys in a service of its own.
+import type { AddressInfo } from 'node:net';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -30,4 +31,4 @@ const app = await NestFactory.create<NestFastifyApplication>(AppModule, new Fast
   logger: ['error', 'warn'],
 });
 await app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1'); // POST /api/2fa/generate, ...
-console.log(`listening on ${app.getHttpServer().address().port}`);
+console.log(`listening on ${(app.getHttpServer().address() as AddressInfo).port}`);
