@@ -134,6 +134,19 @@ describe.each(PLATFORMS)('@twofa-kit/nestjs on @nestjs/platform-%s', (platform) 
     expectEnvelope(await request(url).post(GENERATE).type('json').send('{"secret":'), 401);
   });
 
+  it('runs after the host’s own app.use() middleware: its headers reach the kit’s answers', async () => {
+    const { url } = await start(platform, TwoFaModule.forRoot(contractOptions(new TestClock())), (app) => {
+      app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+        res.setHeader('x-host-middleware', 'yes');
+        next();
+      });
+    });
+    const res = await generate(url, KEYS.pro);
+    expectEnvelope(res, 200, MESSAGES.generated);
+    expect(res.headers['x-host-middleware']).toBe('yes');
+    expect((await request(url).get('/host/ping')).headers['x-host-middleware']).toBe('yes');
+  });
+
   it('closes the core it built when the app closes, and leaves a core given to it open', async () => {
     const shared = createTwoFa(contractOptions(new TestClock()));
     const { app, url } = await start(platform, TwoFaModule.forRoot({ twoFa: shared }));
