@@ -193,5 +193,3 @@ export const EXPRESS: AdapterHarness = {
     return { ...running, close: () => running.close().then(() => router.twoFa.close()) };
   },
 };
-
-export const ADAPTERS: readonly AdapterHarness[] = [FASTIFY, KOA, EXPRESS];

@@ -1,5 +1,5 @@
+export { ADAPTERS } from './adapters.js';
 export {
-  ADAPTERS,
   type AdapterHarness,
   EXPRESS,
   FASTIFY,
