@@ -1,6 +1,7 @@
 import type { DynamicModule, FactoryProvider, ModuleMetadata } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { type TwoFa, type TwoFaSource, twoFaOf } from '@twofa-kit/core';
+import type { TwoFa } from '@twofa-kit/core';
+import { type TwoFaSource, twoFaOf } from '@twofa-kit/core/adapter';
 import { mount } from './mount.js';
 
 /** The injection token of the kit's core (`TwoFa`), for a host's own providers. */
