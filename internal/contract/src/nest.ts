@@ -90,6 +90,7 @@ export const NEST_EXPRESS: AdapterHarness = {
   async start(options, host = {}) {
     const app = await NestFactory.create<NestExpressApplication>(appModule(TwoFaModule.forRoot(options), host), {
       logger: false,
+      abortOnError: false,
     });
     if (host.trustProxyHops) app.set('trust proxy', host.trustProxyHops);
     return listen(app, async () => {}, host);
@@ -113,7 +114,7 @@ export const NEST_FASTIFY: AdapterHarness = {
     const app = await NestFactory.create<NestFastifyApplication>(
       appModule(TwoFaModule.forRoot({ twoFa }), host),
       adapter,
-      { logger: false },
+      { logger: false, abortOnError: false },
     );
     return listen(app, () => twoFa.close(), host);
   },

@@ -81,8 +81,8 @@ async function start(
   Module({ imports: [kit], controllers: [HostController] })(AppModule);
   const app =
     platform === 'fastify'
-      ? await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false })
-      : await NestFactory.create(AppModule, { logger: false });
+      ? await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false, abortOnError: false })
+      : await NestFactory.create(AppModule, { logger: false, abortOnError: false });
   apps.push(app);
   setUp(app);
   await app.listen(0, '127.0.0.1');
