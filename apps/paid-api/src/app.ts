@@ -3,11 +3,19 @@
  * PostgreSQL through `dbKeyStore`, its events counted per customer per hour by `usageSink`) and
  * the Dashboard beside it under /dashboard.
  */
-import { createTwoFa, type LimiterStore, MemoryStore, type PlanLimits, type TwoFaEvent } from '@twofa-kit/core';
+import {
+  createTwoFa,
+  type LimiterStore,
+  MemoryStore,
+  type PlanLimits,
+  redactUrl,
+  type TwoFaEvent,
+} from '@twofa-kit/core';
 import { twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
 import { dashboardPlugin, type SignInLimit } from './dashboard/plugin.js';
+import type { SelfServiceOptions } from './dashboard/self-service.js';
 import { type DbKeyStore, dbKeyStore, type KeyStoreOptions } from './keys/store.js';
 import { type UsageSink, usageSink } from './usage/sink.js';
 
@@ -27,8 +35,18 @@ export interface AppOptions extends KeyStoreOptions {
    * marks the Dashboard's cookies `Secure` (and the client address is the proxy's `X-Forwarded-For`).
    */
   readonly trustProxy?: FastifyServerOptions['trustProxy'] | undefined;
-  /** Where Fastify's request log goes (one JSON line per entry). Default: no log. */
+  /**
+   * Where Fastify's request log goes (one JSON line per entry). Default: no log. URLs are logged
+   * with the kit's `redactUrl` (query keys, secrets, codes) and without the Dashboard's link tokens.
+   */
   readonly logStream?: { write(line: string): void } | undefined;
+  /** The Dashboard's sign-up, mails (`PUBLIC_URL`, SMTP), two-factor key and their limits. */
+  readonly selfService?: SelfServiceOptions | undefined;
+}
+
+/** A request's URL for the log: query credentials redacted, and the token of a link's path. */
+export function loggedUrl(url: string): string {
+  return redactUrl(url).replace(/\/(invite|reset|verify)\/[^/?#]+/, '/$1/[REDACTED]');
 }
 
 export interface PaidApp {
@@ -60,7 +78,21 @@ export function buildApp(options: AppOptions): PaidApp {
   const app = Fastify({
     frameworkErrors: twoFaFrameworkErrors(twoFa),
     trustProxy: options.trustProxy ?? false,
-    ...(options.logStream === undefined ? {} : { logger: { stream: options.logStream } }),
+    ...(options.logStream === undefined
+      ? {}
+      : {
+          logger: {
+            stream: options.logStream,
+            serializers: {
+              req: (req: FastifyRequest) => ({
+                method: req.method,
+                url: loggedUrl(req.url),
+                host: req.host,
+                remoteAddress: req.ip,
+              }),
+            },
+          },
+        }),
   });
   app.get('/health', async () => ({ status: 'ok' }));
   app.register(twoFaPlugin, { twoFa });
@@ -70,6 +102,7 @@ export function buildApp(options: AppOptions): PaidApp {
     twoFa,
     signInLimit: options.signInLimit,
     clock: options.clock,
+    selfService: options.selfService,
   });
   app.addHook('onClose', async () => {
     await twoFa.close();

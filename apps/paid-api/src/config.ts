@@ -2,12 +2,14 @@
  * The paid-API example's environment: the example servers' (`PORT`, `HOST`, the `REDIS_*`
  * variables, `TWOFA_PLANS`, `TRUST_PROXY`, read by `@twofa-kit/example-support`) plus
  * `DATABASE_URL`, `PAID_API_DATA_DIR`, `KEY_CACHE_TTL_MS`, and `DASHBOARD_ADMIN_EMAIL` /
- * `DASHBOARD_ADMIN_PASSWORD` (the first operator). `TWOFA_API_KEYS` is not used: keys live in the
- * database.
+ * `DASHBOARD_ADMIN_PASSWORD` (the first operator), and for self-service `PUBLIC_URL`, `SMTP_URL`,
+ * `MAIL_FROM`, `DASHBOARD_SIGNUP` and `DASHBOARD_SECRET_KEY`. `TWOFA_API_KEYS` is not used: keys
+ * live in the database.
  */
 import { fileURLToPath } from 'node:url';
 import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
 import { configFromEnv, type EnvSource, type RedisConnection } from '@twofa-kit/example-support';
+import { parseSecretKey, type SignUpMode } from './dashboard/self-service.js';
 import { DEFAULT_KEY_CACHE_TTL_MS } from './keys/store.js';
 
 export interface PaidApiConfig {
@@ -28,6 +30,16 @@ export interface PaidApiConfig {
   readonly keyCacheTtlMs: number;
   /** `DASHBOARD_ADMIN_EMAIL` and `DASHBOARD_ADMIN_PASSWORD`: the operator created at start when missing. */
   readonly admin: { readonly email: string; readonly password: string } | undefined;
+  /** `PUBLIC_URL`: the base of every link in a mail. Default `http://localhost:<PORT>`. */
+  readonly publicUrl: string;
+  /** `SMTP_URL`, or undefined: mails are then written to the server's log. */
+  readonly smtpUrl: string | undefined;
+  /** `MAIL_FROM`: the sender of the mails. */
+  readonly mailFrom: string | undefined;
+  /** `DASHBOARD_SIGNUP`: `invite` (the default) or `open`. */
+  readonly signup: SignUpMode;
+  /** `DASHBOARD_SECRET_KEY` (32 bytes), or undefined: a key kept in the data directory. */
+  readonly secretKey: Buffer | undefined;
 }
 
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
@@ -47,6 +59,17 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
     throw new TwoFaConfigError('set both DASHBOARD_ADMIN_EMAIL and DASHBOARD_ADMIN_PASSWORD, or neither');
   }
+  const signup = env.DASHBOARD_SIGNUP?.trim() || 'invite';
+  if (signup !== 'open' && signup !== 'invite') {
+    throw new TwoFaConfigError(`DASHBOARD_SIGNUP must be "open" or "invite", got ${JSON.stringify(signup)}`);
+  }
+  const publicUrl = env.PUBLIC_URL?.trim() || `http://localhost:${port}`;
+  if (!/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
+    throw new TwoFaConfigError(
+      `PUBLIC_URL must be an http(s) URL like https://api.example.com, got ${JSON.stringify(publicUrl)}`,
+    );
+  }
+  const secretText = env.DASHBOARD_SECRET_KEY?.trim();
   return Object.freeze({
     port,
     host,
@@ -59,5 +82,10 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     dataDir: env.PAID_API_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
     keyCacheTtlMs,
     admin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword as string },
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    smtpUrl: env.SMTP_URL?.trim() || undefined,
+    mailFrom: env.MAIL_FROM?.trim() || undefined,
+    signup,
+    secretKey: secretText ? parseSecretKey(secretText) : undefined,
   });
 }

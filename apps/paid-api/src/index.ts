@@ -19,18 +19,26 @@ export {
   setStatus,
 } from './accounts/customers.js';
 export { acceptInvitation, createInvitation, INVITATION_TTL_SECONDS } from './accounts/invitations.js';
+export { createLink, LINK_TTL_SECONDS, type LinkPurpose, linkAccount } from './accounts/links.js';
+export { DEFAULT_MAIL_FROM, logMailer, type Mail, type Mailer, smtpMailer } from './accounts/mail.js';
 export { ensureAdmin } from './accounts/operators.js';
 export { checkPassword, hashPassword, verifyPassword } from './accounts/passwords.js';
+export { finishReset, startReset } from './accounts/reset.js';
 export {
   findSession,
+  listSessions,
   openSession,
   type Role,
   revokeSession,
   revokeSessionsOf,
   SESSION_TTL_SECONDS,
   type Session,
+  type SessionInfo,
 } from './accounts/sessions.js';
-export { type AppOptions, buildApp, type PaidApp } from './app.js';
+export { operatorsNeedTwoFactor, setOperatorsNeedTwoFactor } from './accounts/settings.js';
+export { type SignUp, signUp, verifyEmail } from './accounts/signup.js';
+export { openSecret, RECOVERY_CODE_COUNT, sealSecret } from './accounts/two-factor.js';
+export { type AppOptions, buildApp, loggedUrl, type PaidApp } from './app.js';
 export { USAGE } from './cli/usage.js';
 export { DEFAULT_DATA_DIR, type PaidApiConfig, paidApiConfig } from './config.js';
 export {
@@ -42,6 +50,15 @@ export {
   SESSION_COOKIE,
   type SignInLimit,
 } from './dashboard/plugin.js';
+export {
+  parseSecretKey,
+  type SelfService,
+  type SelfServiceOptions,
+  type SignUpMode,
+  selfService,
+} from './dashboard/self-service.js';
+export { type AttemptLimit, DEFAULT_CODE_LIMIT, DEFAULT_MAIL_LIMIT } from './dashboard/throttle.js';
+export { SIGN_IN_STEP_COOKIE } from './dashboard/two-factor.js';
 export { type Embedded, openEmbedded } from './db/embedded.js';
 export { MIGRATIONS, type Migration } from './db/migrations.js';
 export { type Database, migrate, type OpenOptions, openDatabase, transaction } from './db/pool.js';

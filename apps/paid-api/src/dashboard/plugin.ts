@@ -13,8 +13,13 @@
  * `clientBucket`, as its failed-auth guard); a new key appears once, in the answer to the POST
  * that made it (`Cache-Control: no-store`), and never again.
  *
+ * Self-service: sign-up with address confirmation (`signup.ts`), password reset (`reset.ts`),
+ * two-factor sign-in with TOTP and recovery codes (`two-factor.ts`), a person's sessions
+ * (`sessions.ts`) and the usage history as CSV (`usage-csv.ts`); mails leave through
+ * `accounts/mail.ts`.
+ *
  * One file per group of routes: `sign-in.ts`, `invitations.ts`, `keys.ts` (a customer's overview
- * and keys), `operators.ts`; their pages in `views/`.
+ * and keys), `operators.ts` and the self-service ones above; their pages in `views/`.
  */
 import type { TwoFa } from '@twofa-kit/core';
 import type { FastifyInstance } from 'fastify';
@@ -23,7 +28,13 @@ import { dashboardContext } from './context.js';
 import { invitationRoutes } from './invitations.js';
 import { keyRoutes } from './keys.js';
 import { operatorRoutes } from './operators.js';
+import { resetRoutes } from './reset.js';
+import { type SelfServiceOptions, selfService } from './self-service.js';
+import { sessionRoutes } from './sessions.js';
 import { DEFAULT_SIGN_IN_LIMIT, type SignInLimit, signInRoutes } from './sign-in.js';
+import { signUpRoutes } from './signup.js';
+import { twoFactorRoutes } from './two-factor.js';
+import { usageCsvRoutes } from './usage-csv.js';
 
 export { LOGIN_CSRF_COOKIE, SESSION_COOKIE } from './http.js';
 export { DEFAULT_SIGN_IN_LIMIT, type SignInLimit } from './sign-in.js';
@@ -36,6 +47,8 @@ export interface DashboardOptions {
   readonly signInLimit?: SignInLimit | undefined;
   /** Unix ms. Default `Date.now`. */
   readonly clock?: (() => number) | undefined;
+  /** Sign-up, mails, two-factor sign-in, throttling of both. */
+  readonly selfService?: SelfServiceOptions | undefined;
 }
 
 export async function dashboardPlugin(app: FastifyInstance, options: DashboardOptions): Promise<void> {
@@ -46,9 +59,16 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     },
   );
-  const ctx = dashboardContext(options.pool, options.twoFa, options.clock ?? Date.now);
+  const self = selfService(options.selfService);
+  app.addHook('onClose', async () => self.close());
+  const ctx = dashboardContext(options.pool, options.twoFa, options.clock ?? Date.now, self);
   signInRoutes(app, ctx, options.signInLimit ?? DEFAULT_SIGN_IN_LIMIT);
   invitationRoutes(app, ctx);
   keyRoutes(app, ctx);
   operatorRoutes(app, ctx);
+  signUpRoutes(app, ctx);
+  resetRoutes(app, ctx);
+  twoFactorRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  usageCsvRoutes(app, ctx);
 }

@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { clientBucket, MemoryStore, type WindowSpec } from '@twofa-kit/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkPassword } from '../accounts/passwords.js';
-import { openSession, revokeSession, SESSION_TTL_SECONDS } from '../accounts/sessions.js';
+import { revokeSession } from '../accounts/sessions.js';
 import type { DashboardContext } from './context.js';
 import { cookie, cookies, form, html, LOGIN_CSRF_COOKIE, SESSION_COOKIE, sameToken, seeOther } from './http.js';
+import { finishPassword } from './two-factor.js';
 import { loginPage } from './views/sign-in.js';
 
 export interface SignInLimit {
@@ -74,12 +75,7 @@ export function signInRoutes(app: FastifyInstance, ctx: DashboardContext, limit:
       for (const [b, w] of buckets) failures.consume(b, w);
       return showLogin(request, reply, 401, { error: 'Wrong email or password.', email });
     }
-    const token = await openSession(pool, account.id);
-    reply.header('set-cookie', [
-      cookie(request, SESSION_COOKIE, token, SESSION_TTL_SECONDS),
-      cookie(request, LOGIN_CSRF_COOKIE, '', 0),
-    ]);
-    return seeOther(reply, account.role === 'admin' ? '/dashboard/admin' : '/dashboard');
+    return finishPassword(ctx, request, reply, account);
   });
 
   app.post('/logout', async (request, reply) => {

@@ -3,6 +3,10 @@
  * edited once released: a change is a new entry at the end. Version 2 is the Dashboard's: a role
  * per account (`admin` for operators), sign-in sessions and invitations (stored as SHA-256 digests
  * of their tokens), the audit log of operators' changes, and usage per customer per hour.
+ * Version 3 is self-service: whether an address is verified, the links mailed for verifying an
+ * address and resetting a password (digests only), two-factor sign-in (the TOTP secret encrypted,
+ * recovery codes as digests, the pending second step of a sign-in), what a session was last seen
+ * doing, and the operators' settings.
  */
 export interface Migration {
   readonly version: number;
@@ -82,6 +86,51 @@ CREATE TABLE usage_hourly (
   admitted      bigint NOT NULL DEFAULT 0,
   refused       bigint NOT NULL DEFAULT 0,
   PRIMARY KEY (customer_id, hour)
+);
+`,
+  },
+  {
+    version: 3,
+    name: 'self-service: email verification, password reset, two-factor sign-in, session details, settings',
+    sql: `
+ALTER TABLE customers ADD COLUMN email_verified boolean NOT NULL DEFAULT true;
+ALTER TABLE customers ADD COLUMN totp_secret text;
+ALTER TABLE customers ADD COLUMN totp_pending text;
+ALTER TABLE customers ADD COLUMN totp_enabled_at timestamptz;
+
+CREATE TABLE account_links (
+  digest        text PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
+  customer_id   text NOT NULL REFERENCES customers (id),
+  purpose       text NOT NULL CHECK (purpose IN ('verify', 'reset')),
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  expires_at    timestamptz NOT NULL,
+  used_at       timestamptz
+);
+CREATE INDEX account_links_customer ON account_links (customer_id, purpose);
+
+CREATE TABLE recovery_codes (
+  digest        text PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
+  customer_id   text NOT NULL REFERENCES customers (id),
+  used_at       timestamptz
+);
+CREATE INDEX recovery_codes_customer ON recovery_codes (customer_id);
+
+CREATE TABLE sign_in_steps (
+  digest        text PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
+  customer_id   text NOT NULL REFERENCES customers (id),
+  user_agent    text,
+  expires_at    timestamptz NOT NULL,
+  used_at       timestamptz
+);
+
+ALTER TABLE dashboard_sessions ADD COLUMN id bigserial;
+ALTER TABLE dashboard_sessions ADD COLUMN last_seen_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE dashboard_sessions ADD COLUMN user_agent text;
+CREATE UNIQUE INDEX dashboard_sessions_id ON dashboard_sessions (id);
+
+CREATE TABLE dashboard_settings (
+  name          text PRIMARY KEY,
+  value         jsonb NOT NULL
 );
 `,
   },

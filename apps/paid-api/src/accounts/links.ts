@@ -1,0 +1,70 @@
+/**
+ * The links mailed to a person: verifying an address and resetting a password. A link is a
+ * random 256-bit token; the database keeps only its SHA-256 digest, what it is for, its expiry and
+ * when it was used. One rule for all of them, each step in one transaction: a new link cancels the
+ * older ones of the same kind, and using one cancels the rest.
+ */
+import type pg from 'pg';
+import { transaction } from '../db/pool.js';
+import { digest, token } from './tokens.js';
+
+export type LinkPurpose = 'verify' | 'reset';
+
+/** How long a link works: a reset link 30 minutes, an address-verification link a day. */
+export const LINK_TTL_SECONDS: Readonly<Record<LinkPurpose, number>> = Object.freeze({
+  verify: 86_400,
+  reset: 1_800,
+});
+
+/** Makes a link for an account, cancelling its older unused ones; returns the token (for the mail only). */
+export async function createLink(pool: pg.Pool, customerId: string, purpose: LinkPurpose): Promise<string> {
+  const t = token();
+  await transaction(pool, async (client) => {
+    await cancelLinks(client, customerId, purpose);
+    await client.query(
+      `INSERT INTO account_links (digest, customer_id, purpose, expires_at)
+       VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+      [digest(t), customerId, purpose, LINK_TTL_SECONDS[purpose]],
+    );
+  });
+  return t;
+}
+
+/** The account a link is for, while it can be used (unused, unexpired, the account active). */
+export async function linkAccount(
+  pool: Pick<pg.Pool, 'query'>,
+  link: string,
+  purpose: LinkPurpose,
+): Promise<{ customerId: string; email: string } | undefined> {
+  const { rows } = await pool.query<{ customer_id: string; email: string }>(
+    `SELECT l.customer_id, c.email FROM account_links l JOIN customers c ON c.id = l.customer_id
+      WHERE l.digest = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > now() AND c.status = 'active'`,
+    [digest(link), purpose],
+  );
+  const row = rows[0];
+  return row === undefined ? undefined : { customerId: row.customer_id, email: row.email };
+}
+
+/**
+ * Uses a link inside the caller's transaction: marks it used and cancels the account's other
+ * links of that kind. Returns the account's id, or undefined when the link cannot be used.
+ */
+export async function useLink(client: pg.PoolClient, link: string, purpose: LinkPurpose): Promise<string | undefined> {
+  const { rows } = await client.query<{ customer_id: string }>(
+    `UPDATE account_links l SET used_at = now() FROM customers c
+      WHERE l.digest = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > now()
+        AND c.id = l.customer_id AND c.status = 'active'
+      RETURNING l.customer_id`,
+    [digest(link), purpose],
+  );
+  const id = rows[0]?.customer_id;
+  if (id !== undefined) await cancelLinks(client, id, purpose);
+  return id;
+}
+
+async function cancelLinks(client: pg.PoolClient, customerId: string, purpose: LinkPurpose): Promise<void> {
+  await client.query(
+    'UPDATE account_links SET used_at = now() WHERE customer_id = $1 AND purpose = $2 AND used_at IS NULL',
+    [customerId, purpose],
+  );
+}
