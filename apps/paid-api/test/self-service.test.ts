@@ -345,7 +345,8 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     const ada = await customer();
     const { secret } = await enrol(ada.browser); // one wrong code there
     const browser = client();
-    for (let i = 0; i < 4; i++) expect((await signInWithCode(browser, ada.email, '000000')).status).toBe(401);
+    // Recovery-code guesses: the kit's own memory of failed TOTP codes does not see these.
+    for (let i = 0; i < 4; i++) expect((await signInWithCode(browser, ada.email, 'aaaaa-bbbbb')).status).toBe(401);
     const limited = await signInWithCode(browser, ada.email, codeAt(secret));
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
