@@ -7,6 +7,7 @@
  *
  * The app's clock is the test's: TOTP codes are computed for it and it moves 30 s at a time.
  */
+import { randomBytes } from 'node:crypto';
 import { DEFAULT_PLANS } from '@twofa-kit/core';
 import { Secret, TOTP } from 'otpauth';
 import pg from 'pg';
@@ -17,7 +18,9 @@ import {
   ensureAdmin,
   logMailer,
   migrate,
+  openSecret,
   type PaidApp,
+  sealSecret,
   smtpMailer,
   usageHistory,
 } from '../src/index.js';
@@ -336,6 +339,8 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     expect((await signInWithCode(client(), ada.email, (codes[1] as string).toUpperCase())).location).toBe('/dashboard');
     const status = await ada.browser.get('/dashboard/two-factor');
     expect(/<strong id="recovery-left">(\d+)</.exec(status.html)?.[1]).toBe('8');
+    expect(status.html).not.toContain(secret); // never shown again after enrolment
+    expect(status.html).not.toContain('<svg role="img"');
     // The next step's code works.
     now += 30_000;
     expect((await signInWithCode(client(), ada.email, codeAt(secret))).location).toBe('/dashboard');
@@ -460,6 +465,18 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     // Signed out: the sign-in form, not the file.
     const anon = await fetch(`${base}/dashboard/usage.csv`, { redirect: 'manual' });
     expect(anon.status).toBe(303);
+  });
+
+  it('a sealed TOTP secret opens only with its key and for its account', () => {
+    const key = randomBytes(32);
+    const secret = randomBytes(20);
+    const sealed = sealSecret(key, 'cus_a', secret);
+    expect(sealed).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(sealed).not.toContain(secret.toString('base64url'));
+    expect(openSecret(key, 'cus_a', sealed).equals(secret)).toBe(true);
+    expect(() => openSecret(key, 'cus_b', sealed)).toThrow();
+    expect(() => openSecret(randomBytes(32), 'cus_a', sealed)).toThrow();
+    expect(sealSecret(key, 'cus_a', secret)).not.toBe(sealed); // a fresh IV each time
   });
 
   it('without SMTP_URL, a mail is written to the log between marker lines', async () => {

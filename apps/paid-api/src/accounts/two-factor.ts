@@ -46,6 +46,19 @@ export function openSecret(key: Buffer, customerId: string, sealed: string): Buf
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
 }
 
+/**
+ * A sealed secret opened, or undefined when there is none or it does not open (sealed with another
+ * key: no code can match it then, and the answer is a plain failure, not an error).
+ */
+function openOrUndefined(key: Buffer, customerId: string, sealed: string | null | undefined): Buffer | undefined {
+  if (sealed === null || sealed === undefined) return undefined;
+  try {
+    return openSecret(key, customerId, sealed);
+  } catch {
+    return undefined;
+  }
+}
+
 // --- enrolment ----------------------------------------------------------------------------------
 
 /**
@@ -57,8 +70,8 @@ export async function pendingSecret(pool: pg.Pool, key: Buffer, customerId: stri
     'SELECT totp_pending FROM customers WHERE id = $1',
     [customerId],
   );
-  const sealed = rows[0]?.totp_pending;
-  if (sealed !== null && sealed !== undefined) return encodeBase32(openSecret(key, customerId, sealed));
+  const pending = openOrUndefined(key, customerId, rows[0]?.totp_pending);
+  if (pending !== undefined) return encodeBase32(pending);
   const secret = randomBytes(20);
   await pool.query('UPDATE customers SET totp_pending = $2 WHERE id = $1', [
     customerId,
@@ -93,9 +106,9 @@ export async function confirmEnrolment(
     'SELECT totp_pending FROM customers WHERE id = $1',
     [customerId],
   );
-  const sealed = rows[0]?.totp_pending;
-  if (sealed === null || sealed === undefined) return { check: { status: 'failed' } };
-  const check = await checkTotp(twoFa, customerId, openSecret(key, customerId, sealed), code, nowMs);
+  const pending = openOrUndefined(key, customerId, rows[0]?.totp_pending);
+  if (pending === undefined) return { check: { status: 'failed' } };
+  const check = await checkTotp(twoFa, customerId, pending, code, nowMs);
   if (check.status !== 'accepted') return { check };
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, recoveryCode);
   await transaction(pool, async (client) => {
@@ -148,9 +161,9 @@ export async function checkSecondFactor(
       'SELECT totp_secret FROM customers WHERE id = $1',
       [customerId],
     );
-    const sealed = rows[0]?.totp_secret;
-    if (sealed === null || sealed === undefined) return { status: 'failed' };
-    return checkTotp(twoFa, customerId, openSecret(key, customerId, sealed), given, nowMs);
+    const secret = openOrUndefined(key, customerId, rows[0]?.totp_secret);
+    if (secret === undefined) return { status: 'failed' };
+    return checkTotp(twoFa, customerId, secret, given, nowMs);
   }
   const { rowCount } = await pool.query(
     `UPDATE recovery_codes SET used_at = now() WHERE digest = $1 AND customer_id = $2 AND used_at IS NULL`,
