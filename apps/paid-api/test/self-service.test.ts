@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildApp,
   createCustomer,
+  createInvitation,
   ensureAdmin,
   logMailer,
   migrate,
@@ -355,6 +356,20 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     const limited = await signInWithCode(browser, ada.email, codeAt(secret));
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('an invitation link to an account with two-factor sign-in still asks for the code', async () => {
+    const ada = await customer();
+    const { secret } = await enrol(ada.browser);
+    const invitation = await createInvitation(pool, ada.id);
+    secrets.push(invitation);
+    const browser = client();
+    await browser.get(`/dashboard/invite/${invitation}`);
+    const set = await browser.post(`/dashboard/invite/${invitation}`, { password: NEW_PASSWORD });
+    expect(set.location).toBe('/dashboard/login/code');
+    expect((await browser.get('/dashboard')).location).toBe('/dashboard/login');
+    await browser.get('/dashboard/login/code');
+    expect((await browser.post('/dashboard/login/code', { code: codeAt(secret) })).location).toBe('/dashboard');
   });
 
   it('the code step needs the password first: no cookie, or a used one, goes back to the sign-in form', async () => {

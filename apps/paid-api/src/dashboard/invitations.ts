@@ -2,9 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { acceptInvitation, invitationEmail } from '../accounts/invitations.js';
-import { openSession, SESSION_TTL_SECONDS } from '../accounts/sessions.js';
 import type { DashboardContext } from './context.js';
-import { cookie, cookies, form, html, LOGIN_CSRF_COOKIE, SESSION_COOKIE, sameToken, seeOther } from './http.js';
+import { cookie, cookies, form, html, LOGIN_CSRF_COOKIE, sameToken } from './http.js';
+import { finishPassword } from './two-factor.js';
 import { messagePage } from './views/layout.js';
 import { invitePage } from './views/sign-in.js';
 
@@ -37,11 +37,7 @@ export function invitationRoutes(app: FastifyInstance, ctx: DashboardContext): v
     }
     const id = await acceptInvitation(pool, request.params.token, password);
     if (id === undefined) return html(reply, 404, messagePage('Invitation', 'This invitation is used or expired.'));
-    const token = await openSession(pool, id);
-    reply.header('set-cookie', [
-      cookie(request, SESSION_COOKIE, token, SESSION_TTL_SECONDS),
-      cookie(request, LOGIN_CSRF_COOKIE, '', 0),
-    ]);
-    return seeOther(reply, '/dashboard');
+    // As after a sign-in's password: an account with two-factor sign-in still needs its code.
+    return finishPassword(ctx, request, reply, id);
   });
 }

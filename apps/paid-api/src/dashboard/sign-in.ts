@@ -75,7 +75,7 @@ export function signInRoutes(app: FastifyInstance, ctx: DashboardContext, limit:
       for (const [b, w] of buckets) failures.consume(b, w);
       return showLogin(request, reply, 401, { error: 'Wrong email or password.', email });
     }
-    return finishPassword(ctx, request, reply, account);
+    return finishPassword(ctx, request, reply, account.id);
   });
 
   app.post('/logout', async (request, reply) => {

@@ -51,18 +51,18 @@ async function openSessionFor(
 }
 
 /**
- * After a right password: an unconfirmed address is refused; an account with two-factor sign-in
- * goes on to the code step; any other gets its session.
+ * After a right password (at sign-in, or an invitation's new one): an unconfirmed address is
+ * refused; an account with two-factor sign-in goes on to the code step; any other gets its session.
  */
 export async function finishPassword(
   ctx: DashboardContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  account: { id: string; role: Role },
+  accountId: string,
 ): Promise<FastifyReply> {
-  const { rows } = await ctx.pool.query<{ email_verified: boolean; two_factor: boolean }>(
-    'SELECT email_verified, totp_secret IS NOT NULL AS two_factor FROM customers WHERE id = $1',
-    [account.id],
+  const { rows } = await ctx.pool.query<{ email_verified: boolean; two_factor: boolean; role: Role }>(
+    'SELECT email_verified, totp_secret IS NOT NULL AS two_factor, role FROM customers WHERE id = $1',
+    [accountId],
   );
   const row = rows[0];
   if (row?.email_verified !== true) {
@@ -75,13 +75,14 @@ export async function finishPassword(
       ),
     );
   }
-  if (!row.two_factor)
+  if (!row.two_factor) {
     return openSessionFor(ctx, request, reply, {
-      customerId: account.id,
-      role: account.role,
+      customerId: accountId,
+      role: row.role,
       userAgent: userAgent(request),
     });
-  const step = await openSignInStep(ctx.pool, account.id, userAgent(request));
+  }
+  const step = await openSignInStep(ctx.pool, accountId, userAgent(request));
   reply.header('set-cookie', cookie(request, SIGN_IN_STEP_COOKIE, step, SIGN_IN_STEP_TTL_SECONDS));
   return seeOther(reply, '/dashboard/login/code');
 }
