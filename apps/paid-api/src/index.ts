@@ -3,6 +3,7 @@
  * customers and keys (the lifecycle functions), the kit's key store over them, and the app.
  */
 export { audit } from './accounts/audit.js';
+export { CUSTOMERS_PER_PAGE, type CustomerPage, searchCustomers } from './accounts/customer-search.js';
 export {
   type AlsoInTransaction,
   type Customer,
@@ -82,3 +83,4 @@ export {
 } from './keys/service.js';
 export { type DbKeyStore, DEFAULT_KEY_CACHE_TTL_MS, dbKeyStore, type KeyStoreOptions } from './keys/store.js';
 export { type UsagePoint, type UsageSink, type UsageSinkOptions, usageHistory, usageSink } from './usage/sink.js';
+export { type DayTotal, type TopCustomer, type UsageTotals, usageTotals } from './usage/totals.js';

@@ -13,13 +13,13 @@
  * has a fresh TOTP step and the free plan's minute cannot roll over in the middle.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
 import pg from 'pg';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, migrate, type PaidApp, smtpMailer } from '../src/index.js';
+import { axeViolations } from './support/axe.js';
 import { generate, listen, usage } from './support/http.js';
 import { type PostgresServer, postgresTestsEnabled, startPostgres } from './support/postgres.js';
 import { ROOT } from './support/process.js';
@@ -28,7 +28,6 @@ import { mailedLink, type SmtpServer, startSmtp } from './support/smtp.js';
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
 const SHOTS = join(ROOT, process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/dashboard' : '.vitest-out/dashboard');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const EMAIL = 'grace@example.com';
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'staple battery horse';
@@ -39,22 +38,6 @@ function chromiumEnabled(): boolean {
   if (process.env.CI) throw new Error(`${message}; refusing to skip under CI`);
   console.warn(`\n!!! SKIPPING ${message}\n`);
   return false;
-}
-
-/** axe-core on the page (evaluated through the DevTools protocol, so the page's CSP does not apply). */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { html: string }[] }[] }> };
-      }
-    ).axe;
-    return (await axe.run()).violations;
-  });
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.html.slice(0, 80)).join(' | ')}`);
 }
 
 describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEnabled())(

@@ -3,10 +3,10 @@ import { WINDOWS } from '@twofa-kit/core';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { audit, recentAudit } from '../accounts/audit.js';
+import { searchCustomers } from '../accounts/customer-search.js';
 import {
   type AlsoInTransaction,
   type Customer,
-  getCustomer,
   type Limits,
   setLimits,
   setPlan,
@@ -14,26 +14,31 @@ import {
 } from '../accounts/customers.js';
 import { revokeSessionsOf } from '../accounts/sessions.js';
 import { PaidApiError } from '../errors.js';
+import { usageTotals } from '../usage/totals.js';
 import type { DashboardContext } from './context.js';
 import { type Form, form, html, seeOther } from './http.js';
 import { messagePage } from './views/layout.js';
 import { adminPage } from './views/operators.js';
 
-async function listCustomers(pool: pg.Pool): Promise<Customer[]> {
-  const { rows } = await pool.query<{ id: string }>(
-    `SELECT id FROM customers WHERE role = 'customer' ORDER BY created_at DESC, id LIMIT 500`,
-  );
-  return Promise.all(rows.map((r) => getCustomer(pool, r.id)));
-}
+/** One query-string value: a repeated or missing parameter is none. */
+const single = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 export function operatorRoutes(app: FastifyInstance, ctx: DashboardContext): void {
   const { pool, twoFa } = ctx;
 
-  app.get('/admin', async (request, reply) => {
+  app.get<{ Querystring: Record<string, unknown> }>('/admin', async (request, reply) => {
     const found = await ctx.requirePage(request, reply, 'admin');
     if (found === undefined) return reply;
-    const [customers, log] = await Promise.all([listCustomers(pool), recentAudit(pool)]);
-    return html(reply, 200, adminPage(found.session, customers, Object.keys(twoFa.config.plans), log));
+    const pageText = single(request.query.page);
+    const [list, totals, log] = await Promise.all([
+      searchCustomers(pool, {
+        query: single(request.query.q),
+        page: pageText !== undefined && /^\d{1,9}$/.test(pageText) ? Number(pageText) : 1,
+      }),
+      usageTotals(pool),
+      recentAudit(pool),
+    ]);
+    return html(reply, 200, adminPage(found.session, list, totals, Object.keys(twoFa.config.plans), log));
   });
 
   /**

@@ -3,7 +3,9 @@
  * edited once released: a change is a new entry at the end. Version 2 is the Dashboard's: a role
  * per account (`admin` for operators), sign-in sessions and invitations (stored as SHA-256 digests
  * of their tokens), the audit log of operators' changes, and usage per customer per hour.
- * Version 3 is self-service: whether an address is verified, the links mailed for verifying an
+ * Version 3 keeps daily roll-ups of that usage (per customer and across all), written by a trigger
+ * in the transaction that writes the hour, so the operators' totals read a few rows, not millions.
+ * Version 4 is self-service: whether an address is verified, the links mailed for verifying an
  * address and resetting a password (digests only), two-factor sign-in (the TOTP secret encrypted,
  * recovery codes as digests, the pending second step of a sign-in), what a session was last seen
  * doing, and the operators' settings.
@@ -91,6 +93,68 @@ CREATE TABLE usage_hourly (
   },
   {
     version: 3,
+    name: 'operators at scale: daily usage roll-ups kept by a trigger, customer list index',
+    sql: `
+CREATE TABLE usage_daily (
+  customer_id   text NOT NULL,
+  day           date NOT NULL,
+  admitted      bigint NOT NULL DEFAULT 0,
+  refused       bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (customer_id, day)
+);
+CREATE INDEX usage_daily_day ON usage_daily (day, customer_id);
+
+CREATE TABLE usage_days (
+  day           date PRIMARY KEY,
+  admitted      bigint NOT NULL DEFAULT 0,
+  refused       bigint NOT NULL DEFAULT 0
+);
+
+-- Adds counts (one row per customer-hour) to both roll-ups.
+CREATE FUNCTION usage_add(ids text[], hours timestamptz[], admitted bigint[], refused bigint[]) RETURNS void
+LANGUAGE sql AS $$
+  INSERT INTO usage_daily (customer_id, day, admitted, refused)
+    SELECT id, (h AT TIME ZONE 'UTC')::date, sum(a), sum(r) FROM unnest(ids, hours, admitted, refused) AS t(id, h, a, r)
+    GROUP BY 1, 2
+    ON CONFLICT (customer_id, day) DO UPDATE
+    SET admitted = usage_daily.admitted + EXCLUDED.admitted, refused = usage_daily.refused + EXCLUDED.refused;
+  INSERT INTO usage_days (day, admitted, refused)
+    SELECT (h AT TIME ZONE 'UTC')::date, sum(a), sum(r) FROM unnest(ids, hours, admitted, refused) AS t(id, h, a, r)
+    GROUP BY 1
+    ON CONFLICT (day) DO UPDATE
+    SET admitted = usage_days.admitted + EXCLUDED.admitted, refused = usage_days.refused + EXCLUDED.refused;
+$$;
+
+-- Statement-level: one aggregate per flush, not one upsert per row. An insert's rows add their
+-- counts; an update's rows add the difference between new and old.
+CREATE FUNCTION usage_roll_up() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    PERFORM usage_add(array_agg(customer_id), array_agg(hour), array_agg(admitted), array_agg(refused))
+       FROM new_rows;
+  ELSE
+    PERFORM usage_add(array_agg(n.customer_id), array_agg(n.hour), array_agg(n.admitted - o.admitted),
+                      array_agg(n.refused - o.refused))
+       FROM new_rows n JOIN old_rows o USING (customer_id, hour);
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER usage_hourly_roll_up_insert AFTER INSERT ON usage_hourly
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_roll_up();
+CREATE TRIGGER usage_hourly_roll_up_update AFTER UPDATE ON usage_hourly
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_roll_up();
+
+INSERT INTO usage_daily (customer_id, day, admitted, refused)
+  SELECT customer_id, (hour AT TIME ZONE 'UTC')::date, sum(admitted), sum(refused) FROM usage_hourly GROUP BY 1, 2;
+INSERT INTO usage_days (day, admitted, refused)
+  SELECT (hour AT TIME ZONE 'UTC')::date, sum(admitted), sum(refused) FROM usage_hourly GROUP BY 1;
+
+CREATE INDEX customers_list ON customers (role, created_at DESC, id);
+`,
+  },
+  {
+    version: 4,
     name: 'self-service: email verification, password reset, two-factor sign-in, session details, settings',
     sql: `
 ALTER TABLE customers ADD COLUMN email_verified boolean NOT NULL DEFAULT true;

@@ -35,6 +35,13 @@ pre{white-space:pre-wrap;word-break:break-all;background:#f0f2f5;padding:.75rem;
 .legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 .8rem;vertical-align:middle}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 svg{max-width:100%;height:auto}
+.search input{display:inline-block}.pager p{margin:.75rem 0 0}
+@media (max-width:40rem){
+table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+table.cards tr{display:block;border-bottom:1px solid #d0d5dd;padding:.5rem 0}
+table.cards td{display:block;border:0;padding:.2rem 0;overflow-wrap:anywhere}
+table.cards td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
+}
 `;
 
 const COPY_SCRIPT = `document.addEventListener('click',e=>{const b=e.target.closest('[data-copy]');if(!b)return;navigator.clipboard.writeText(document.getElementById(b.dataset.copy).textContent).then(()=>{b.textContent='Copied'})})`;

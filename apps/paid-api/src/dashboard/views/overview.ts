@@ -115,7 +115,7 @@ export function overviewPage(session: PageSession, data: OverviewData): string {
             : ''
         }<form method="post" action="/dashboard/keys/${esc(k.id)}/revoke" class="inline">${csrfField(session.csrf)}<button type="submit" class="danger" aria-label="Revoke ${esc(k.display)}">Revoke</button></form>`
       : '';
-    return `<tr data-key-id="${esc(k.id)}"><td><code>${esc(k.display)}</code></td><td class="status">${esc(keyStatus(k))}</td><td>${iso(k.createdAt)}</td><td>${iso(k.lastUsedAt)}</td><td>${k.expiresAt === null ? 'never' : iso(k.expiresAt)}</td><td>${actions}</td></tr>`;
+    return `<tr data-key-id="${esc(k.id)}"><td data-label="Key"><code>${esc(k.display)}</code></td><td class="status" data-label="Status">${esc(keyStatus(k))}</td><td data-label="Created">${iso(k.createdAt)}</td><td data-label="Last used">${iso(k.lastUsedAt)}</td><td data-label="Expires">${k.expiresAt === null ? 'never' : iso(k.expiresAt)}</td><td data-label="Actions">${actions}</td></tr>`;
   });
   return page(
     'Overview',
@@ -131,7 +131,7 @@ ${chart('chart-hourly', 'Per hour, last 48 hours', data.hourly, (d) => `${d.toIS
 </section>
 <section aria-labelledby="keys-title"><h2 id="keys-title">API keys</h2>
 <form method="post" action="/dashboard/keys">${csrfField(session.csrf)}<button type="submit">Create a key</button></form>
-<div class="scroll"><table><thead><tr><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col">Actions</th></tr></thead>
+<div class="scroll"><table id="keys" class="cards"><thead><tr><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col">Actions</th></tr></thead>
 <tbody>${keyRows.join('') || '<tr><td colspan="6">No key yet.</td></tr>'}</tbody></table></div></section>`,
     session,
   );
