@@ -198,6 +198,15 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
       await page.waitForURL(`${base}/dashboard/sessions`);
       expect(await page.locator('#sessions tbody tr').count()).toBe(2);
       await shoot(page, 'sessions.png');
+      // On a phone the sessions table reflows: nothing is wider than the screen.
+      await page.setViewportSize({ width: 390, height: 844 });
+      const wide = await page.evaluate(() =>
+        [...document.querySelectorAll('body *')]
+          .filter((e) => e.getBoundingClientRect().right > 390)
+          .map((e) => e.outerHTML.slice(0, 100)),
+      );
+      expect(wide).toEqual([]);
+      await page.setViewportSize({ width: 1100, height: 900 });
 
       // Reset the password from the mailed link: every session ends, the other browser's too.
       await page.goto(`${base}/dashboard/reset`);

@@ -73,14 +73,14 @@ export function sessionsPage(
   const rows = sessions.map(
     (
       s,
-    ) => `<tr data-session-id="${esc(s.id)}"><td>${esc(s.userAgent ?? 'unknown')}${s.id === currentId ? ' <strong>(this one)</strong>' : ''}</td>
-<td>${iso(s.createdAt)}</td><td>${iso(s.lastSeenAt)}</td>
+    ) => `<tr data-session-id="${esc(s.id)}"><td data-label="Browser">${esc(s.userAgent ?? 'unknown')}${s.id === currentId ? ' <strong>(this one)</strong>' : ''}</td>
+<td data-label="Signed in">${iso(s.createdAt)}</td><td data-label="Last seen">${iso(s.lastSeenAt)}</td>
 <td>${s.id === currentId ? '' : `<form method="post" action="/dashboard/sessions/${esc(s.id)}/revoke" class="inline">${csrfField(session.csrf)}<button type="submit" class="secondary" aria-label="Sign out session ${esc(s.id)}">Sign out</button></form>`}</td></tr>`,
   );
   return page(
     'Sessions',
     `<h1>Where you are signed in</h1>${notice ? `<p class="ok" role="status">${esc(notice)}</p>` : ''}
-<section><div class="scroll"><table id="sessions"><thead><tr><th scope="col">Browser</th><th scope="col">Signed in</th><th scope="col">Last seen</th><th scope="col">Action</th></tr></thead>
+<section><div class="scroll"><table id="sessions" class="cards"><thead><tr><th scope="col">Browser</th><th scope="col">Signed in</th><th scope="col">Last seen</th><th scope="col">Action</th></tr></thead>
 <tbody>${rows.join('')}</tbody></table></div>
 <form method="post" action="/dashboard/sessions/revoke-all">${csrfField(session.csrf)}<p><button type="submit" class="danger">Sign out everywhere</button></p></form></section>`,
     session,
