@@ -9,6 +9,7 @@ import { transaction } from '../db/pool.js';
 import { PaidApiError } from '../errors.js';
 import { createCustomer } from './customers.js';
 import { createLink, useLink } from './links.js';
+import { hashPassword } from './passwords.js';
 
 export type SignUp =
   /** A new account, or one still unverified: `link` verifies the address. */
@@ -29,6 +30,8 @@ export async function signUp(
     [email.trim()],
   );
   let row = rows[0];
+  // The same scrypt work whether or not the address has an account, so the time does not tell.
+  if (row !== undefined) await hashPassword(password);
   if (row === undefined) {
     try {
       const created = await createCustomer(pool, plans, { email, plan, password });

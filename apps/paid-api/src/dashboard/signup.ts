@@ -5,7 +5,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { linkAccount } from '../accounts/links.js';
-import { hashPassword } from '../accounts/passwords.js';
 import { signUp, verifyEmail } from '../accounts/signup.js';
 import type { DashboardContext } from './context.js';
 import { formTokenOk, newFormToken } from './forms.js';
@@ -49,7 +48,6 @@ export function signUpRoutes(app: FastifyInstance, ctx: DashboardContext): void 
         request.log,
       );
     } else {
-      await hashPassword(password); // as long as making an account takes
       self.send(
         {
           to: result.email,
