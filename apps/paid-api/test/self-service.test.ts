@@ -380,9 +380,25 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     const anon = client();
     expect((await anon.get('/dashboard/login/code')).location).toBe('/dashboard/login');
     const browser = client();
-    expect((await signInWithCode(browser, ada.email, codeAt(secret))).location).toBe('/dashboard');
-    const step = [...browser.jar].find(([k]) => k === 'twofa_signin_step');
-    expect(step).toBeUndefined(); // cleared
+    await browser.signIn(ada.email, PASSWORD);
+    const step = browser.jar.get('twofa_signin_step') as string;
+    expect(step).toMatch(/^[\w-]{43}$/);
+    await browser.get('/dashboard/login/code');
+    expect((await browser.post('/dashboard/login/code', { code: codeAt(secret) })).location).toBe('/dashboard');
+    expect(browser.jar.has('twofa_signin_step')).toBe(false); // cleared
+    // The used step, replayed by someone who kept the cookie: back to the password.
+    const replay = client();
+    replay.jar.set('twofa_signin_step', step);
+    expect((await replay.get('/dashboard/login/code')).location).toBe('/dashboard/login');
+    await replay.get('/dashboard/login');
+    replay.jar.set('twofa_signin_step', step);
+    now += 30_000;
+    expect((await replay.post('/dashboard/login/code', { code: codeAt(secret) })).location).toBe('/dashboard/login');
+    // An expired step (5 minutes) too.
+    const late = client();
+    await late.signIn(ada.email, PASSWORD);
+    await pool.query(`UPDATE sign_in_steps SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`);
+    expect((await late.get('/dashboard/login/code')).location).toBe('/dashboard/login');
   });
 
   it('operators: the setting that requires two-factor sign-in', async () => {
@@ -445,6 +461,8 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     // Sign out everywhere: this session too.
     const third = client();
     await third.signIn(ada.email, PASSWORD);
+    expect((await ada.browser.post('/dashboard/sessions/revoke-all', {}, { csrf: false })).status).toBe(403);
+    await ada.browser.get('/dashboard/sessions');
     expect((await ada.browser.post('/dashboard/sessions/revoke-all', {})).location).toBe('/dashboard/login');
     for (const c of [ada.browser, phone, third]) expect((await c.get('/dashboard')).location).toBe('/dashboard/login');
     expect((await bob.browser.get('/dashboard')).status).toBe(200);
