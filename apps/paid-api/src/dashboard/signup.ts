@@ -60,7 +60,10 @@ export function signUpRoutes(app: FastifyInstance, ctx: DashboardContext): void 
     return html(
       reply,
       200,
-      checkMailPage('Check your mail', `We sent a mail to ${email.trim()}: follow its link to confirm the address.`),
+      checkMailPage(
+        'Check your mail',
+        `A mail is on its way to ${email.trim()}: follow its link to confirm the address.`,
+      ),
     );
   });
 

@@ -71,7 +71,7 @@ export async function finishPassword(
       403,
       messagePage(
         'Confirm your address',
-        'Open the link in the mail we sent to confirm your address, then sign in. No mail? Sign up again for a new link.',
+        'Open the link in the mail sent to your address to confirm it, then sign in. No mail? Sign up again for a new link.',
       ),
     );
   }

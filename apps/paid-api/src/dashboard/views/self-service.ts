@@ -16,7 +16,7 @@ export function signUpPage(csrf: string, options: { error?: string; email?: stri
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required value="${esc(options.email ?? '')}">
 <label for="password">Password (8 characters or more)</label><input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>
 <p><button type="submit">Create account</button></p></form>
-<p>We send a link to this address: follow it to confirm the address, then sign in.</p>
+<p>A link is sent to this address: follow it to confirm the address, then sign in.</p>
 <p><a href="/dashboard/login">Sign in</a></p></section>`,
   );
 }
