@@ -113,6 +113,7 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.waitForLoadState();
       expect(await page.locator('h1').textContent()).toBe('Check your mail');
+      expect(await axeViolations(page)).toEqual([]);
       const welcome = await smtp.next(EMAIL);
       const verifyLink = mailedLink(welcome.text);
       expect(verifyLink.startsWith(`${base}/dashboard/verify/`)).toBe(true);
@@ -139,6 +140,10 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
       const recovery = ((await page.locator('#recovery-codes').textContent()) ?? '').trim().split('\n');
       expect(recovery).toHaveLength(10);
       await shoot(page, 'recovery-codes.png', ['#recovery-codes']);
+      // The page once it is on: status, new recovery codes, turning it off.
+      await page.goto(`${base}/dashboard/two-factor`);
+      expect(await page.locator('#recovery-left').textContent()).toBe('10');
+      expect(await axeViolations(page)).toEqual([]);
 
       // Sign out; sign in with the password, then the code.
       now += 30_000;
@@ -222,6 +227,7 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
       await page.getByRole('button', { name: 'Set password' }).click();
       await page.waitForLoadState();
       expect(await page.locator('h1').textContent()).toBe('Password changed');
+      expect(await axeViolations(page)).toEqual([]);
       await other.goto(`${base}/dashboard`);
       expect(other.url()).toBe(`${base}/dashboard/login`);
 

@@ -347,6 +347,36 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     expect((await signInWithCode(client(), ada.email, codeAt(secret))).location).toBe('/dashboard');
   });
 
+  it('new recovery codes, and turning two-factor sign-in off, each need a code', async () => {
+    const ada = await customer();
+    const { secret, codes } = await enrol(ada.browser);
+    await ada.browser.get('/dashboard/two-factor');
+    const path = '/dashboard/two-factor/recovery-codes';
+    expect((await ada.browser.post(path, { code: codeAt(secret) }, { csrf: false })).status).toBe(403);
+    await ada.browser.get('/dashboard/two-factor');
+    expect((await ada.browser.post(path, { code: '000000' })).status).toBe(400);
+    const fresh = await ada.browser.post(path, { code: codeAt(secret) });
+    expect(fresh.status).toBe(200);
+    const renewed = (/<pre id="recovery-codes">([^<]+)<\/pre>/.exec(fresh.html)?.[1] ?? '').split('\n');
+    expect(renewed).toHaveLength(10);
+    secrets.push(...renewed);
+    // The old codes stopped working; a new one works.
+    expect((await signInWithCode(client(), ada.email, codes[2] as string)).status).toBe(401);
+    expect((await signInWithCode(client(), ada.email, renewed[0] as string)).location).toBe('/dashboard');
+    // Off, with a recovery code: the secret and codes are gone, sign-in is the password alone.
+    await ada.browser.get('/dashboard/two-factor');
+    expect((await ada.browser.post('/dashboard/two-factor/off', { code: 'wrong-code' })).status).toBe(400);
+    expect((await ada.browser.post('/dashboard/two-factor/off', { code: renewed[1] as string })).location).toBe(
+      '/dashboard/two-factor',
+    );
+    const { rows } = await pool.query(
+      'SELECT totp_secret, (SELECT count(*) FROM recovery_codes WHERE customer_id = $1)::int AS codes FROM customers WHERE id = $1',
+      [ada.id],
+    );
+    expect(rows[0]).toEqual({ totp_secret: null, codes: 0 });
+    expect((await client().signIn(ada.email, PASSWORD)).location).toBe('/dashboard');
+  });
+
   it('wrong codes are throttled per account, even for the right code after', async () => {
     const ada = await customer();
     const { secret } = await enrol(ada.browser);
@@ -409,7 +439,7 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     await ops.get('/dashboard/two-factor');
     // Not without a second factor of one's own.
     expect((await ops.post('/dashboard/admin/settings', { require_two_factor: 'on' })).status).toBe(409);
-    await enrol(ops);
+    const { secret: opsSecret } = await enrol(ops);
     await ops.get('/dashboard/two-factor');
     expect((await ops.post('/dashboard/admin/settings', { require_two_factor: 'on' }, { csrf: false })).status).toBe(
       403,
@@ -418,6 +448,9 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     expect((await ops.post('/dashboard/admin/settings', { require_two_factor: 'on' })).location).toBe(
       '/dashboard/two-factor',
     );
+    // While it is required, an operator cannot turn their own off.
+    now += 30_000;
+    expect((await ops.post('/dashboard/two-factor/off', { code: codeAt(opsSecret) })).status).toBe(409);
     // A customer cannot change it.
     const ada = await customer();
     await ada.browser.get('/dashboard/two-factor');

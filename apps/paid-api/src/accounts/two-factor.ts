@@ -110,20 +110,42 @@ export async function confirmEnrolment(
   if (pending === undefined) return { check: { status: 'failed' } };
   const check = await checkTotp(twoFa, customerId, pending, code, nowMs);
   if (check.status !== 'accepted') return { check };
-  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, recoveryCode);
-  await transaction(pool, async (client) => {
+  const codes = await transaction(pool, async (client) => {
     await client.query(
       `UPDATE customers SET totp_secret = totp_pending, totp_pending = NULL, totp_enabled_at = now(), updated_at = now()
         WHERE id = $1`,
       [customerId],
     );
-    await client.query('DELETE FROM recovery_codes WHERE customer_id = $1', [customerId]);
-    await client.query('INSERT INTO recovery_codes (digest, customer_id) SELECT unnest($2::text[]), $1', [
-      customerId,
-      codes.map((c) => digest(normalise(c))),
-    ]);
+    return writeRecoveryCodes(client, customerId);
   });
   return { check, recoveryCodes: codes };
+}
+
+/** Replaces an account's recovery codes with 10 new ones (returned, to be shown once). */
+export async function newRecoveryCodes(pool: pg.Pool, customerId: string): Promise<string[]> {
+  return transaction(pool, (client) => writeRecoveryCodes(client, customerId));
+}
+
+async function writeRecoveryCodes(client: pg.PoolClient, customerId: string): Promise<string[]> {
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, recoveryCode);
+  await client.query('DELETE FROM recovery_codes WHERE customer_id = $1', [customerId]);
+  await client.query('INSERT INTO recovery_codes (digest, customer_id) SELECT unnest($2::text[]), $1', [
+    customerId,
+    codes.map((c) => digest(normalise(c))),
+  ]);
+  return codes;
+}
+
+/** Turns two-factor sign-in off: the secret and the recovery codes are deleted. */
+export async function turnOffTwoFactor(pool: pg.Pool, customerId: string): Promise<void> {
+  await transaction(pool, async (client) => {
+    await client.query(
+      `UPDATE customers SET totp_secret = NULL, totp_pending = NULL, totp_enabled_at = NULL, updated_at = now()
+        WHERE id = $1`,
+      [customerId],
+    );
+    await client.query('DELETE FROM recovery_codes WHERE customer_id = $1', [customerId]);
+  });
 }
 
 /** Whether an account signs in with a second factor. */

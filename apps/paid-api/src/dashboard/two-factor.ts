@@ -6,18 +6,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { audit } from '../accounts/audit.js';
-import { openSession, type Role, SESSION_TTL_SECONDS } from '../accounts/sessions.js';
+import { openSession, type Role, SESSION_TTL_SECONDS, type Session } from '../accounts/sessions.js';
 import { operatorsNeedTwoFactor, setOperatorsNeedTwoFactor } from '../accounts/settings.js';
 import {
   type CodeCheck,
   checkSecondFactor,
   confirmEnrolment,
+  newRecoveryCodes,
   openSignInStep,
   otpauthUri,
   pendingSecret,
   recoveryCodesLeft,
   SIGN_IN_STEP_TTL_SECONDS,
   signInStep,
+  turnOffTwoFactor,
   useSignInStep,
 } from '../accounts/two-factor.js';
 import { transaction } from '../db/pool.js';
@@ -185,6 +187,56 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: DashboardContext): vo
     }
     return html(reply, 200, recoveryCodesPage(session, result.recoveryCodes));
   });
+
+  /**
+   * A change to a working second factor (new recovery codes, turning it off) needs a code of it: an
+   * authenticator code or a recovery code, checked like a sign-in's and throttled with them.
+   */
+  function changeWithCode(
+    path: string,
+    change: (customerId: string) => Promise<string[] | undefined>,
+    refused?: (session: Session) => Promise<string | undefined>,
+  ): void {
+    app.post(path, async (request, reply) => {
+      const found = await ctx.requirePost(request, reply);
+      if (found === undefined) return reply;
+      const { session } = found;
+      if (!session.twoFactor) return seeOther(reply, '/dashboard/two-factor');
+      const refuse = async (status: number, error: string) =>
+        html(reply, status, twoFactorPage(session, { ...(await state(session.customerId, session.role)), error }));
+      const why = await refused?.(session);
+      if (why !== undefined) return refuse(409, why);
+      const wait = attempts.blocked(request, session.customerId);
+      if (wait !== undefined) return refuse(429, tooMany(reply, wait));
+      const code = (form(request).code ?? '').slice(0, 40);
+      const check = await checkSecondFactor(pool, self.secretKey, twoFa, session.customerId, code, ctx.clock());
+      if (check.status === 'blocked') {
+        return refuse(429, tooMany(reply, Math.max(1, Math.ceil(check.retryAfterMs / 1000))));
+      }
+      if (check.status !== 'accepted' && check.status !== 'recovery') {
+        attempts.count(request, session.customerId);
+        return refuse(400, checkMessage(check));
+      }
+      const codes = await change(session.customerId);
+      return codes === undefined
+        ? seeOther(reply, '/dashboard/two-factor')
+        : html(reply, 200, recoveryCodesPage(session, codes));
+    });
+  }
+
+  changeWithCode('/two-factor/recovery-codes', (customerId) => newRecoveryCodes(pool, customerId));
+  changeWithCode(
+    '/two-factor/off',
+    async (customerId) => {
+      await turnOffTwoFactor(pool, customerId);
+      return undefined;
+    },
+    // An operator cannot turn it off while the operators' setting requires it.
+    async (session) =>
+      session.role === 'admin' && (await operatorsNeedTwoFactor(pool))
+        ? 'Operators must sign in with two factors: it stays on.'
+        : undefined,
+  );
 
   app.post('/admin/settings', async (request, reply) => {
     const found = await ctx.requirePost(request, reply, 'admin');

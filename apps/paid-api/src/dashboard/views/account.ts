@@ -16,6 +16,8 @@ export interface TwoFactorState {
   /** Operators only: whether operators must sign in with a second factor. */
   readonly operatorsRequired?: boolean | undefined;
   readonly notice?: string | undefined;
+  /** Why a change asked for on this page was refused. */
+  readonly error?: string | undefined;
 }
 
 function operatorSetting(session: PageSession, state: TwoFactorState): string {
@@ -33,7 +35,16 @@ export function twoFactorPage(session: PageSession, state: TwoFactorState, enrol
     state.enabledAt === null
       ? ''
       : `<section><p class="ok" id="two-factor-status">Two-factor sign-in is on since ${iso(state.enabledAt)}.</p>
-<p>Recovery codes left: <strong id="recovery-left">${state.recoveryLeft}</strong> of 10.</p></section>`;
+<p>Recovery codes left: <strong id="recovery-left">${state.recoveryLeft}</strong> of 10.</p>
+${state.error ? `<p class="error" role="alert">${esc(state.error)}</p>` : ''}
+<form method="post" action="/dashboard/two-factor/recovery-codes">${csrfField(session.csrf)}
+<label for="code-new-codes">Code (to make 10 new recovery codes; the old ones stop working)</label>
+<input id="code-new-codes" name="code" type="text" autocomplete="one-time-code" maxlength="20" required>
+<p><button type="submit" class="secondary">New recovery codes</button></p></form>
+<form method="post" action="/dashboard/two-factor/off">${csrfField(session.csrf)}
+<label for="code-off">Code (to turn two-factor sign-in off)</label>
+<input id="code-off" name="code" type="text" autocomplete="one-time-code" maxlength="20" required>
+<p><button type="submit" class="danger">Turn off</button></p></form></section>`;
   const enrol =
     enrolment === undefined
       ? ''
