@@ -13,10 +13,10 @@ import { quotaLeft } from './doc-examples/usage-client.js';
 import { checkCode } from './doc-examples/verify-client.js';
 
 /**
- * docs/extensions.md ("Extensions beyond the seed") shows each file of doc-examples/ verbatim (after an `<!-- example: name -->`
+ * docs/reference/extensions.md ("Extensions beyond the seed") shows each file of doc-examples/ verbatim (after an `<!-- example: name -->`
  * marker), and every example runs here against a real server.
  */
-const README = new URL('../../../docs/extensions.md', import.meta.url);
+const README = new URL('../../../docs/reference/extensions.md', import.meta.url);
 const START = '<!-- section: extensions -->';
 const EXAMPLES = new URL('./doc-examples/', import.meta.url);
 
@@ -30,7 +30,7 @@ function close(server: http.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-describe('docs/extensions.md examples', () => {
+describe('docs/reference/extensions.md examples', () => {
   it('shows every example file verbatim', () => {
     const readme = readFileSync(README, 'utf8');
     const doc = readme.slice(readme.indexOf(START), readme.indexOf('<!-- /section -->', readme.indexOf(START)));

@@ -1,4 +1,4 @@
-/** The CLI's commands (`keys help`), quoted by docs/paid-api.md and the example's README. */
+/** The CLI's commands (`keys help`), quoted by docs/guides/paid-api.md and the example's README. */
 export const USAGE = `usage: keys <command>
   customer create --email E --plan P [--password PW]
   customer invite --customer ID [--url BASE_URL]
