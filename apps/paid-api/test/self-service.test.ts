@@ -390,6 +390,21 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('invitation links follow the same rules: a new one cancels the older, using one ends every session', async () => {
+    const ada = await customer();
+    const older = await createInvitation(pool, ada.id);
+    const newer = await createInvitation(pool, ada.id);
+    secrets.push(older, newer);
+    const browser = client();
+    expect((await browser.get(`/dashboard/invite/${older}`)).status).toBe(404);
+    expect((await browser.get(`/dashboard/invite/${newer}`)).status).toBe(200);
+    expect((await browser.post(`/dashboard/invite/${newer}`, { password: NEW_PASSWORD })).location).toBe('/dashboard');
+    expect((await ada.browser.get('/dashboard')).location).toBe('/dashboard/login'); // the old session ended
+    expect((await browser.get(`/dashboard/invite/${newer}`)).status).toBe(404);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM account_links WHERE customer_id = $1`, [ada.id]);
+    expect(rows[0].n).toBe(2);
+  });
+
   it('an invitation link to an account with two-factor sign-in still asks for the code', async () => {
     const ada = await customer();
     const { secret } = await enrol(ada.browser);

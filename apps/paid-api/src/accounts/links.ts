@@ -1,5 +1,6 @@
 /**
- * The links mailed to a person: verifying an address and resetting a password. A link is a
+ * The links given to a person: verifying an address, resetting a password (both mailed), and
+ * invitations (printed by the CLI). A link is a
  * random 256-bit token; the database keeps only its SHA-256 digest, what it is for, its expiry and
  * when it was used. One rule for all of them, each step in one transaction: a new link cancels the
  * older ones of the same kind, and using one cancels the rest.
@@ -8,12 +9,13 @@ import type pg from 'pg';
 import { transaction } from '../db/pool.js';
 import { digest, token } from './tokens.js';
 
-export type LinkPurpose = 'verify' | 'reset';
+export type LinkPurpose = 'verify' | 'reset' | 'invite';
 
-/** How long a link works: a reset link 30 minutes, an address-verification link a day. */
+/** How long a link works: a reset link 30 minutes, an address-verification link a day, an invitation 7 days. */
 export const LINK_TTL_SECONDS: Readonly<Record<LinkPurpose, number>> = Object.freeze({
   verify: 86_400,
   reset: 1_800,
+  invite: 7 * 86_400,
 });
 
 /** Makes a link for an account, cancelling its older unused ones; returns the token (for the mail only). */

@@ -30,13 +30,22 @@ export async function finishReset(pool: pg.Pool, link: string, password: string)
   const hash = await hashPassword(password);
   return transaction(pool, async (client) => {
     const id = await useLink(client, link, 'reset');
-    if (id === undefined) return undefined;
-    await client.query(
-      'UPDATE customers SET password_hash = $2, email_verified = true, updated_at = now() WHERE id = $1',
-      [id, hash],
-    );
-    await revokeSessionsOf(client, id);
-    await client.query('UPDATE sign_in_steps SET used_at = now() WHERE customer_id = $1 AND used_at IS NULL', [id]);
+    if (id !== undefined) await setPasswordFromLink(client, id, hash);
     return id;
   });
+}
+
+/**
+ * In the transaction that used a link (reset or invitation): sets the password, counts the address
+ * as verified (the link came through it), and ends every session and pending sign-in.
+ */
+export async function setPasswordFromLink(client: pg.PoolClient, customerId: string, hash: string): Promise<void> {
+  await client.query(
+    'UPDATE customers SET password_hash = $2, email_verified = true, updated_at = now() WHERE id = $1',
+    [customerId, hash],
+  );
+  await revokeSessionsOf(client, customerId);
+  await client.query('UPDATE sign_in_steps SET used_at = now() WHERE customer_id = $1 AND used_at IS NULL', [
+    customerId,
+  ]);
 }

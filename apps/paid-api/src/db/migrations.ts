@@ -6,7 +6,7 @@
  * Version 3 keeps daily roll-ups of that usage (per customer and across all), written by a trigger
  * in the transaction that writes the hour, so the operators' totals read a few rows, not millions.
  * Version 4 is self-service: whether an address is verified, the links mailed for verifying an
- * address and resetting a password (digests only), two-factor sign-in (the TOTP secret encrypted,
+ * address and resetting a password, and invitation links, all under one set of rules (digests only), two-factor sign-in (the TOTP secret encrypted,
  * recovery codes as digests, the pending second step of a sign-in), what a session was last seen
  * doing, and the operators' settings.
  */
@@ -165,12 +165,15 @@ ALTER TABLE customers ADD COLUMN totp_enabled_at timestamptz;
 CREATE TABLE account_links (
   digest        text PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
   customer_id   text NOT NULL REFERENCES customers (id),
-  purpose       text NOT NULL CHECK (purpose IN ('verify', 'reset')),
+  purpose       text NOT NULL CHECK (purpose IN ('verify', 'reset', 'invite')),
   created_at    timestamptz NOT NULL DEFAULT now(),
   expires_at    timestamptz NOT NULL,
   used_at       timestamptz
 );
 CREATE INDEX account_links_customer ON account_links (customer_id, purpose);
+-- Invitation links follow the same rules from now on: the ones still in "invitations" move here.
+INSERT INTO account_links (digest, customer_id, purpose, created_at, expires_at, used_at)
+  SELECT digest, customer_id, 'invite', created_at, expires_at, used_at FROM invitations;
 
 CREATE TABLE recovery_codes (
   digest        text PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
