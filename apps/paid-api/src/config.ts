@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
 import { configFromEnv, type EnvSource, type RedisConnection } from '@twofa-kit/example-support';
+import { type BillingConfig, billingConfig } from './billing/stripe.js';
 import { parseSecretKey, type SignUpMode } from './dashboard/self-service.js';
 import { DEFAULT_KEY_CACHE_TTL_MS } from './keys/store.js';
 
@@ -32,14 +33,19 @@ export interface PaidApiConfig {
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   /** `PUBLIC_URL`: the base of every link in a mail. Default `http://localhost:<PORT>`. */
   readonly publicUrl: string;
-  /** `SMTP_URL`, or undefined: mails are then written to the server's log. */
-  readonly smtpUrl: string | undefined;
-  /** `MAIL_FROM`: the sender of the mails. */
-  readonly mailFrom: string | undefined;
   /** `DASHBOARD_SIGNUP`: `invite` (the default) or `open`. */
   readonly signup: SignUpMode;
   /** `DASHBOARD_SECRET_KEY` (32 bytes), or undefined: a key kept in the data directory. */
   readonly secretKey: Buffer | undefined;
+  /** Stripe: `STRIPE_*`, `BILLING_GRACE_SECONDS`, `BILLING_FREE_PLAN` (see `billing/stripe.ts`); undefined when off. */
+  readonly billing: BillingConfig | undefined;
+  /** `SMTP_URL` (mails over SMTP: alerts, address confirmation, reset; unset: to the log) and `MAIL_FROM`. */
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string | undefined;
+  /** `USAGE_FLUSH_MS`: how often the usage history is written (default 5,000); a crash loses at most this much. */
+  readonly usageFlushMs: number;
+  /** `CREDITS_LOW_BALANCE`: a `credits.low` alert when a balance falls below it (default 0: never). */
+  readonly creditsLowBalance: number;
 }
 
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
@@ -70,6 +76,12 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     );
   }
   const secretText = env.DASHBOARD_SECRET_KEY?.trim();
+  const flushText = env.USAGE_FLUSH_MS?.trim() || '5000';
+  if (!/^\d{1,9}$/.test(flushText) || Number(flushText) < 10) {
+    throw new TwoFaConfigError('USAGE_FLUSH_MS must be a whole number of ms ≥ 10');
+  }
+  const lowText = env.CREDITS_LOW_BALANCE?.trim() || '0';
+  if (!/^\d{1,12}$/.test(lowText)) throw new TwoFaConfigError('CREDITS_LOW_BALANCE must be a whole number of credits');
   return Object.freeze({
     port,
     host,
@@ -83,9 +95,12 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     keyCacheTtlMs,
     admin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword as string },
     publicUrl: publicUrl.replace(/\/+$/, ''),
-    smtpUrl: env.SMTP_URL?.trim() || undefined,
-    mailFrom: env.MAIL_FROM?.trim() || undefined,
     signup,
     secretKey: secretText ? parseSecretKey(secretText) : undefined,
+    billing: billingConfig(env, planTable),
+    smtpUrl: env.SMTP_URL?.trim() || undefined,
+    mailFrom: env.MAIL_FROM?.trim() || undefined,
+    creditsLowBalance: Number(lowText),
+    usageFlushMs: Number(flushText),
   });
 }

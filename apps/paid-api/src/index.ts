@@ -21,7 +21,6 @@ export {
 } from './accounts/customers.js';
 export { acceptInvitation, createInvitation, INVITATION_TTL_SECONDS } from './accounts/invitations.js';
 export { createLink, LINK_TTL_SECONDS, type LinkPurpose, linkAccount } from './accounts/links.js';
-export { DEFAULT_MAIL_FROM, logMailer, type Mail, type Mailer, smtpMailer } from './accounts/mail.js';
 export { ensureAdmin } from './accounts/operators.js';
 export { checkPassword, hashPassword, verifyPassword } from './accounts/passwords.js';
 export { finishReset, startReset } from './accounts/reset.js';
@@ -39,7 +38,31 @@ export {
 export { operatorsNeedTwoFactor, setOperatorsNeedTwoFactor } from './accounts/settings.js';
 export { type SignUp, signUp, verifyEmail } from './accounts/signup.js';
 export { openSecret, RECOVERY_CODE_COUNT, sealSecret } from './accounts/two-factor.js';
+export { type AlertPayload, type AlertService, alertService } from './alerts/alerts.js';
+export {
+  DEFAULT_RETRY_FOR_MS,
+  type DeliveryOptions,
+  type DeliveryView,
+  type DeliveryWorker,
+  defaultBackoffMs,
+  deliveryWorker,
+  listDeliveries,
+  rotateWebhookSecret,
+  setWebhookUrl,
+} from './alerts/deliveries.js';
+export { logMailer, type Mail, type Mailer, mailerFor, smtpMailer } from './alerts/mailer.js';
+export { newWebhookSecret, signWebhook, verifyWebhook } from './alerts/signing.js';
 export { type AppOptions, buildApp, loggedUrl, type PaidApp } from './app.js';
+export { createCheckout, stripeCustomerOf } from './billing/checkout.js';
+export {
+  type BillingConfig,
+  billingConfig,
+  DEFAULT_BILLING_GRACE_SECONDS,
+  type Purchase,
+  purchaseOf,
+  stripeClient,
+} from './billing/stripe.js';
+export { applyStripeEvent, type EventOutcome, STRIPE_WEBHOOK_PATH } from './billing/webhook.js';
 export { USAGE } from './cli/usage.js';
 export { DEFAULT_DATA_DIR, type PaidApiConfig, paidApiConfig } from './config.js';
 export {
@@ -81,6 +104,12 @@ export {
   revokeKey,
   rotateKey,
 } from './keys/service.js';
-export { type DbKeyStore, DEFAULT_KEY_CACHE_TTL_MS, dbKeyStore, type KeyStoreOptions } from './keys/store.js';
+export {
+  type DbKeyStore,
+  DEFAULT_KEY_CACHE_TTL_MS,
+  DEFAULT_PAST_DUE_GRACE_MS,
+  dbKeyStore,
+  type KeyStoreOptions,
+} from './keys/store.js';
 export { type UsagePoint, type UsageSink, type UsageSinkOptions, usageHistory, usageSink } from './usage/sink.js';
 export { type DayTotal, type TopCustomer, type UsageTotals, usageTotals } from './usage/totals.js';

@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { limiterStore, listenUrl } from '@twofa-kit/example-support';
-import { logMailer, smtpMailer } from './accounts/mail.js';
 import { ensureAdmin } from './accounts/operators.js';
+import { mailerFor } from './alerts/mailer.js';
 import { buildApp } from './app.js';
 import { type PaidApiConfig, paidApiConfig } from './config.js';
 import { parseSecretKey } from './dashboard/self-service.js';
@@ -46,16 +46,16 @@ try {
     plans: config.plans,
     store,
     ttlMs: config.keyCacheTtlMs,
+    billing: config.billing,
+    mailer: mailerFor(config.smtpUrl, config.mailFrom),
+    credits: { lowBalance: config.creditsLowBalance },
+    usageFlushMs: config.usageFlushMs,
     // TRUST_PROXY=N: the address the N-th proxy appended, never one the client wrote (Fastify
     // ignores a bare number); also what makes the Dashboard's cookies `Secure` behind TLS.
     trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
     selfService: {
       signup: config.signup,
       publicUrl: config.publicUrl,
-      mailer:
-        config.smtpUrl === undefined
-          ? logMailer((text) => console.log(text), config.mailFrom)
-          : smtpMailer(config.smtpUrl, config.mailFrom),
       secretKey: key.key,
     },
   });
@@ -84,6 +84,7 @@ try {
       admin === 'created' ? `Dashboard operator ${config.admin?.email} created` : '',
       `Dashboard sign-up: ${config.signup}; links in mails start with ${config.publicUrl}; mails ${config.smtpUrl === undefined ? 'written to this log (SMTP_URL is unset)' : 'sent over SMTP_URL'}`,
       `Two-factor secrets encrypted with the key in ${key.where}`,
+      config.billing === undefined ? '' : 'Stripe: webhooks at POST /billing/stripe/webhook',
       `Dashboard: ${listenUrl(config.host, port)}/dashboard`,
       'Issue one: pnpm --dir apps/paid-api keys customer create --email you@example.com --plan pro',
       `twofa-kit paid-api example listening on ${listenUrl(config.host, port)}`,

@@ -61,7 +61,8 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
         ttlMs: 1_000,
         clock: () => now,
         usageFlushMs: 600_000,
-        selfService: { signup: 'open', publicUrl: () => base, mailer: smtpMailer(smtp.url) },
+        mailer: smtpMailer(smtp.url),
+        selfService: { signup: 'open', publicUrl: () => base },
       });
       base = await listen(paid.app);
       browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });

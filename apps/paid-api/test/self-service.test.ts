@@ -60,10 +60,10 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
           log += line;
         },
       },
+      mailer: smtpMailer(smtp.url, 'Dashboard <dashboard@example.com>'),
       selfService: {
         signup: 'open',
         publicUrl: () => base,
-        mailer: smtpMailer(smtp.url, 'Dashboard <dashboard@example.com>'),
         mailLimit: { perAccount: 3, perAddress: 1_000, windowSeconds: 3_600 },
         codeLimit: { perAccount: 5, perAddress: 1_000, windowSeconds: 900 },
       },
@@ -564,7 +564,7 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
 
   it('without SMTP_URL, a mail is written to the log between marker lines', async () => {
     const lines: string[] = [];
-    const mailer = logMailer((text) => lines.push(text), 'Dashboard <d@example.com>');
+    const mailer = logMailer((text) => lines.push(text));
     await mailer.send({ to: 'a@example.com', subject: 'Reset your password', text: 'the link\n' });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^----- MAIL NOT SENT \(SMTP_URL is unset; development only\) -----\n/);

@@ -1,4 +1,5 @@
 export {
+  applyCredits,
   configFromEnv,
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -8,6 +9,7 @@ export {
   type HostPort,
   listenUrl,
   type RedisConnection,
+  type StartingCredits,
   startupMessage,
 } from './env.js';
 export {

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LimiterStore, ResolveKey, TwoFaEvent } from '@twofa-kit/core';
-import { configFromEnv, type EnvConfig, startupMessage } from './env.js';
+import { type LimiterStore, MemoryStore, type ResolveKey, type TwoFaEvent } from '@twofa-kit/core';
+import { applyCredits, configFromEnv, type EnvConfig, startupMessage } from './env.js';
 import { type Metrics, metricsFromEnv } from './metrics.js';
 import { limiterStore } from './store.js';
 
@@ -37,7 +37,11 @@ export async function runExample(framework: string, start: (setup: ExampleSetup)
   try {
     const config = configFromEnv();
     const metrics = metricsFromEnv();
-    const { store, close } = await limiterStore(config.redis, metrics);
+    const limiter = await limiterStore(config.redis, metrics);
+    const { close } = limiter;
+    // Starting credits need the store in hand: the in-memory one is made here instead of by the kit.
+    const store = limiter.store ?? (config.credits === undefined ? undefined : new MemoryStore());
+    if (store !== undefined) await applyCredits(store, config.credits);
     const options = {
       resolveKey: config.resolveKey,
       plans: config.plans,

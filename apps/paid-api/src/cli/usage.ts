@@ -9,4 +9,5 @@ export const USAGE = `usage: keys <command>
   key list --customer ID
   plan set --customer ID --plan P
   limits set --customer ID [--minute N] [--hour N] [--day N] [--month N]   (N or "unlimited")
-  limits clear --customer ID`;
+  limits clear --customer ID
+  credits add --customer ID --amount N [--id TOPUP_ID]`;

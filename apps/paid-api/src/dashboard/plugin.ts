@@ -24,6 +24,7 @@
 import type { TwoFa } from '@twofa-kit/core';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import { billingRoutes, type DashboardBilling } from './billing.js';
 import { dashboardContext } from './context.js';
 import { invitationRoutes } from './invitations.js';
 import { keyRoutes } from './keys.js';
@@ -49,6 +50,8 @@ export interface DashboardOptions {
   readonly clock?: (() => number) | undefined;
   /** Sign-up, mails, two-factor sign-in, throttling of both. */
   readonly selfService?: SelfServiceOptions | undefined;
+  /** Stripe, for the billing page's purchases (`billing.ts`). Default: none offered. */
+  readonly billing?: DashboardBilling | undefined;
 }
 
 export async function dashboardPlugin(app: FastifyInstance, options: DashboardOptions): Promise<void> {
@@ -60,7 +63,6 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     },
   );
   const self = selfService(options.selfService);
-  app.addHook('onClose', async () => self.close());
   const ctx = dashboardContext(options.pool, options.twoFa, options.clock ?? Date.now, self);
   signInRoutes(app, ctx, options.signInLimit ?? DEFAULT_SIGN_IN_LIMIT);
   invitationRoutes(app, ctx);
@@ -71,4 +73,5 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
   twoFactorRoutes(app, ctx);
   sessionRoutes(app, ctx);
   usageCsvRoutes(app, ctx);
+  billingRoutes(app, ctx, options.billing);
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { TwoFaConfigError } from '@twofa-kit/core';
 import type { FastifyBaseLogger } from 'fastify';
-import { logMailer, type Mail, type Mailer } from '../accounts/mail.js';
+import { logMailer, type Mail, type Mailer } from '../alerts/mailer.js';
 import { type AttemptLimit, DEFAULT_CODE_LIMIT, DEFAULT_MAIL_LIMIT } from './throttle.js';
 
 export type SignUpMode = 'open' | 'invite';
@@ -18,7 +18,7 @@ export interface SelfServiceOptions {
    * request's Host header). Default `http://localhost:3000`.
    */
   readonly publicUrl?: string | (() => string) | undefined;
-  /** How mails leave. Default: written to the server's log (`logMailer`). */
+  /** How mails leave (`buildApp` passes its `mailer`). Default: written to the server's log (`logMailer`). */
   readonly mailer?: Mailer | undefined;
   /**
    * The 32-byte key that encrypts two-factor secrets in the database (`DASHBOARD_SECRET_KEY`).
@@ -39,7 +39,6 @@ export interface SelfService {
   readonly codeLimit: AttemptLimit;
   /** Sends a mail without waiting for it (the answer must not say, by its timing, whether one left). */
   send(mail: Mail, log: FastifyBaseLogger): void;
-  close(): void;
 }
 
 /** Reads `DASHBOARD_SECRET_KEY`: 64 hex digits or the base64 of 32 bytes. */
@@ -57,7 +56,7 @@ export function selfService(options: SelfServiceOptions = {}): SelfService {
     throw new TwoFaConfigError(`DASHBOARD_SIGNUP must be "open" or "invite", got ${JSON.stringify(signup)}`);
   }
   const url = options.publicUrl ?? 'http://localhost:3000';
-  const mailer = options.mailer ?? logMailer((text) => console.log(text));
+  const mailer = options.mailer ?? logMailer();
   const secretKey = options.secretKey ?? randomBytes(32);
   if (secretKey.length !== 32) throw new TwoFaConfigError('the Dashboard secret key must be 32 bytes');
   return {
@@ -69,6 +68,5 @@ export function selfService(options: SelfServiceOptions = {}): SelfService {
     send(mail, log) {
       mailer.send(mail).catch((error: Error) => log.error({ err: error, subject: mail.subject }, 'mail not sent'));
     },
-    close: () => mailer.close(),
   };
 }

@@ -5,11 +5,14 @@
  * of their tokens), the audit log of operators' changes, and usage per customer per hour.
  * Version 3 keeps daily roll-ups of that usage (per customer and across all), written by a trigger
  * in the transaction that writes the hour, so the operators' totals read a few rows, not millions.
- * Version 4 is self-service: whether an address is verified, the links mailed for verifying an
- * address and resetting a password, and invitation links, all under one set of rules (digests only), two-factor sign-in (the TOTP secret encrypted,
- * recovery codes as digests, the pending second step of a sign-in), what a session was last seen
- * doing, and the operators' settings.
+ * Version 4 is billing's and the alerts' (`billing/schema.ts`).
+ * Version 5 is self-service: whether an address is verified; the links for confirming an address,
+ * resetting a password and invitations, all under one set of rules (digests only); two-factor
+ * sign-in (the TOTP secret encrypted, recovery codes as digests, the pending second step of a
+ * sign-in); what a session was last seen doing; and the operators' settings.
  */
+import { BILLING_MIGRATION } from '../billing/schema.js';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -153,8 +156,9 @@ INSERT INTO usage_days (day, admitted, refused)
 CREATE INDEX customers_list ON customers (role, created_at DESC, id);
 `,
   },
+  BILLING_MIGRATION,
   {
-    version: 4,
+    version: 5,
     name: 'self-service: email verification, password reset, two-factor sign-in, session details, settings',
     sql: `
 ALTER TABLE customers ADD COLUMN email_verified boolean NOT NULL DEFAULT true;
