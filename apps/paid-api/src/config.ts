@@ -46,6 +46,8 @@ export interface PaidApiConfig {
   readonly usageFlushMs: number;
   /** `CREDITS_LOW_BALANCE`: a `credits.low` alert when a balance falls below it (default 0: never). */
   readonly creditsLowBalance: number;
+  /** `ALERT_WEBHOOKS_ALLOW_PRIVATE=1`: alert webhooks may reach private addresses (default: public only). */
+  readonly alertWebhooksAllowPrivate: boolean;
 }
 
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
@@ -82,6 +84,9 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
   }
   const lowText = env.CREDITS_LOW_BALANCE?.trim() || '0';
   if (!/^\d{1,12}$/.test(lowText)) throw new TwoFaConfigError('CREDITS_LOW_BALANCE must be a whole number of credits');
+  const allowPrivate = env.ALERT_WEBHOOKS_ALLOW_PRIVATE?.trim() || '0';
+  if (allowPrivate !== '0' && allowPrivate !== '1')
+    throw new TwoFaConfigError('ALERT_WEBHOOKS_ALLOW_PRIVATE is 0 or 1');
   return Object.freeze({
     port,
     host,
@@ -102,5 +107,6 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     mailFrom: env.MAIL_FROM?.trim() || undefined,
     creditsLowBalance: Number(lowText),
     usageFlushMs: Number(flushText),
+    alertWebhooksAllowPrivate: allowPrivate === '1',
   });
 }
