@@ -55,6 +55,8 @@ export interface AppOptions extends KeyStoreOptions {
   readonly mailer?: Mailer | undefined;
   /** The alert webhooks' worker: its settings, or false for none on this instance. */
   readonly deliveries?: DeliveryOptions | false | undefined;
+  /** The key that signs the Dashboard's CSRF cookie; the same on every instance. Default: random. */
+  readonly dashboardSecret?: string | undefined;
   /** The Dashboard's sign-up, `PUBLIC_URL`, two-factor key and their limits. */
   readonly selfService?: SelfServiceOptions | undefined;
 }
@@ -102,6 +104,8 @@ export function buildApp(options: AppOptions): PaidApp {
   const store = options.store ?? new MemoryStore({ clock: options.clock });
   const twoFa = createTwoFa({
     resolveKey: keys.resolveKey,
+    // Keys only in the X-API-Key header: a key in a URL ends up in proxies' and browsers' logs.
+    allowQueryKey: false,
     plans: options.plans,
     store,
     onEvent: (event) => {
@@ -149,6 +153,7 @@ export function buildApp(options: AppOptions): PaidApp {
     pool: options.pool,
     twoFa,
     signInLimit: options.signInLimit,
+    cookieSecret: options.dashboardSecret,
     clock: options.clock,
     billing: billing === undefined || stripe === undefined ? undefined : { config: billing, stripe },
     selfService: { ...options.selfService, mailer },

@@ -2,9 +2,9 @@
  * The paid-API example's environment: the example servers' (`PORT`, `HOST`, the `REDIS_*`
  * variables, `TWOFA_PLANS`, `TRUST_PROXY`, read by `@twofa-kit/example-support`) plus
  * `DATABASE_URL`, `PAID_API_DATA_DIR`, `KEY_CACHE_TTL_MS`, and `DASHBOARD_ADMIN_EMAIL` /
- * `DASHBOARD_ADMIN_PASSWORD` (the first operator), and for self-service `PUBLIC_URL`, `SMTP_URL`,
- * `MAIL_FROM`, `DASHBOARD_SIGNUP` and `DASHBOARD_SECRET_KEY`. `TWOFA_API_KEYS` is not used: keys
- * live in the database.
+ * `DASHBOARD_ADMIN_PASSWORD` (the first operator), `DASHBOARD_SECRET` (signs the Dashboard's CSRF
+ * cookie), and for self-service `PUBLIC_URL`, `SMTP_URL`, `MAIL_FROM`, `DASHBOARD_SIGNUP` and
+ * `DASHBOARD_SECRET_KEY`. `TWOFA_API_KEYS` is not used: keys live in the database.
  */
 import { fileURLToPath } from 'node:url';
 import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
@@ -31,6 +31,8 @@ export interface PaidApiConfig {
   readonly keyCacheTtlMs: number;
   /** `DASHBOARD_ADMIN_EMAIL` and `DASHBOARD_ADMIN_PASSWORD`: the operator created at start when missing. */
   readonly admin: { readonly email: string; readonly password: string } | undefined;
+  /** `DASHBOARD_SECRET`: signs the Dashboard's CSRF cookie; the same on every instance. Default: random per process. */
+  readonly dashboardSecret: string | undefined;
   /** `PUBLIC_URL`: the base of every link in a mail. Default `http://localhost:<PORT>`. */
   readonly publicUrl: string;
   /** `DASHBOARD_SIGNUP`: `invite` (the default) or `open`. */
@@ -67,6 +69,12 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
     throw new TwoFaConfigError('set both DASHBOARD_ADMIN_EMAIL and DASHBOARD_ADMIN_PASSWORD, or neither');
   }
+  const dashboardSecret = env.DASHBOARD_SECRET || undefined;
+  if (dashboardSecret !== undefined && dashboardSecret.length < 32) {
+    throw new TwoFaConfigError(
+      'DASHBOARD_SECRET must be at least 32 characters (for example: openssl rand -base64 32)',
+    );
+  }
   const signup = env.DASHBOARD_SIGNUP?.trim() || 'invite';
   if (signup !== 'open' && signup !== 'invite') {
     throw new TwoFaConfigError(`DASHBOARD_SIGNUP must be "open" or "invite", got ${JSON.stringify(signup)}`);
@@ -99,6 +107,7 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     dataDir: env.PAID_API_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
     keyCacheTtlMs,
     admin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword as string },
+    dashboardSecret,
     publicUrl: publicUrl.replace(/\/+$/, ''),
     signup,
     secretKey: secretText ? parseSecretKey(secretText) : undefined,

@@ -46,6 +46,9 @@ try {
     plans: config.plans,
     store,
     ttlMs: config.keyCacheTtlMs,
+    dashboardSecret: config.dashboardSecret,
+    // The request log (JSON lines, URLs redacted) and the details of any error the pages only name.
+    logStream: process.stdout,
     billing: config.billing,
     mailer: mailerFor(config.smtpUrl, config.mailFrom),
     credits: { lowBalance: config.creditsLowBalance },

@@ -38,6 +38,8 @@ export interface RunningServer {
 /** Starts one framework's app with the kit mounted, listening on a free port. */
 export interface AdapterHarness {
   name: string;
+  /** The framework matches paths case-sensitively (Fastify): `/API/2fa` is then not under `/api/2fa`. */
+  caseSensitivePaths?: boolean;
   start(options: TwoFaOptions, host?: HostSetup): Promise<RunningServer>;
 }
 
@@ -79,6 +81,7 @@ export function trustHops(n: number): (address: string, hop: number) => boolean 
 
 export const FASTIFY: AdapterHarness = {
   name: 'fastify',
+  caseSensitivePaths: true,
   async start(options, host = {}) {
     // The documented setup: a core built first, so Fastify's frameworkErrors (URLs it cannot
     // decode, answered before any plugin runs) can answer under the prefix in the envelope too.
@@ -190,5 +193,3 @@ export const EXPRESS: AdapterHarness = {
     return { ...running, close: () => running.close().then(() => router.twoFa.close()) };
   },
 };
-
-export const ADAPTERS: readonly AdapterHarness[] = [FASTIFY, KOA, EXPRESS];

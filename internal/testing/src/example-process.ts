@@ -1,7 +1,7 @@
 /**
  * Runs a BUILT example server (`node dist/server.js`) as a child process, the way a user starts
  * it, after rebuilding it (and the packages it imports) when its `dist` is missing or older than
- * the sources. Shared by the three examples' tests.
+ * the sources. Shared by the examples' tests.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-export type Framework = 'fastify' | 'koa' | 'express';
+export type Framework = 'fastify' | 'koa' | 'express' | 'nestjs';
+
+/** The published packages an example runs on: the core, its framework's package, and what that loads. */
+const PACKAGES: Record<Framework, readonly string[]> = {
+  fastify: ['core', 'fastify'],
+  koa: ['core', 'koa'],
+  express: ['core', 'express'],
+  nestjs: ['core', 'nestjs', 'express'],
+};
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -36,12 +44,13 @@ function oldestMtime(files: string[]): number {
 }
 
 function isFresh(fw: Framework): boolean {
-  const sources = ['packages/core/src', `packages/${fw}/src`, 'internal/example-support/src', `examples/${fw}/src`].map(
-    (d) => join(ROOT, d),
-  );
+  const sources = [
+    ...PACKAGES[fw].map((p) => `packages/${p}/src`),
+    'internal/example-support/src',
+    `examples/${fw}/src`,
+  ].map((d) => join(ROOT, d));
   const outputs = [
-    'packages/core/dist/index.js',
-    `packages/${fw}/dist/index.js`,
+    ...PACKAGES[fw].map((p) => `packages/${p}/dist/index.js`),
     'internal/example-support/dist/index.js',
     `examples/${fw}/dist/server.js`,
   ];
@@ -69,8 +78,7 @@ export async function ensureBuilt(fw: Framework): Promise<void> {
   try {
     if (isFresh(fw)) return;
     const filters = [
-      '@twofa-kit/core',
-      `@twofa-kit/${fw}`,
+      ...PACKAGES[fw].map((p) => `@twofa-kit/${p}`),
       '@twofa-kit/example-support',
       `@twofa-kit/example-${fw}`,
     ].flatMap((f) => ['--filter', f]);

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { transaction } from '../db/pool.js';
 import { PaidApiError } from '../errors.js';
-import { createLink, LINK_TTL_SECONDS, linkAccount, useLink } from './links.js';
+import { cancelLink, cancelLinksOf, createLink, LINK_TTL_SECONDS, linkAccount, useLink } from './links.js';
 import { hashPassword } from './passwords.js';
 import { setPasswordFromLink } from './reset.js';
 
@@ -19,6 +19,18 @@ export async function createInvitation(pool: pg.Pool, customerId: string): Promi
   const customer = await pool.query('SELECT 1 FROM customers WHERE id = $1', [customerId]);
   if (customer.rowCount === 0) throw new PaidApiError(`no customer ${JSON.stringify(customerId)}`);
   return createLink(pool, customerId, 'invite');
+}
+
+/**
+ * Cancels a link (its token, or the whole link as printed) or, with `customerId`, every working
+ * link of that customer. Returns how many were cancelled.
+ */
+export async function revokeInvitations(
+  pool: pg.Pool,
+  which: { readonly link: string } | { readonly customerId: string },
+): Promise<number> {
+  if ('customerId' in which) return cancelLinksOf(pool, which.customerId, 'invite');
+  return cancelLink(pool, which.link.slice(which.link.lastIndexOf('/') + 1), 'invite');
 }
 
 /** The email an invitation is for, while it can be used. */

@@ -22,7 +22,9 @@ export const LINK_TTL_SECONDS: Readonly<Record<LinkPurpose, number>> = Object.fr
 export async function createLink(pool: pg.Pool, customerId: string, purpose: LinkPurpose): Promise<string> {
   const t = token();
   await transaction(pool, async (client) => {
-    await cancelLinks(client, customerId, purpose);
+    // One change of an account's links at a time, so two new links at once cannot both stay working.
+    await client.query('SELECT 1 FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
+    await cancelLinksOf(client, customerId, purpose);
     await client.query(
       `INSERT INTO account_links (digest, customer_id, purpose, expires_at)
        VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
@@ -52,6 +54,13 @@ export async function linkAccount(
  * links of that kind. Returns the account's id, or undefined when the link cannot be used.
  */
 export async function useLink(client: pg.PoolClient, link: string, purpose: LinkPurpose): Promise<string | undefined> {
+  // The account's row first, as `createLink` does: two of its links used at once take turns, and
+  // the second finds itself cancelled.
+  await client.query(
+    `SELECT 1 FROM customers c JOIN account_links l ON l.customer_id = c.id
+      WHERE l.digest = $1 AND l.purpose = $2 FOR UPDATE OF c`,
+    [digest(link), purpose],
+  );
   const { rows } = await client.query<{ customer_id: string }>(
     `UPDATE account_links l SET used_at = now() FROM customers c
       WHERE l.digest = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > now()
@@ -60,13 +69,30 @@ export async function useLink(client: pg.PoolClient, link: string, purpose: Link
     [digest(link), purpose],
   );
   const id = rows[0]?.customer_id;
-  if (id !== undefined) await cancelLinks(client, id, purpose);
+  if (id !== undefined) await cancelLinksOf(client, id, purpose);
   return id;
 }
 
-async function cancelLinks(client: pg.PoolClient, customerId: string, purpose: LinkPurpose): Promise<void> {
-  await client.query(
-    'UPDATE account_links SET used_at = now() WHERE customer_id = $1 AND purpose = $2 AND used_at IS NULL',
+/** Cancels an account's working links of one kind; returns how many. */
+export async function cancelLinksOf(
+  client: Pick<pg.Pool, 'query'>,
+  customerId: string,
+  purpose: LinkPurpose,
+): Promise<number> {
+  const { rowCount } = await client.query(
+    `UPDATE account_links SET used_at = now()
+      WHERE customer_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()`,
     [customerId, purpose],
   );
+  return rowCount ?? 0;
+}
+
+/** Cancels one link by its token; returns 1, or 0 when it was not working. */
+export async function cancelLink(client: Pick<pg.Pool, 'query'>, link: string, purpose: LinkPurpose): Promise<number> {
+  const { rowCount } = await client.query(
+    `UPDATE account_links SET used_at = now()
+      WHERE digest = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()`,
+    [digest(link), purpose],
+  );
+  return rowCount ?? 0;
 }

@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { findSession, type Session } from '../accounts/sessions.js';
 import { operatorsNeedTwoFactor } from '../accounts/settings.js';
-import { cookies, form, html, SESSION_COOKIE, sameToken, seeOther } from './http.js';
+import { form, html, readCookie, SESSION_COOKIE, sameToken, seeOther } from './http.js';
 import type { SelfService } from './self-service.js';
 import { messagePage } from './views/layout.js';
 
@@ -38,7 +38,7 @@ export function dashboardContext(
   self: SelfService,
 ): DashboardContext {
   async function sessionOf(request: FastifyRequest): Promise<SignedIn | undefined> {
-    const token = cookies(request)[SESSION_COOKIE];
+    const token = readCookie(request, SESSION_COOKIE);
     if (token === undefined || token === '') return undefined;
     const session = await findSession(pool, token);
     return session === undefined ? undefined : { session, token };

@@ -7,8 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { linkAccount } from '../accounts/links.js';
 import { finishReset, startReset } from '../accounts/reset.js';
 import type { DashboardContext } from './context.js';
-import { formTokenOk, newFormToken } from './forms.js';
-import { cookie, form, html, SESSION_COOKIE } from './http.js';
+import { clearCookie, form, formTokenOk, html, newFormToken, SESSION_COOKIE } from './http.js';
 import { attemptLimiter, tooMany } from './throttle.js';
 import { messagePage } from './views/layout.js';
 import { checkMailPage, newPasswordPage, resetRequestPage } from './views/self-service.js';
@@ -71,7 +70,7 @@ export function resetRoutes(app: FastifyInstance, ctx: DashboardContext): void {
     }
     const id = await finishReset(pool, request.params.token, password);
     if (id === undefined) return html(reply, 404, gone());
-    reply.header('set-cookie', cookie(request, SESSION_COOKIE, '', 0));
+    clearCookie(request, reply, SESSION_COOKIE);
     return html(
       reply,
       200,

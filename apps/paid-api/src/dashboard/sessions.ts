@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { listSessions, revokeSessionById, revokeSessionsOf } from '../accounts/sessions.js';
 import type { DashboardContext } from './context.js';
-import { cookie, html, SESSION_COOKIE, seeOther } from './http.js';
+import { clearCookie, html, SESSION_COOKIE, seeOther } from './http.js';
 import { sessionsPage } from './views/account.js';
 import { messagePage } from './views/layout.js';
 
@@ -30,7 +30,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: DashboardContext): void
     const found = await ctx.requirePost(request, reply);
     if (found === undefined) return reply;
     await revokeSessionsOf(pool, found.session.customerId);
-    reply.header('set-cookie', cookie(request, SESSION_COOKIE, '', 0));
+    clearCookie(request, reply, SESSION_COOKIE);
     return seeOther(reply, '/dashboard/login');
   });
 }

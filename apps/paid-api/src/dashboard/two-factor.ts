@@ -24,8 +24,18 @@ import {
 } from '../accounts/two-factor.js';
 import { transaction } from '../db/pool.js';
 import type { DashboardContext } from './context.js';
-import { formTokenOk, newFormToken } from './forms.js';
-import { cookie, cookies, form, html, LOGIN_CSRF_COOKIE, SESSION_COOKIE, seeOther } from './http.js';
+import {
+  clearCookie,
+  form,
+  formTokenOk,
+  html,
+  LOGIN_CSRF_COOKIE,
+  newFormToken,
+  readCookie,
+  SESSION_COOKIE,
+  seeOther,
+  setCookie,
+} from './http.js';
 import { attemptLimiter, tooMany } from './throttle.js';
 import { recoveryCodesPage, type TwoFactorState, twoFactorPage } from './views/account.js';
 import { messagePage } from './views/layout.js';
@@ -44,11 +54,9 @@ async function openSessionFor(
   account: { customerId: string; role: Role; userAgent: string | undefined },
 ) {
   const token = await openSession(ctx.pool, account.customerId, account.userAgent);
-  reply.header('set-cookie', [
-    cookie(request, SESSION_COOKIE, token, SESSION_TTL_SECONDS),
-    cookie(request, LOGIN_CSRF_COOKIE, '', 0),
-    cookie(request, SIGN_IN_STEP_COOKIE, '', 0),
-  ]);
+  setCookie(request, reply, SESSION_COOKIE, token, SESSION_TTL_SECONDS);
+  clearCookie(request, reply, LOGIN_CSRF_COOKIE);
+  clearCookie(request, reply, SIGN_IN_STEP_COOKIE);
   return seeOther(reply, account.role === 'admin' ? '/dashboard/admin' : '/dashboard');
 }
 
@@ -85,7 +93,7 @@ export async function finishPassword(
     });
   }
   const step = await openSignInStep(ctx.pool, accountId, userAgent(request));
-  reply.header('set-cookie', cookie(request, SIGN_IN_STEP_COOKIE, step, SIGN_IN_STEP_TTL_SECONDS));
+  setCookie(request, reply, SIGN_IN_STEP_COOKIE, step, SIGN_IN_STEP_TTL_SECONDS);
   return seeOther(reply, '/dashboard/login/code');
 }
 
@@ -100,7 +108,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: DashboardContext): vo
   const attempts = attemptLimiter('code', self.codeLimit, ctx.clock);
 
   app.get('/login/code', async (request, reply) => {
-    const step = cookies(request)[SIGN_IN_STEP_COOKIE];
+    const step = readCookie(request, SIGN_IN_STEP_COOKIE);
     if (step === undefined || step === '' || (await signInStep(pool, step)) === undefined) {
       return seeOther(reply, '/dashboard/login');
     }
@@ -112,7 +120,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: DashboardContext): vo
     const again = (status: number, error: string) =>
       html(reply, status, codeStepPage(newFormToken(request, reply), error));
     if (!formTokenOk(request, csrf)) return again(403, 'The form expired: please send it again.');
-    const token = cookies(request)[SIGN_IN_STEP_COOKIE];
+    const token = readCookie(request, SIGN_IN_STEP_COOKIE);
     const step = token === undefined || token === '' ? undefined : await signInStep(pool, token);
     if (token === undefined || step === undefined) return seeOther(reply, '/dashboard/login');
     const wait = attempts.blocked(request, step.customerId);

@@ -6,7 +6,8 @@
  * Version 3 keeps daily roll-ups of that usage (per customer and across all), written by a trigger
  * in the transaction that writes the hour, so the operators' totals read a few rows, not millions.
  * Version 4 is billing's and the alerts' (`billing/schema.ts`).
- * Version 5 is self-service: whether an address is verified; the links for confirming an address,
+ * Version 5 lets the audit log hold changes made from the CLI (no account).
+ * Version 6 is self-service: whether an address is verified; the links for confirming an address,
  * resetting a password and invitations, all under one set of rules (digests only); two-factor
  * sign-in (the TOTP secret encrypted, recovery codes as digests, the pending second step of a
  * sign-in); what a session was last seen doing; and the operators' settings.
@@ -159,6 +160,13 @@ CREATE INDEX customers_list ON customers (role, created_at DESC, id);
   BILLING_MIGRATION,
   {
     version: 5,
+    name: 'audit log: changes made from the CLI, which has no account',
+    sql: `
+ALTER TABLE audit_log ALTER COLUMN actor_id DROP NOT NULL;
+`,
+  },
+  {
+    version: 6,
     name: 'self-service: email verification, password reset, two-factor sign-in, session details, settings',
     sql: `
 ALTER TABLE customers ADD COLUMN email_verified boolean NOT NULL DEFAULT true;
