@@ -25,10 +25,15 @@ export function resetRoutes(app: FastifyInstance, ctx: DashboardContext): void {
       html(reply, status, resetRequestPage(newFormToken(request, reply), { error, email }));
     if (!formTokenOk(request, csrf)) return again(403, 'The form expired: please send it again.');
     if (email.trim() === '' || email.length > 320) return again(400, 'Enter an email address.');
-    const wait = attempts.blocked(request, email);
-    if (wait !== undefined) return again(429, tooMany(reply, wait));
-    attempts.count(request, email);
-    const found = await startReset(pool, email);
+    // Every request counts (each may send a mail).
+    const tried = await attempts.run(
+      request,
+      email,
+      () => startReset(pool, email),
+      () => true,
+    );
+    if (!tried.done) return again(429, tooMany(reply, tried.retryAfter));
+    const found = tried.result;
     if (found !== undefined) {
       self.send(
         {

@@ -32,10 +32,15 @@ export function signUpRoutes(app: FastifyInstance, ctx: DashboardContext): void 
     if (!formTokenOk(request, csrf)) return again(403, 'The form expired: please send it again.');
     if (!EMAIL.test(email.trim())) return again(400, 'Enter an email address.');
     if (password.length < 8) return again(400, 'A password needs at least 8 characters.');
-    const wait = attempts.blocked(request, email);
-    if (wait !== undefined) return again(429, tooMany(reply, wait));
-    attempts.count(request, email);
-    const result = await signUp(pool, ctx.twoFa.config.plans, plan, email, password);
+    // Every request counts (each may send a mail).
+    const tried = await attempts.run(
+      request,
+      email,
+      () => signUp(pool, ctx.twoFa.config.plans, plan, email, password),
+      () => true,
+    );
+    if (!tried.done) return again(429, tooMany(reply, tried.retryAfter));
+    const result = tried.result;
     const base = self.publicUrl();
     if (result.kind === 'verify') {
       self.send(

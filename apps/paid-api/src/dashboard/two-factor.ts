@@ -97,6 +97,10 @@ export async function finishPassword(
   return seeOther(reply, '/dashboard/login/code');
 }
 
+/** A code that used up an attempt: wrong or replayed (a blocked one was not looked at). */
+const wrong = (check: CodeCheck) => check.status === 'failed' || check.status === 'replayed';
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
 function checkMessage(check: CodeCheck): string {
   return check.status === 'replayed'
     ? 'That code was already used: wait for the next one.'
@@ -123,15 +127,16 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: DashboardContext): vo
     const token = readCookie(request, SIGN_IN_STEP_COOKIE);
     const step = token === undefined || token === '' ? undefined : await signInStep(pool, token);
     if (token === undefined || step === undefined) return seeOther(reply, '/dashboard/login');
-    const wait = attempts.blocked(request, step.customerId);
-    if (wait !== undefined) return again(429, tooMany(reply, wait));
-    const check = await checkSecondFactor(pool, self.secretKey, twoFa, step.customerId, code.slice(0, 40), ctx.clock());
-    if (check.status === 'blocked')
-      return again(429, tooMany(reply, Math.max(1, Math.ceil(check.retryAfterMs / 1000))));
-    if (check.status !== 'accepted' && check.status !== 'recovery') {
-      attempts.count(request, step.customerId);
-      return again(401, checkMessage(check));
-    }
+    const tried = await attempts.run(
+      request,
+      step.customerId,
+      () => checkSecondFactor(pool, self.secretKey, twoFa, step.customerId, code.slice(0, 40), ctx.clock()),
+      wrong,
+    );
+    if (!tried.done) return again(429, tooMany(reply, tried.retryAfter));
+    const check = tried.result;
+    if (check.status === 'blocked') return again(429, tooMany(reply, seconds(check.retryAfterMs)));
+    if (wrong(check)) return again(401, checkMessage(check));
     if (!(await useSignInStep(pool, token))) return seeOther(reply, '/dashboard/login');
     return openSessionFor(ctx, request, reply, step);
   });
@@ -182,18 +187,18 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: DashboardContext): vo
           await enrolment(session.customerId, session.email, error),
         ),
       );
-    const wait = attempts.blocked(request, session.customerId);
-    if (wait !== undefined) return again(429, tooMany(reply, wait));
     const code = (form(request).code ?? '').trim();
-    const result = await confirmEnrolment(pool, self.secretKey, twoFa, session.customerId, code, ctx.clock());
-    if (result.check.status === 'blocked') {
-      return again(429, tooMany(reply, Math.max(1, Math.ceil(result.check.retryAfterMs / 1000))));
-    }
-    if (result.recoveryCodes === undefined) {
-      attempts.count(request, session.customerId);
-      return again(400, checkMessage(result.check));
-    }
-    return html(reply, 200, recoveryCodesPage(session, result.recoveryCodes));
+    const tried = await attempts.run(
+      request,
+      session.customerId,
+      () => confirmEnrolment(pool, self.secretKey, twoFa, session.customerId, code, ctx.clock()),
+      (r) => wrong(r.check),
+    );
+    if (!tried.done) return again(429, tooMany(reply, tried.retryAfter));
+    const { check, recoveryCodes } = tried.result;
+    if (check.status === 'blocked') return again(429, tooMany(reply, seconds(check.retryAfterMs)));
+    if (recoveryCodes === undefined) return again(400, checkMessage(check));
+    return html(reply, 200, recoveryCodesPage(session, recoveryCodes));
   });
 
   /**
@@ -214,17 +219,17 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: DashboardContext): vo
         html(reply, status, twoFactorPage(session, { ...(await state(session.customerId, session.role)), error }));
       const why = await refused?.(session);
       if (why !== undefined) return refuse(409, why);
-      const wait = attempts.blocked(request, session.customerId);
-      if (wait !== undefined) return refuse(429, tooMany(reply, wait));
       const code = (form(request).code ?? '').slice(0, 40);
-      const check = await checkSecondFactor(pool, self.secretKey, twoFa, session.customerId, code, ctx.clock());
-      if (check.status === 'blocked') {
-        return refuse(429, tooMany(reply, Math.max(1, Math.ceil(check.retryAfterMs / 1000))));
-      }
-      if (check.status !== 'accepted' && check.status !== 'recovery') {
-        attempts.count(request, session.customerId);
-        return refuse(400, checkMessage(check));
-      }
+      const tried = await attempts.run(
+        request,
+        session.customerId,
+        () => checkSecondFactor(pool, self.secretKey, twoFa, session.customerId, code, ctx.clock()),
+        wrong,
+      );
+      if (!tried.done) return refuse(429, tooMany(reply, tried.retryAfter));
+      const check = tried.result;
+      if (check.status === 'blocked') return refuse(429, tooMany(reply, seconds(check.retryAfterMs)));
+      if (wrong(check)) return refuse(400, checkMessage(check));
       const codes = await change(session.customerId);
       return codes === undefined
         ? seeOther(reply, '/dashboard/two-factor')
