@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Checks the four published packages as npm would ship them (run after `pnpm build`):
+// Checks the published packages as npm would ship them (run after `pnpm build`):
 // `publint --strict` (package.json, exports, files) and `attw --pack` (types for every module
 // resolution: node10, node16 from CommonJS and from ES modules, bundler). Any problem, or a
 // warning or suggestion of either, fails the run.
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'node_modules', '.bin');
 let failed = 0;
-for (const name of ['core', 'fastify', 'koa', 'express']) {
+for (const name of ['core', 'fastify', 'koa', 'express', 'fetch', 'hono']) {
   const dir = join(ROOT, 'packages', name);
   for (const [tool, args, clean] of [
     ['publint', ['--strict'], /All good!/],

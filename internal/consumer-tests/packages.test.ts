@@ -18,6 +18,8 @@ const PACKAGES = {
   fastify: { types: [] as string[] },
   koa: { types: ['@types/koa'] },
   express: { types: ['@types/express'] },
+  fetch: { types: [] as string[] },
+  hono: { types: [] as string[] },
 };
 
 describe.each(Object.entries(PACKAGES))('@twofa-kit/%s', (name, { types }) => {

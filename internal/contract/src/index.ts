@@ -3,8 +3,12 @@ export {
   type AdapterHarness,
   EXPRESS,
   FASTIFY,
+  FETCH,
+  fetchHost,
+  HONO,
   HOST_ROUTES,
   type HostSetup,
+  honoHost,
   KOA,
   type RunningServer,
 } from './harness.js';

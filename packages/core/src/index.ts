@@ -3,7 +3,15 @@
 export type { TwoFaEvent, TwoFaEventType } from './events.js';
 export { createTwoFa, type TwoFa } from './handler.js';
 // What an adapter needs (ours and any a host writes for another framework): one place, no copies.
-export { hostBody, splitUrl, type TwoFaSource, twoFaOf } from './http/adapter.js';
+export {
+  forwardedAddress,
+  hostBody,
+  splitUrl,
+  type TwoFaSource,
+  twoFaOf,
+  webBody,
+  webHeaders,
+} from './http/adapter.js';
 export type { Envelope } from './http/envelope.js';
 export { ERROR_KINDS, type ErrorKind, TwoFaConfigError, TwoFaError } from './http/errors.js';
 export type { ParamDef } from './http/params.js';
@@ -15,6 +23,7 @@ export {
   clientBuckets,
   DEFAULT_AUTH_FAILURE_LIMIT,
   IPV6_PREFIX_BUDGETS,
+  NO_CLIENT_ADDRESS_CODE,
   SHARED_STATE_REUSE_MS,
 } from './keys/auth-guard.js';
 export {

@@ -10,6 +10,11 @@ export type HeaderMap = Readonly<Record<string, string | readonly string[] | und
 export type BodySource =
   /** Nobody has read the body yet: the core reads it, enforcing the body limit. */
   | { readonly kind: 'stream'; readonly stream: Readable }
+  /**
+   * Nobody has read the body yet, and it is a WHATWG stream (`Request.body` in Bun, Deno, Next.js
+   * route handlers, Workers): the core reads it, enforcing the body limit.
+   */
+  | { readonly kind: 'web'; readonly stream: ReadableStream<Uint8Array> }
   /** The host app's own body parser already ran (express.json, koa bodyparser, ...). */
   | { readonly kind: 'parsed'; readonly value: unknown }
   /** No body (GET, or the framework reported none). */

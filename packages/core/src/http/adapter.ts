@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import { createTwoFa, type TwoFa } from '../handler.js';
 import type { TwoFaOptions } from '../options.js';
-import type { BodySource } from '../types.js';
+import type { BodySource, HeaderMap } from '../types.js';
 
 /** Either the core's options, or a core built elsewhere (so several apps can share one). */
 export type TwoFaSource = TwoFaOptions | { readonly twoFa: TwoFa };
@@ -25,4 +25,41 @@ export function hostBody(parsed: unknown, stream: Readable): BodySource {
 export function splitUrl(url: string): { path: string; rawQuery: string } {
   const q = url.indexOf('?');
   return q < 0 ? { path: url, rawQuery: '' } : { path: url.slice(0, q), rawQuery: url.slice(q + 1) };
+}
+
+/** A WHATWG `Headers` as the core reads headers: lower-case names, repeated values joined. */
+export function webHeaders(headers: Headers): HeaderMap {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  return out;
+}
+
+/** The body of a WHATWG `Request` still to read (`none` when it has none). */
+export function webBody(request: Request): BodySource {
+  return request.body === null ? { kind: 'none' } : { kind: 'web', stream: request.body };
+}
+
+/**
+ * The client address behind `hops` trusted reverse proxies, read as Express's `trust proxy` = n
+ * reads it: the peer, then the `X-Forwarded-For` entries from the right; the address `hops` steps
+ * back (or the furthest one there is). With `hops` 0 the peer itself: the header, which the client
+ * can write, is not read.
+ */
+export function forwardedAddress(
+  forwardedFor: string | null | undefined,
+  peer: string | undefined,
+  hops: number,
+): string | undefined {
+  if (hops <= 0 || forwardedFor === null || forwardedFor === undefined || forwardedFor === '') return peer;
+  let end = forwardedFor.length;
+  let address = peer;
+  for (let hop = 0; hop < hops && end >= 0; hop++) {
+    const start = forwardedFor.lastIndexOf(',', end - 1);
+    const entry = forwardedFor.slice(start + 1, end).trim();
+    if (entry !== '') address = entry;
+    end = start;
+  }
+  return address;
 }
