@@ -233,6 +233,7 @@ export const FETCH: AdapterHarness = {
     const app = fetchHost(options, host);
     const hops = host.trustProxyHops ?? 0;
     const server = createAdaptorServer({
+      overrideGlobalObjects: false, // keep the runtime's own Request/Response (Bun.serve and Deno.serve take no other)
       fetch: (request: Request, env: HttpBindings | Http2Bindings) =>
         app.fetch(request, {
           ip: forwardedAddress(request.headers.get('x-forwarded-for'), env.incoming.socket.remoteAddress, hops),
@@ -272,7 +273,9 @@ export const HONO: AdapterHarness = {
   name: 'hono',
   async start(options, host = {}) {
     const { app, close } = honoHost(options, host);
-    const running = await listen(createAdaptorServer({ fetch: app.fetch }) as http.Server);
+    // The runtime's own Request/Response left in place: Bun.serve and Deno.serve take no other.
+    const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as http.Server;
+    const running = await listen(server);
     return { ...running, close: () => running.close().then(close) };
   },
 };

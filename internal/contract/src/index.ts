@@ -15,4 +15,5 @@ export {
 export * from './helpers.js';
 export { type AdapterMounts, generateForm, type MountedApp, mountingSuite, serverPool } from './mounting.js';
 export { runContract } from './run.js';
+export { FETCH_BUN, FETCH_DENO, HONO_BUN, HONO_DENO } from './runtimes.js';
 export { type ContractSuite, SUITES } from './suites/index.js';

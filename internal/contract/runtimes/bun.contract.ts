@@ -1,0 +1,6 @@
+import { FETCH_BUN, HONO_BUN, runContract } from '@twofa-kit/contract';
+
+// Run on Bun (by internal/contract/test/runtimes.test.ts): the whole contract against the fetch
+// entry and the Hono app on Bun.serve, the core itself running on Bun.
+runContract(FETCH_BUN);
+runContract(HONO_BUN);

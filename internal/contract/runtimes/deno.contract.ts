@@ -1,0 +1,6 @@
+import { FETCH_DENO, HONO_DENO, runContract } from '@twofa-kit/contract';
+
+// Run on Deno (by internal/contract/test/runtimes.test.ts): the whole contract against the fetch
+// entry and the Hono app on Deno.serve, the core itself running on Deno.
+runContract(FETCH_DENO);
+runContract(HONO_DENO);
