@@ -43,6 +43,12 @@ export interface RunningServer {
 /** Starts one framework's app with the kit mounted, listening on a free port. */
 export interface AdapterHarness {
   name: string;
+  /**
+   * How the app sees the request target: as sent (`raw`, node:http frameworks; the default) or as a
+   * WHATWG URL (`whatwg`: `Request.url` on fetch-standard servers, where dot segments, `%2e%2e`
+   * too, are already resolved, so a target that resolves outside the prefix is the host's).
+   */
+  requestUrl?: 'raw' | 'whatwg';
   start(options: TwoFaOptions, host?: HostSetup): Promise<RunningServer>;
 }
 
@@ -229,6 +235,7 @@ export function fetchHost(
 /** The fetch entry on a Node http server (through @hono/node-server's Request/Response bridge). */
 export const FETCH: AdapterHarness = {
   name: 'fetch',
+  requestUrl: 'whatwg',
   async start(options, host = {}) {
     const app = fetchHost(options, host);
     const hops = host.trustProxyHops ?? 0;
@@ -271,6 +278,7 @@ export function honoHost(options: TwoFaOptions, host: HostSetup): { app: Hono; c
 /** The Hono app on @hono/node-server. */
 export const HONO: AdapterHarness = {
   name: 'hono',
+  requestUrl: 'whatwg',
   async start(options, host = {}) {
     const { app, close } = honoHost(options, host);
     // The runtime's own Request/Response left in place: Bun.serve and Deno.serve take no other.

@@ -71,6 +71,7 @@ function onDeno(
 /** The fetch entry on `Bun.serve`, the address from `server.requestIP(request)`. */
 export const FETCH_BUN: AdapterHarness = {
   name: 'fetch on Bun.serve',
+  requestUrl: 'whatwg',
   async start(options, host = {}) {
     const app = fetchHost(options, host);
     const hops = host.trustProxyHops ?? 0;
@@ -87,6 +88,7 @@ export const FETCH_BUN: AdapterHarness = {
 /** The Hono app on `Bun.serve({ fetch: app.fetch })`: Hono is given the server, the kit finds the address in it. */
 export const HONO_BUN: AdapterHarness = {
   name: 'hono on Bun.serve',
+  requestUrl: 'whatwg',
   async start(options, host = {}) {
     const { app, close } = honoHost(options, host);
     return onBun((request, server) => app.fetch(request, server), close);
@@ -96,6 +98,7 @@ export const HONO_BUN: AdapterHarness = {
 /** The fetch entry on `Deno.serve`, the address from `info.remoteAddr`. */
 export const FETCH_DENO: AdapterHarness = {
   name: 'fetch on Deno.serve',
+  requestUrl: 'whatwg',
   async start(options, host = {}) {
     const app = fetchHost(options, host);
     const hops = host.trustProxyHops ?? 0;
@@ -112,6 +115,7 @@ export const FETCH_DENO: AdapterHarness = {
 /** The Hono app on `Deno.serve(app.fetch)`: Hono is given the connection info, the kit finds the address in it. */
 export const HONO_DENO: AdapterHarness = {
   name: 'hono on Deno.serve',
+  requestUrl: 'whatwg',
   async start(options, host = {}) {
     const { app, close } = honoHost(options, host);
     return onDeno((request, info) => app.fetch(request, info), close);
