@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-export type Framework = 'fastify' | 'koa' | 'express';
+export type Framework = 'fastify' | 'koa' | 'express' | 'hono';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
