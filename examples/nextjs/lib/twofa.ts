@@ -1,0 +1,35 @@
+import { configFromEnv, limiterStore, type Metrics, metricsFromEnv } from '@twofa-kit/example-support';
+import { forwardedAddress, type TwoFaFetchHandler, twoFaFetch } from '@twofa-kit/fetch';
+
+/** The kit this server runs: one handler (and one limiter) for every request, kept on `globalThis`. */
+interface Kit {
+  readonly handler: TwoFaFetchHandler;
+  /** Reverse proxies in front (`TRUST_PROXY`). */
+  readonly trustProxy: number;
+  readonly metrics: Metrics | undefined;
+}
+
+const state = globalThis as { twoFaKit?: Promise<Kit> };
+
+async function build(): Promise<Kit> {
+  const config = configFromEnv();
+  const metrics = metricsFromEnv();
+  const { store } = await limiterStore(config.redis, metrics);
+  const handler = twoFaFetch({ resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent });
+  return { handler, trustProxy: config.trustProxy, metrics };
+}
+
+/** The kit, built once per server process (route modules may be loaded more than once). */
+export function kit(): Promise<Kit> {
+  state.twoFaKit ??= build();
+  return state.twoFaKit;
+}
+
+/**
+ * The client address: a route handler has no socket, so it is read from `X-Forwarded-For`, the
+ * entry the nearest trusted proxy appended. Without a proxy in front, `next start` itself writes the
+ * peer there, but only when the client sent no such header.
+ */
+export function clientAddress(request: Request, trustProxy: number): string | undefined {
+  return forwardedAddress(request.headers.get('x-forwarded-for'), undefined, Math.max(1, trustProxy));
+}
