@@ -41,9 +41,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function build() {
   const started = Date.now();
-  // The four packages the servers import, core first, one at a time: a plain per-package build
+  // The packages the servers import, core first, one at a time: a plain per-package build
   // does not depend on the workspace graph (whose test-only devDependencies may form cycles).
-  for (const pkg of ['core', 'fastify', 'koa', 'express']) {
+  for (const pkg of ['core', 'fastify', 'koa', 'express', 'fetch', 'hono']) {
     const r = spawnSync('pnpm', ['--dir', `packages/${pkg}`, 'run', 'build'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],

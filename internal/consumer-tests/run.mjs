@@ -1,26 +1,32 @@
 #!/usr/bin/env node
-// The consumer test: the four packages as a user gets them. Builds them, packs them with `pnpm pack`,
-// then, in a temporary directory outside the workspace, installs the tarballs with npm (no
-// workspace links) into four apps (`apps/`):
+// The consumer test: the published packages as a user gets them. Builds them, packs them with
+// `pnpm pack`, then, in a temporary directory outside the workspace, installs the tarballs with npm
+// (no workspace links) into these apps (`apps/`):
 //   express-cjs   CommonJS Express 5 app using require()
 //   koa-esm       ES module Koa 3 app with @koa/router and its own @koa/bodyparser
 //   fastify-cjs   TypeScript Fastify 5 app, module nodenext, "type": "commonjs"
 //   fastify-esm   the same source, "type": "module"
+//   hono-esm      a Hono 4 app, run on Node.js (@hono/node-server), on Bun and on Deno
+//   fetch-bun     the fetch entry on Bun.serve (TypeScript, run by Bun)
+//   fetch-deno    the fetch entry on Deno.serve (TypeScript, run by Deno)
+//   nextjs        a Next.js App Router route handler, built once with `next build`, run with `next start`
 // The TypeScript apps are type-checked with TypeScript 5.x `tsc` and run from its output. Each app
 // must answer the API documentation's curl example (`curl -X POST -H "X-API-Key: ..." -d
 // "secret=JBSWY3DPEHPK3PXP" .../api/2fa/generate`) with the RFC 6238 code, then 429 after the free
-// plan's 5 requests a minute. Run by .ci/run; locally: `node internal/consumer-tests/run.mjs` (needs the npm
-// registry, npm and curl). Prints one line per check and ends with `consumer: N passed, N failed`.
+// plan's 5 requests a minute. Bun and Deno come from npm (`npx -y bun@1`, `npx -y deno@2`). Run by
+// .ci/run; locally: `node internal/consumer-tests/run.mjs` (needs the npm registry, npm and curl).
+// Prints one line per check and ends with `consumer: N passed, N failed`.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const APPS = join(ROOT, 'internal', 'consumer-tests', 'apps');
-const PACKAGES = ['core', 'fastify', 'koa', 'express'];
+const PACKAGES = ['core', 'fastify', 'koa', 'express', 'fetch', 'hono'];
 const SECRET = 'JBSWY3DPEHPK3PXP';
 const KEY = 'consumer-free-key';
 const FREE_PER_MINUTE = 5;
@@ -30,7 +36,12 @@ const FRAMEWORKS = {
   koa: { koa: '^3.0.0', '@koa/router': '^15.0.0', '@koa/bodyparser': '^6.0.0' },
   fastify: { fastify: '^5.0.0' },
   typescript: { typescript: '~5.9.0', '@types/node': '^20.19.0' },
+  hono: { hono: '^4.9.0', '@hono/node-server': '^2.0.0' },
+  next: { next: '^16.0.0', react: '^19.0.0', 'react-dom': '^19.0.0', '@types/react': '^19.0.0' },
 };
+/** The other runtimes, from npm. */
+const BUN = ['npx', '-y', 'bun@1'];
+const DENO = ['npx', '-y', 'deno@2', 'run', '-A'];
 
 let passed = 0;
 let failed = 0;
@@ -88,16 +99,20 @@ function curlGenerate(port) {
   return { status, headers, body: JSON.parse(body) };
 }
 
-/** Starts `node <entry>` in `cwd`, resolves with the port it prints, and a stop function. */
-function start(cwd, entry) {
+/**
+ * Starts `command` (default: `node <entry>`) in `cwd`, resolves with the port it prints (`listening
+ * on N`, or Next.js's `Ready` on the port it was given), and a stop function.
+ */
+function start(cwd, entry, command = [process.execPath, entry], port = 0) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], {
+    const [cmd, ...args] = command;
+    const child = spawn(cmd, args, {
       cwd,
-      env: { ...process.env, PORT: '0', API_KEY: KEY },
+      env: { ...process.env, PORT: String(port), API_KEY: KEY, NEXT_TELEMETRY_DISABLED: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    const timer = setTimeout(() => fail(new Error('no "listening on" line within 30 s')), 30_000);
+    const timer = setTimeout(() => fail(new Error('no "listening on" line within 60 s')), 60_000);
     const fail = (error) => {
       clearTimeout(timer);
       child.kill();
@@ -105,7 +120,7 @@ function start(cwd, entry) {
     };
     child.stdout.on('data', (d) => {
       out += d;
-      const m = /listening on (\d+)/.exec(out);
+      const m = /listening on (\d+)/.exec(out) ?? (port !== 0 && /Ready in/.test(out) ? [out, port] : null);
       if (m) {
         clearTimeout(timer);
         resolve({ port: Number(m[1]), output: () => out, stop: () => child.kill() });
@@ -118,16 +133,27 @@ function start(cwd, entry) {
   });
 }
 
+/** A free TCP port on 127.0.0.1 (for `next start`, which needs one given). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 /** Waits past a minute boundary when fewer than 5 s are left, so the free plan's minute holds all requests. */
 async function awayFromMinuteEnd() {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < 5_000) await new Promise((r) => setTimeout(r, left + 200));
 }
 
-async function exercise(name, cwd, entry) {
+async function exercise(name, cwd, entry, command, port) {
   let app;
   try {
-    app = await start(cwd, entry);
+    app = await start(cwd, entry, command, port);
   } catch (error) {
     check(`${name}: starts`, false, firstError({ stderr: error.message }));
     return;
@@ -247,8 +273,40 @@ async function main() {
         deps: { ...kit('core', 'fastify'), ...FRAMEWORKS.fastify, ...FRAMEWORKS.typescript },
         typescript: true,
       })),
+      {
+        name: 'hono-esm',
+        type: 'module',
+        from: 'hono-esm',
+        deps: { ...kit('core', 'hono'), ...FRAMEWORKS.hono },
+        runs: [
+          { name: 'hono-esm (Node.js)', entry: 'node.mjs' },
+          { name: 'hono-esm (Bun)', entry: 'bun.mjs', command: [...BUN, 'bun.mjs'] },
+          { name: 'hono-esm (Deno)', entry: 'deno.mjs', command: [...DENO, 'deno.mjs'] },
+        ],
+      },
+      {
+        name: 'fetch-bun',
+        type: 'module',
+        from: 'fetch-bun',
+        deps: kit('core', 'fetch'),
+        runs: [{ name: 'fetch-bun (Bun.serve)', entry: 'server.ts', command: [...BUN, 'server.ts'] }],
+      },
+      {
+        name: 'fetch-deno',
+        type: 'module',
+        from: 'fetch-deno',
+        deps: kit('core', 'fetch'),
+        runs: [{ name: 'fetch-deno (Deno.serve)', entry: 'server.ts', command: [...DENO, 'server.ts'] }],
+      },
+      {
+        name: 'nextjs',
+        type: 'module',
+        from: 'nextjs',
+        deps: { ...kit('core', 'fetch'), ...FRAMEWORKS.next, ...FRAMEWORKS.typescript },
+        next: true,
+      },
     ];
-    // The installs wait on the network: all four at once.
+    // The installs wait on the network: all at once.
     const installs = await Promise.all(
       apps.map((app) => {
         const dir = join(work, app.name);
@@ -279,6 +337,25 @@ async function main() {
         same = firstError(error);
       }
       check(`${app.name}: require() and import() of @twofa-kit/core give one instance`, same === 'true', same);
+      if (app.runs !== undefined) {
+        for (const run of app.runs) await exercise(run.name, dir, run.entry, run.command);
+        continue;
+      }
+      if (app.next) {
+        // One `next build` (it type-checks the route with the app's TypeScript), then `next start`.
+        const next = join(dir, 'node_modules/next/dist/bin/next');
+        try {
+          run(process.execPath, [next, 'build'], dir);
+          check(`${app.name}: next build`, true);
+        } catch (error) {
+          check(`${app.name}: next build`, false, String(error.stdout || error.message).slice(-2000));
+          continue;
+        }
+        const port = await freePort();
+        const command = [process.execPath, next, 'start', '-H', '127.0.0.1', '-p', String(port)];
+        await exercise(`${app.name} (next start)`, dir, undefined, command, port);
+        continue;
+      }
       let entry = 'app.js';
       if (app.typescript) {
         const version = run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '--version'], dir).trim();
