@@ -175,7 +175,7 @@ function regExpCall(text, at, line) {
 
 /** The parameter patterns the core's route table declares (they reach `new RegExp` at run time). */
 async function declaredPatterns() {
-  const dist = join(root, 'packages/core/dist/index.js');
+  const dist = join(root, 'packages/core/dist/adapter.js');
   if (!existsSync(dist)) return undefined;
   const core = await import(pathToFileURL(dist).href);
   const out = [];

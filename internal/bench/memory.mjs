@@ -5,7 +5,8 @@
  * the calendar month; 3 leaves the month out). The id strings are allocated before the first
  * measurement, as the key store holds them anyway; their own size is reported beside.
  */
-import { CALENDAR_MONTH, MemoryStore } from '@twofa-kit/core';
+import { MemoryStore } from '@twofa-kit/core';
+import { CALENDAR_MONTH } from '@twofa-kit/core/store';
 
 const n = Number(process.argv[2] ?? 100_000);
 const windowCount = Number(process.argv[3] ?? 4);

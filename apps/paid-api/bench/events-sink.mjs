@@ -9,7 +9,7 @@
  *   pnpm --filter @twofa-kit/example-paid-api... run build && node apps/paid-api/bench/events-sink.mjs
  */
 import { createTwoFa, staticKeys } from '@twofa-kit/core';
-import { usageSink } from '../dist/usage-sink.js';
+import { usageSink } from '../dist/usage/sink.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
 const SLICE_MS = 300;

@@ -7,9 +7,9 @@ import { createTwoFa, type LimiterStore, MemoryStore, type PlanLimits, type TwoF
 import { twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
-import { dashboardPlugin, type SignInLimit } from './dashboard.js';
-import { type DbKeyStore, dbKeyStore, type KeyStoreOptions } from './key-store.js';
-import { type UsageSink, usageSink } from './usage-sink.js';
+import { dashboardPlugin, type SignInLimit } from './dashboard/plugin.js';
+import { type DbKeyStore, dbKeyStore, type KeyStoreOptions } from './keys/store.js';
+import { type UsageSink, usageSink } from './usage/sink.js';
 
 export interface AppOptions extends KeyStoreOptions {
   readonly pool: pg.Pool;

@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
 import { configFromEnv, type EnvSource, type RedisConnection } from '@twofa-kit/example-support';
-import { DEFAULT_KEY_CACHE_TTL_MS } from './key-store.js';
+import { DEFAULT_KEY_CACHE_TTL_MS } from './keys/store.js';
 
 export interface PaidApiConfig {
   readonly port: number;

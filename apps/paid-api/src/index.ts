@@ -2,24 +2,8 @@
  * What a host imports to run a paid API on PostgreSQL: the database (`openDatabase`, `migrate`),
  * customers and keys (the lifecycle functions), the kit's key store over them, and the app.
  */
-export {
-  acceptInvitation,
-  audit,
-  checkPassword,
-  createInvitation,
-  ensureAdmin,
-  findSession,
-  INVITATION_TTL_SECONDS,
-  openSession,
-  type Role,
-  revokeSession,
-  revokeSessionsOf,
-  SESSION_TTL_SECONDS,
-  type Session,
-} from './accounts.js';
-export { type AppOptions, buildApp, type PaidApp } from './app.js';
-export { announce, CHANGES_CHANNEL, type ChangeListener, listenForChanges } from './changes.js';
-export { DEFAULT_DATA_DIR, type PaidApiConfig, paidApiConfig } from './config.js';
+export { audit } from './accounts/audit.js';
+export { CUSTOMERS_PER_PAGE, type CustomerPage, searchCustomers } from './accounts/customer-search.js';
 export {
   type AlsoInTransaction,
   type Customer,
@@ -29,15 +13,27 @@ export {
   createCustomer,
   findCustomerByEmail,
   getCustomer,
-  hashPassword,
   type Limits,
   type NewCustomer,
-  PaidApiError,
   setLimits,
   setPlan,
   setStatus,
-  verifyPassword,
-} from './customers.js';
+} from './accounts/customers.js';
+export { acceptInvitation, createInvitation, INVITATION_TTL_SECONDS } from './accounts/invitations.js';
+export { ensureAdmin } from './accounts/operators.js';
+export { checkPassword, hashPassword, verifyPassword } from './accounts/passwords.js';
+export {
+  findSession,
+  openSession,
+  type Role,
+  revokeSession,
+  revokeSessionsOf,
+  SESSION_TTL_SECONDS,
+  type Session,
+} from './accounts/sessions.js';
+export { type AppOptions, buildApp, type PaidApp } from './app.js';
+export { USAGE } from './cli/usage.js';
+export { DEFAULT_DATA_DIR, type PaidApiConfig, paidApiConfig } from './config.js';
 export {
   customerUsage,
   type DashboardOptions,
@@ -46,10 +42,12 @@ export {
   LOGIN_CSRF_COOKIE,
   SESSION_COOKIE,
   type SignInLimit,
-} from './dashboard.js';
-export { type Database, migrate, type OpenOptions, openDatabase, transaction } from './db.js';
-export { type Embedded, openEmbedded } from './embedded.js';
-export { type DbKeyStore, DEFAULT_KEY_CACHE_TTL_MS, dbKeyStore, type KeyStoreOptions } from './key-store.js';
+} from './dashboard/plugin.js';
+export { type Embedded, openEmbedded } from './db/embedded.js';
+export { MIGRATIONS, type Migration } from './db/migrations.js';
+export { type Database, migrate, type OpenOptions, openDatabase, transaction } from './db/pool.js';
+export { PaidApiError } from './errors.js';
+export { announce, CHANGES_CHANNEL, type ChangeListener, listenForChanges } from './keys/changes.js';
 export {
   createKey,
   DEFAULT_GRACE_SECONDS,
@@ -65,7 +63,7 @@ export {
   lookupKey,
   revokeKey,
   rotateKey,
-} from './keys.js';
-export { MIGRATIONS, type Migration } from './migrations.js';
-export { USAGE } from './usage.js';
-export { type UsagePoint, type UsageSink, type UsageSinkOptions, usageHistory, usageSink } from './usage-sink.js';
+} from './keys/service.js';
+export { type DbKeyStore, DEFAULT_KEY_CACHE_TTL_MS, dbKeyStore, type KeyStoreOptions } from './keys/store.js';
+export { type UsagePoint, type UsageSink, type UsageSinkOptions, usageHistory, usageSink } from './usage/sink.js';
+export { type DayTotal, type TopCustomer, type UsageTotals, usageTotals } from './usage/totals.js';

@@ -5,11 +5,11 @@
  */
 import type { AddressInfo } from 'node:net';
 import { limiterStore, listenUrl } from '@twofa-kit/example-support';
-import { ensureAdmin } from './accounts.js';
+import { ensureAdmin } from './accounts/operators.js';
 import { buildApp } from './app.js';
-import { listenForChanges } from './changes.js';
 import { paidApiConfig } from './config.js';
-import { migrate, openDatabase } from './db.js';
+import { migrate, openDatabase } from './db/pool.js';
+import { listenForChanges } from './keys/changes.js';
 
 try {
   const config = paidApiConfig();

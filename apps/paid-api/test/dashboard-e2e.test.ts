@@ -19,6 +19,7 @@ import pg from 'pg';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, createCustomer, ensureAdmin, listKeys, migrate, type PaidApp } from '../src/index.js';
+import { axeViolations } from './support/axe.js';
 import { generate, listen, usage } from './support/http.js';
 import { type PostgresServer, postgresTestsEnabled, startPostgres } from './support/postgres.js';
 import { ROOT } from './support/process.js';
@@ -46,8 +47,12 @@ function chromiumEnabled(): boolean {
   return false;
 }
 
-/** Every visible form control has a label; text has a contrast of at least 4.5:1 on its background. */
+/**
+ * axe-core finds no serious or critical violation; every visible form control has a label; text
+ * has a contrast of at least 4.5:1 on its background; keyboard focus is visible.
+ */
 async function checkAccessible(page: Page): Promise<void> {
+  expect(await axeViolations(page)).toEqual([]);
   const problems = await page.evaluate(() => {
     const out: string[] = [];
     for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')) {
@@ -202,6 +207,14 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard in Chromium') || !chromiumE
           .map((e) => e.outerHTML.slice(0, 100)),
       );
       expect(wide).toEqual([]);
+      // The keys table reflows: every cell, its actions included, is within the phone's width.
+      const clipped = await page.evaluate(() =>
+        [...document.querySelectorAll('#keys td, #keys button')]
+          .filter((e) => e.getBoundingClientRect().right > 390)
+          .map((e) => e.outerHTML.slice(0, 100)),
+      );
+      expect(clipped).toEqual([]);
+      await checkAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'overview-phone.png') });
       await page.setViewportSize({ width: 1100, height: 900 });
       await page.goto(`${base}/dashboard`);
@@ -245,6 +258,17 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard in Chromium') || !chromiumE
       expect(await row.getByLabel('Plan').inputValue()).toBe('pro');
       await checkAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'admin.png'), fullPage: true });
+      // The operators' tables reflow on a phone too.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${base}/dashboard/admin`);
+      expect(
+        await page.evaluate(() =>
+          [...document.querySelectorAll('main td, main button, main input, main select')]
+            .filter((e) => e.getBoundingClientRect().right > 390)
+            .map((e) => e.outerHTML.slice(0, 100)),
+        ),
+      ).toEqual([]);
+      await page.setViewportSize({ width: 1100, height: 900 });
 
       // The new limits apply: pro allows 30 a minute.
       now += TTL + 1;

@@ -22,7 +22,7 @@ const exampleReadme = read('apps/paid-api/README.md');
 describe('docs/paid-api.md and apps/paid-api/README.md', () => {
   it('quote the CLI usage verbatim', () => {
     for (const doc of [page, exampleReadme]) {
-      const block = /<!-- usage: apps\/paid-api\/src\/usage.ts -->\n```\n([\s\S]*?)```/.exec(doc);
+      const block = /<!-- usage: apps\/paid-api\/src\/cli\/usage.ts -->\n```\n([\s\S]*?)```/.exec(doc);
       expect(block?.[1]).toBe(`${USAGE}\n`);
     }
   });

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTwoFa, type TwoFa, type TwoFaSource } from '@twofa-kit/core';
+import { createTwoFa, type TwoFa } from '@twofa-kit/core';
+import type { TwoFaSource } from '@twofa-kit/core/adapter';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import {

@@ -1,4 +1,5 @@
-import { ROUTES, staticKeys } from '@twofa-kit/core';
+import { staticKeys } from '@twofa-kit/core';
+import { ROUTES } from '@twofa-kit/core/adapter';
 import { routeJsonSchemas } from '@twofa-kit/core/openapi';
 import { twoFaPlugin } from '@twofa-kit/fastify';
 import Fastify, { type RouteOptions } from 'fastify';

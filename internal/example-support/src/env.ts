@@ -228,7 +228,7 @@ export function startupMessage(
   demoKeys: readonly DemoKey[] | undefined,
 ): string {
   const url = listenUrl(host, port);
-  const lines = [`twofa-kit ${framework} example listening on ${url}`];
+  const lines = [`twofa-kit ${framework} example listening on ${url}`, `API reference: ${url}/api/2fa/docs`];
   if (demoKeys !== undefined) {
     lines.push('Demo API keys for this run (set TWOFA_API_KEYS=key:plan,... to use your own):');
     for (const { plan, key } of demoKeys) lines.push(`  ${plan.padEnd(8)} ${key}`);

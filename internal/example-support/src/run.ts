@@ -17,6 +17,8 @@ export interface ExampleSetup {
     readonly plans: EnvConfig['plans'];
     readonly store: LimiterStore | undefined;
     readonly onEvent: ((event: TwoFaEvent) => void) | undefined;
+    /** The API reference page at `{prefix}/docs`: on in every example server. */
+    readonly docs: boolean;
   };
 }
 
@@ -36,7 +38,13 @@ export async function runExample(framework: string, start: (setup: ExampleSetup)
     const config = configFromEnv();
     const metrics = metricsFromEnv();
     const { store, close } = await limiterStore(config.redis, metrics);
-    const options = { resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent };
+    const options = {
+      resolveKey: config.resolveKey,
+      plans: config.plans,
+      store,
+      onEvent: metrics?.onEvent,
+      docs: true,
+    };
     const server = await start({ config, metrics, options });
     const shutdown = async () => {
       await server.close();

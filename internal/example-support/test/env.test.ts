@@ -98,11 +98,11 @@ describe('configFromEnv', () => {
     ['[1]', /TWOFA_PLANS must be a JSON object/],
     ['null', /TWOFA_PLANS must be a JSON object/],
     ['{"x":5}', /plan "x" must be an object/],
-    ['{"x":{"minute":0}}', /plans\.x\.minute must be a positive integer or null/],
-    ['{"x":{"minute":1.5}}', /plans\.x\.minute must be a positive integer or null/],
-    ['{"x":{"minute":"5"}}', /plans\.x\.minute must be a positive integer or null/],
+    ['{"x":{"minute":0}}', /plans\.x\.minute must be an integer ≥ 1 or null/],
+    ['{"x":{"minute":1.5}}', /plans\.x\.minute must be an integer ≥ 1 or null/],
+    ['{"x":{"minute":"5"}}', /plans\.x\.minute must be an integer ≥ 1 or null/],
     ['{"x":{"second":5}}', /unknown window "second"/],
-    ['{"x":{"month":0}}', /plans\.x\.month must be a positive integer or null/],
+    ['{"x":{"month":0}}', /plans\.x\.month must be an integer ≥ 1 or null/],
     ['{"a:b":{"minute":5}}', /plan name "a:b"/],
     ['{"__proto__":{"minute":5}}', /plan name "__proto__"/],
     ['{"":{"minute":5}}', /plan name ""/],
@@ -173,9 +173,9 @@ describe('startupMessage', () => {
     expect(text).toMatch(/pro +demo_pro_b/);
   });
 
-  it('is one line without demo keys', () => {
+  it('without demo keys: the address and the API reference page', () => {
     expect(startupMessage('express', '::1', 80, undefined)).toBe(
-      'twofa-kit express example listening on http://[::1]:80',
+      'twofa-kit express example listening on http://[::1]:80\nAPI reference: http://[::1]:80/api/2fa/docs',
     );
     expect(listenUrl('localhost', 1)).toBe('http://localhost:1');
   });

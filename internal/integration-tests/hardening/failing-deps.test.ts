@@ -6,7 +6,6 @@
  */
 
 import {
-  type ConsumeResult,
   createTwoFa,
   type Identity,
   type LimiterStore,
@@ -15,6 +14,7 @@ import {
   type TwoFaOptions,
   type TwoFaResponse,
 } from '@twofa-kit/core';
+import type { ConsumeResult } from '@twofa-kit/core/store';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const SECRET = 'JBSWY3DPEHPK3PXP';

@@ -167,7 +167,7 @@ export function exampleSuite(fw: Framework): void {
 
     it.each([
       [{ TWOFA_PLANS: '{"bench":' }, /TWOFA_PLANS is not valid JSON/],
-      [{ TWOFA_PLANS: '{"bench":{"minute":0}}' }, /plans\.bench\.minute must be a positive integer or null/],
+      [{ TWOFA_PLANS: '{"bench":{"minute":0}}' }, /plans\.bench\.minute must be an integer ≥ 1 or null/],
       [{ TWOFA_API_KEYS: 'topsecret-1:gold' }, /entry 1 names an unknown plan/],
       [{ TWOFA_API_KEYS: 'free:topsecret-1' }, /entry 1 names an unknown plan/],
       [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY must be/],

@@ -16,7 +16,7 @@ import {
   type LimiterStore,
   type WindowSpec,
   type WindowState,
-} from '@twofa-kit/core';
+} from '@twofa-kit/core/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 export interface StoreHarness {

@@ -11,6 +11,7 @@ export type TwoFaEventType =
   | 'verified'
   | 'usage'
   | 'openapi'
+  | 'docs'
   | 'rate_limited'
   | 'unauthorized'
   | 'rejected'
@@ -18,7 +19,7 @@ export type TwoFaEventType =
 
 export interface TwoFaEvent {
   readonly type: TwoFaEventType;
-  /** Route id (`generate`, `verify`, `usage`, `openapi`), or null for an unmatched path. */
+  /** Route id (`generate`, `verify`, `usage`, `openapi`; `docs`, `docsInit`, `docsRenderer` with `docs: true`), or null for an unmatched path. */
   readonly route: string | null;
   readonly status: number;
   /** The identity's id, when the key was resolved. */

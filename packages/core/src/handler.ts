@@ -12,6 +12,7 @@ import type { GuardCounter } from './limits/stores/guard-types.js';
 import type { ConsumeResult, WindowSpec } from './limits/stores/types.js';
 import { isThenable, type Later } from './maybe-promise.js';
 import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
+import { docsRoutes } from './routes/docs.js';
 import { ROUTES } from './routes/index.js';
 import type { RouteDef, RouteOutcome } from './routes/types.js';
 import type { Identity, TwoFaRequest, TwoFaResponse } from './types.js';
@@ -76,7 +77,7 @@ const NO_VALUES: ParamValues = Object.freeze({});
 
 export function createTwoFa(options: TwoFaOptions): TwoFa {
   const config = resolveOptions(options);
-  const routes = ROUTES;
+  const routes = config.docs === undefined ? ROUTES : [...ROUTES, ...docsRoutes(config.docs)];
   const byPath = new Map(routes.map((r) => [r.path, r]));
   const limitsFor = limitsCache(config.plans);
   const authGuard = createAuthGuard(config.authFailureLimit, config.clock, guardCounterOf(config.store));
@@ -224,7 +225,12 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   function answered(pass: Pass, outcome: RouteOutcome): TwoFaResponse {
     emit(pass, { type: outcome.event, status: 200, ...(outcome.eventFields ? { fields: outcome.eventFields } : {}) });
     if (outcome.document !== undefined) {
-      return { status: 200, headers: responseHeaders(pass.rate), body: outcome.document };
+      const headers = responseHeaders(pass.rate);
+      return {
+        status: 200,
+        headers: outcome.headers ? { ...headers, ...outcome.headers } : headers,
+        body: outcome.document,
+      };
     }
     return envelope(200, routeOf(pass).success.message, outcome.data, pass.rate, undefined, outcome.json);
   }

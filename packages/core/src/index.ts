@@ -1,49 +1,30 @@
-// The root entry point: what a host needs to configure and run the kit (and an adapter to translate
-// for it). Documentation helpers are behind `@twofa-kit/core/openapi`.
+// The root entry point: what a host needs to configure and run the kit. Adapter authors find the
+// route table and the request helpers in `@twofa-kit/core/adapter`, store authors the store
+// interface in `@twofa-kit/core/store`, documentation helpers in `@twofa-kit/core/openapi`.
+// Every runtime name here is pinned by test/public-interface.test.ts: adding one is a decision.
+
 export type { TwoFaEvent, TwoFaEventType } from './events.js';
+// The kit and its errors.
 export { createTwoFa, type TwoFa } from './handler.js';
-// What an adapter needs (ours and any a host writes for another framework): one place, no copies.
-export {
-  forwardedAddress,
-  hostBody,
-  splitUrl,
-  type TwoFaSource,
-  twoFaOf,
-  webBody,
-  webHeaders,
-} from './http/adapter.js';
 export type { Envelope } from './http/envelope.js';
-export { ERROR_KINDS, type ErrorKind, TwoFaConfigError, TwoFaError } from './http/errors.js';
-export type { ParamDef } from './http/params.js';
-export { REDACTED, REDACTED_QUERY_PARAMS, redactUrl } from './http/redact.js';
+export { ERROR_KINDS, type ErrorKind, TwoFaConfigError, type TwoFaConfigErrorCode, TwoFaError } from './http/errors.js';
+// Logging without secrets.
+export { REDACTED, redactUrl } from './http/redact.js';
+// The failed-auth guard's options, and the client grouping a host can reuse for its own limits.
+export { type AuthFailureLimitOptions, clientBucket } from './keys/auth-guard.js';
+// Key stores: `resolveKey` helpers.
 export {
-  type AuthFailureLimit,
-  type AuthFailureLimitOptions,
-  clientBucket,
-  clientBuckets,
-  DEFAULT_AUTH_FAILURE_LIMIT,
-  IPV6_PREFIX_BUDGETS,
-  NO_CLIENT_ADDRESS_CODE,
-  SHARED_STATE_REUSE_MS,
-} from './keys/auth-guard.js';
-export {
-  CACHED_KEYS_DEFAULTS,
   type CachedKeyStore,
   type CachedKeysOptions,
   cachedKeys,
   hashedKeys,
   type LookupByHash,
 } from './keys/cached-keys.js';
-export { hashKey, MAX_API_KEY_LENGTH, parseKeyList, type StaticKeyTable, staticKeys } from './keys/static-keys.js';
+export { hashKey, parseKeyList, type StaticKeyTable, staticKeys } from './keys/static-keys.js';
+// Plans and limiter stores.
 export { checkPlan, DEFAULT_PLANS, type PlanTable, resolvePlans, WINDOWS } from './limits/plans.js';
-export { MemoryGuardCounter, OVERFLOW_BUCKET } from './limits/stores/guard-memory.js';
-export type { GuardBucket, GuardCounter, GuardState } from './limits/stores/guard-types.js';
-export { DEFAULT_MAX_IDENTITIES, MemoryStore, type MemoryStoreOptions } from './limits/stores/memory.js';
+export { MemoryStore, type MemoryStoreOptions } from './limits/stores/memory.js';
 export {
-  DEFAULT_REDIS_COOLDOWN_MS,
-  DEFAULT_REDIS_KEY_PREFIX,
-  DEFAULT_REDIS_TIMEOUT_MS,
-  REDIS_BATCH_MAX,
   type RedisClientLike,
   type RedisErrorPolicy,
   type RedisFailureReason,
@@ -51,25 +32,11 @@ export {
   type RedisStoreFailure,
   type RedisStoreOptions,
 } from './limits/stores/redis.js';
-export type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './limits/stores/types.js';
-export type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './limits/stores/verify-types.js';
-export { CALENDAR_MONTH, windowEnd, windowStart } from './limits/stores/windows.js';
+export type { LimiterStore, WindowSpec } from './limits/stores/types.js';
+export type { TwoFaOptions } from './options.js';
+// TOTP, for a host's own code paths and tests.
+export { decodeSecret, encodeBase32 } from './otp/secret.js';
 export {
-  DEFAULT_BODY_LIMIT,
-  DEFAULT_PREFIX,
-  normalisePrefix,
-  type ResolvedConfig,
-  type TwoFaOptions,
-} from './options.js';
-export {
-  decodeSecret,
-  encodeBase32,
-  MAX_SECRET_CHARS,
-  MAX_SECRET_INPUT_LENGTH,
-  MIN_SECRET_CHARS,
-} from './otp/secret.js';
-export {
-  ALGORITHMS,
   hotp,
   TOTP_BOUNDS,
   type TotpAlgorithm,
@@ -78,6 +45,4 @@ export {
   totpAt,
   verifyTotp,
 } from './otp/totp.js';
-export { ROUTES } from './routes/index.js';
-export type { JsonSchema, RouteContext, RouteDef, RouteMethod, RouteOutcome } from './routes/types.js';
 export type { BodySource, HeaderMap, Identity, PlanLimits, ResolveKey, TwoFaRequest, TwoFaResponse } from './types.js';

@@ -7,9 +7,11 @@ import { MemoryStore } from './limits/stores/memory.js';
 import type { LimiterStore } from './limits/stores/types.js';
 import { MemoryVerifyMemory } from './limits/stores/verify-memory.js';
 import type { VerifyMemory } from './limits/stores/verify-types.js';
+import { checkFlag, checkKnownOptions, checkNumber, checkOptionsObject } from './option-checks.js';
 import { CodeCache, type CodeCacheOptions, resolveCodeCache } from './otp/code-cache.js';
 import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from './otp/secret.js';
 import type { TotpEngine } from './otp/totp.js';
+import { type DocsAssets, loadDocsAssets } from './routes/docs.js';
 import type { PlanLimits, ResolveKey } from './types.js';
 
 /** Everything a host can configure. Each field documents its default. */
@@ -81,6 +83,13 @@ export interface TwoFaOptions {
    * 429 until the window ends; other secrets are unaffected. Default `{ max: 5, windowSeconds: 300 }`.
    */
   verifyFailureLimit?: { max?: number; windowSeconds?: number };
+  /**
+   * Serve an API reference page at `GET {prefix}/docs`: an HTML page that renders the OpenAPI
+   * document with Scalar's API reference (`@scalar/api-reference`, an optional peer dependency to
+   * install beside the kit), its script served by the kit itself under a strict
+   * Content-Security-Policy. Default false.
+   */
+  docs?: boolean;
 }
 
 /** Options with every default applied, validated once at construction. */
@@ -105,6 +114,8 @@ export interface ResolvedConfig {
   readonly countInvalidRequests: boolean;
   readonly authFailureLimit: AuthFailureLimit | false;
   readonly verifyFailureLimit: { readonly max: number; readonly windowSeconds: number };
+  /** The API reference page's renderer (`docs: true`), or undefined when the page is off. */
+  readonly docs: DocsAssets | undefined;
   /** The verify route's replay memory: the store's own (`recordVerification`), else one per process. */
   readonly verifyMemory: VerifyMemory;
 }
@@ -114,19 +125,34 @@ export const DEFAULT_BODY_LIMIT = 16 * 1024;
 export const DEFAULT_KEY_LOOKUP_TIMEOUT_MS = 3000;
 export const DEFAULT_STORE_TIMEOUT_MS = 5000;
 
-function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw new TwoFaConfigError(`${name} must be an integer from 1 to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function flag(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TwoFaConfigError(`${name} must be true or false, got ${String(value)}`);
-  return value;
-}
+/**
+ * Every option name, so a misspelt one is refused at construction (`prefx` → did you mean `prefix`).
+ * A `Record` over the keys of `TwoFaOptions`: a new option cannot be left out of it.
+ */
+const OPTION_NAMES: Record<keyof TwoFaOptions, true> = {
+  resolveKey: true,
+  prefix: true,
+  plans: true,
+  replacePlans: true,
+  store: true,
+  allowQueryKey: true,
+  bodyLimit: true,
+  maxSecretLength: true,
+  minSecretLength: true,
+  keyLookupTimeoutMs: true,
+  storeTimeoutMs: true,
+  clock: true,
+  totpEngine: true,
+  codeCache: true,
+  onEvent: true,
+  authFailureLimit: true,
+  countInvalidRequests: true,
+  verifyFailureLimit: true,
+  docs: true,
+};
+/** The names of `TwoFaOptions`, for adapters whose options are the core's. */
+export const TWOFA_OPTION_NAMES: readonly string[] = Object.keys(OPTION_NAMES);
+const VERIFY_FAILURE_LIMIT_NAMES = ['max', 'windowSeconds'] as const;
 
 /** Normalises a mount prefix: leading slash, no trailing slash, `/` allowed as the root. */
 export function normalisePrefix(prefix: string): string {
@@ -148,8 +174,17 @@ function codesOf(option: CodeCacheOptions | false | undefined, clock: () => numb
   return resolved === false ? undefined : new CodeCache(resolved.max, clock);
 }
 
+function verifyFailureLimitOf(option: TwoFaOptions['verifyFailureLimit']): ResolvedConfig['verifyFailureLimit'] {
+  const limit = checkOptionsObject('verifyFailureLimit', option, VERIFY_FAILURE_LIMIT_NAMES);
+  return Object.freeze({
+    max: checkNumber('verifyFailureLimit.max', limit.max, { min: 1, max: 1_000_000 }, 5),
+    windowSeconds: checkNumber('verifyFailureLimit.windowSeconds', limit.windowSeconds, { min: 1, max: 86_400 }, 300),
+  });
+}
+
 export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
   if (typeof options !== 'object' || options === null) throw new TwoFaConfigError('options are required');
+  checkKnownOptions('createTwoFa', options, TWOFA_OPTION_NAMES);
   if (typeof options.resolveKey !== 'function') {
     throw new TwoFaConfigError('resolveKey is required: a function from API key to { id, plan } or null');
   }
@@ -161,35 +196,43 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
   if (typeof store.consume !== 'function' || typeof store.peek !== 'function') {
     throw new TwoFaConfigError('store must implement consume() and peek()');
   }
-  const maxSecretLength = positiveInt('maxSecretLength', options.maxSecretLength, MAX_SECRET_CHARS, 1024);
-  const minSecretLength = positiveInt('minSecretLength', options.minSecretLength, MIN_SECRET_CHARS, maxSecretLength);
+  const maxSecretLength = checkNumber(
+    'maxSecretLength',
+    options.maxSecretLength,
+    { min: 1, max: 1024 },
+    MAX_SECRET_CHARS,
+  );
+  const minSecretLength = checkNumber(
+    'minSecretLength',
+    options.minSecretLength,
+    { min: 1, max: maxSecretLength },
+    MIN_SECRET_CHARS,
+  );
   return Object.freeze({
     resolveKey: options.resolveKey,
     prefix: normalisePrefix(options.prefix ?? DEFAULT_PREFIX),
-    plans: resolvePlans(options.plans, options.replacePlans ?? false),
+    plans: resolvePlans(options.plans, checkFlag('replacePlans', options.replacePlans, false)),
     store,
     ownsStore: options.store === undefined,
-    allowQueryKey: options.allowQueryKey ?? true,
-    bodyLimit: positiveInt('bodyLimit', options.bodyLimit, DEFAULT_BODY_LIMIT, 1024 * 1024 * 1024),
+    allowQueryKey: checkFlag('allowQueryKey', options.allowQueryKey, true),
+    bodyLimit: checkNumber('bodyLimit', options.bodyLimit, { min: 1, max: 1024 * 1024 * 1024 }, DEFAULT_BODY_LIMIT),
     maxSecretLength,
     minSecretLength,
-    keyLookupTimeoutMs: positiveInt('keyLookupTimeoutMs', options.keyLookupTimeoutMs, DEFAULT_KEY_LOOKUP_TIMEOUT_MS),
-    storeTimeoutMs: positiveInt('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS),
+    keyLookupTimeoutMs: checkNumber(
+      'keyLookupTimeoutMs',
+      options.keyLookupTimeoutMs,
+      { min: 1 },
+      DEFAULT_KEY_LOOKUP_TIMEOUT_MS,
+    ),
+    storeTimeoutMs: checkNumber('storeTimeoutMs', options.storeTimeoutMs, { min: 1 }, DEFAULT_STORE_TIMEOUT_MS),
     clock,
     totpEngine: engine,
     codes: codesOf(options.codeCache, clock),
     onEvent: options.onEvent,
-    countInvalidRequests: flag('countInvalidRequests', options.countInvalidRequests, true),
+    countInvalidRequests: checkFlag('countInvalidRequests', options.countInvalidRequests, true),
     authFailureLimit: resolveAuthFailureLimit(options.authFailureLimit),
-    verifyFailureLimit: Object.freeze({
-      max: positiveInt('verifyFailureLimit.max', options.verifyFailureLimit?.max, 5, 1_000_000),
-      windowSeconds: positiveInt(
-        'verifyFailureLimit.windowSeconds',
-        options.verifyFailureLimit?.windowSeconds,
-        300,
-        86_400,
-      ),
-    }),
+    verifyFailureLimit: verifyFailureLimitOf(options.verifyFailureLimit),
     verifyMemory: verifyMemoryOf(store, clock),
+    docs: checkFlag('docs', options.docs, false) ? loadDocsAssets() : undefined,
   });
 }

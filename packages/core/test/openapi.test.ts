@@ -1,4 +1,5 @@
-import { createTwoFa, ERROR_KINDS, ROUTES, staticKeys } from '@twofa-kit/core';
+import { createTwoFa, ERROR_KINDS, staticKeys } from '@twofa-kit/core';
+import { ROUTES } from '@twofa-kit/core/adapter';
 import { openApiDocument, routeJsonSchemas } from '@twofa-kit/core/openapi';
 import { type ExtServer, get, postForm, postJson, serve } from '@twofa-kit/testing/http-host';
 import { afterEach, describe, expect, it } from 'vitest';

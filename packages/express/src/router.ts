@@ -1,5 +1,6 @@
-import type { BodySource, TwoFa, TwoFaRequest, TwoFaResponse, TwoFaSource } from '@twofa-kit/core';
-import { hostBody, splitUrl, twoFaOf } from '@twofa-kit/core';
+import type { TwoFa } from '@twofa-kit/core';
+import type { BodySource, TwoFaRequest, TwoFaResponse, TwoFaSource } from '@twofa-kit/core/adapter';
+import { hostBody, splitUrl, twoFaOf } from '@twofa-kit/core/adapter';
 import {
   type ErrorRequestHandler,
   type NextFunction,
@@ -51,7 +52,7 @@ function toRequest(req: Request, url: string, basePath: string, body: BodySource
  * surface is at `/v1/api/2fa`.
  */
 export function twoFaRouter(options: TwoFaSource): TwoFaRouter {
-  const twoFa = twoFaOf(options);
+  const twoFa = twoFaOf(options, 'twoFaRouter');
   const prefix = twoFa.config.prefix;
 
   const handler: RequestHandler = (req: Request, res: Response, next) => {

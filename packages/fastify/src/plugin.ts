@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
-import { type BodySource, splitUrl, type TwoFa, type TwoFaResponse, type TwoFaSource, twoFaOf } from '@twofa-kit/core';
+import type { TwoFa } from '@twofa-kit/core';
+import { type BodySource, splitUrl, type TwoFaResponse, type TwoFaSource, twoFaOf } from '@twofa-kit/core/adapter';
 import { openApiSettings, routeJsonSchemas } from '@twofa-kit/core/openapi';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RegisterOptions } from 'fastify';
 import fp from 'fastify-plugin';
 
 /** Either the core's options, or a core built elsewhere (so several apps can share one). */
@@ -69,7 +70,7 @@ function routesPlugin(twoFa: TwoFa) {
           url: route.path,
           exposeHeadRoute: false,
           // The route's JSON schemas, for @fastify/swagger (documentation only; see the compilers above).
-          schema: routeJsonSchemas(route, method, schemaSettings),
+          ...(route.documented === false ? {} : { schema: routeJsonSchemas(route, method, schemaSettings) }),
           handler,
         });
       }
@@ -94,11 +95,25 @@ function routesPlugin(twoFa: TwoFa) {
   };
 }
 
-async function twoFaPluginImpl(app: FastifyInstance, options: TwoFaPluginOptions): Promise<void> {
-  const shared = 'twoFa' in options;
-  const twoFa = twoFaOf(options);
+/** What Fastify itself reads from `register`'s options; passed on to the kit's routes, not to the kit. */
+interface FastifyRegisterOptions {
+  logLevel?: RegisterOptions['logLevel'];
+  logSerializers?: RegisterOptions['logSerializers'];
+}
+
+async function twoFaPluginImpl(
+  app: FastifyInstance,
+  options: TwoFaPluginOptions & FastifyRegisterOptions,
+): Promise<void> {
+  const { logLevel, logSerializers, ...source } = options;
+  const shared = 'twoFa' in source;
+  const twoFa = twoFaOf(source as TwoFaPluginOptions, 'twoFaPlugin');
   if (!shared) app.addHook('onClose', () => twoFa.close());
-  await app.register(routesPlugin(twoFa), { prefix: twoFa.config.prefix });
+  await app.register(routesPlugin(twoFa), {
+    prefix: twoFa.config.prefix,
+    ...(logLevel === undefined ? {} : { logLevel }),
+    ...(logSerializers === undefined ? {} : { logSerializers }),
+  });
 }
 
 /**

@@ -114,3 +114,36 @@ describe('@twofa-kit/fastify', () => {
     expect(JSON.parse(other.text)).toEqual({ host: 'bad url' });
   });
 });
+
+describe('unknown options', () => {
+  it('a misspelt option is a TwoFaConfigError naming it and the closest known one', async () => {
+    const options = { ...contractOptions(new TestClock()), prefx: '/v2/otp' };
+    const app = Fastify();
+    await expect(app.register(twoFaPlugin, options as never).ready()).rejects.toMatchObject({
+      name: 'TwoFaConfigError',
+      code: 'ERR_TWOFA_UNKNOWN_OPTION',
+      message: 'twofa-kit: unknown option "prefx" in twoFaPlugin (did you mean "prefix"?)',
+    });
+    await app.close();
+  });
+
+  it("Fastify's own register options (logLevel, logSerializers) go to Fastify, not to the kit", async () => {
+    const lines: string[] = [];
+    const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => lines.push(line) } } });
+    await app.register(twoFaPlugin, { ...contractOptions(new TestClock()), logLevel: 'silent' });
+    const res = await app.inject({ method: 'GET', url: '/api/2fa/usage' });
+    expect(res.statusCode).toBe(401);
+    expect(lines.filter((l) => l.includes('/api/2fa/usage'))).toEqual([]);
+    await app.close();
+  });
+
+  it('with a shared core, every other option is unknown', async () => {
+    const twoFa = createTwoFa(contractOptions(new TestClock()));
+    const app = Fastify();
+    await expect(app.register(twoFaPlugin, { twoFa, prefix: '/x' } as never).ready()).rejects.toThrow(
+      /unknown option "prefix" in twoFaPlugin/,
+    );
+    await app.close();
+    await twoFa.close();
+  });
+});

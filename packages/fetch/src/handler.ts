@@ -1,5 +1,6 @@
-import type { TwoFa, TwoFaRequest, TwoFaResponse, TwoFaSource } from '@twofa-kit/core';
-import { splitUrl, twoFaOf, webBody, webHeaders } from '@twofa-kit/core';
+import type { TwoFa } from '@twofa-kit/core';
+import type { TwoFaRequest, TwoFaResponse, TwoFaSource } from '@twofa-kit/core/adapter';
+import { splitUrl, twoFaOf, webBody, webHeaders } from '@twofa-kit/core/adapter';
 
 /** What the host knows about a request that the `Request` itself does not carry. */
 export interface TwoFaFetchContext {
@@ -54,7 +55,7 @@ function pathOf(url: string): string {
  */
 export function twoFaFetch(options: TwoFaFetchOptions): TwoFaFetchHandler {
   const { fallback = notFound, ...source } = options;
-  const twoFa = twoFaOf(source as TwoFaSource);
+  const twoFa = twoFaOf(source as TwoFaSource, 'twoFaFetch');
   const prefix = twoFa.config.prefix;
   const lowerPrefix = prefix.toLowerCase();
 

@@ -1,5 +1,9 @@
 import { KEYS, SEED_SECRET } from '@twofa-kit/contract';
-import { NO_CLIENT_ADDRESS_CODE, staticKeys, twoFaFetch } from '@twofa-kit/fetch';
+import { staticKeys, twoFaFetch } from '@twofa-kit/fetch';
+
+/** The code of the kit's warning about a request without a client address (documented). */
+const NO_CLIENT_ADDRESS_CODE = 'TWOFA_NO_CLIENT_ADDRESS';
+
 import { describe, expect, it } from 'vitest';
 
 const resolveKey = staticKeys({ [KEYS.free]: 'free' });

@@ -1,5 +1,6 @@
-import type { BodySource, TwoFa, TwoFaResponse, TwoFaSource } from '@twofa-kit/core';
-import { forwardedAddress, splitUrl, twoFaOf, webBody, webHeaders } from '@twofa-kit/core';
+import type { TwoFa } from '@twofa-kit/core';
+import type { BodySource, TwoFaResponse, TwoFaSource } from '@twofa-kit/core/adapter';
+import { forwardedAddress, splitUrl, twoFaOf, webBody, webHeaders } from '@twofa-kit/core/adapter';
 import { type Context, Hono } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
 import { basePath as mountPath } from 'hono/route';
@@ -69,7 +70,7 @@ async function bodyOf(c: Context): Promise<BodySource> {
  */
 export function twoFaApp(options: TwoFaAppOptions): TwoFaApp {
   const { getConnInfo, trustProxy = 0, ...source } = options;
-  const twoFa = twoFaOf(source as TwoFaSource);
+  const twoFa = twoFaOf(source as TwoFaSource, 'twoFaApp');
   const prefix = twoFa.config.prefix;
   const lowerPrefix = prefix.toLowerCase();
   const address = (c: Context): string | undefined => {

@@ -1,7 +1,8 @@
 import { METHODS } from 'node:http';
 import Router, { type RouterMiddleware } from '@koa/router';
-import type { BodySource, TwoFa, TwoFaRequest, TwoFaResponse, TwoFaSource } from '@twofa-kit/core';
-import { hostBody, twoFaOf } from '@twofa-kit/core';
+import type { TwoFa } from '@twofa-kit/core';
+import type { BodySource, TwoFaRequest, TwoFaResponse, TwoFaSource } from '@twofa-kit/core/adapter';
+import { hostBody, twoFaOf } from '@twofa-kit/core/adapter';
 import type { Context, Middleware } from 'koa';
 
 /** The router to mount, with the core it serves and an error boundary for host body parsers. */
@@ -56,7 +57,7 @@ function toRequest(ctx: Context, prefix: string, body: BodySource): TwoFaRequest
  * `app.use(router.routes()).use(router.allowedMethods())`.
  */
 export function twoFaRouter(options: TwoFaSource): TwoFaRouter {
-  const twoFa = twoFaOf(options);
+  const twoFa = twoFaOf(options, 'twoFaRouter');
   const prefix = twoFa.config.prefix;
   const router = new Router(prefix === '' ? { methods: [...METHODS] } : { prefix, methods: [...METHODS] });
 

@@ -2,15 +2,27 @@
 // a host parser already read from one still to read, and split a request URL. Framework-free.
 import type { Readable } from 'node:stream';
 import { createTwoFa, type TwoFa } from '../handler.js';
-import type { TwoFaOptions } from '../options.js';
+import { checkKnownOptions } from '../option-checks.js';
+import { TWOFA_OPTION_NAMES, type TwoFaOptions } from '../options.js';
 import type { BodySource, HeaderMap } from '../types.js';
+import { TwoFaConfigError } from './errors.js';
 
 /** Either the core's options, or a core built elsewhere (so several apps can share one). */
 export type TwoFaSource = TwoFaOptions | { readonly twoFa: TwoFa };
 
-/** The core an adapter serves: the one it was given, or a new one built from the options. */
-export function twoFaOf(source: TwoFaSource): TwoFa {
-  return 'twoFa' in source ? source.twoFa : createTwoFa(source);
+/**
+ * The core an adapter serves: the one it was given, or a new one built from the options. `where`
+ * names the adapter's entry point in the error about an unknown option (`twoFaRouter`): its options
+ * are the core's, or `{ twoFa }` alone.
+ */
+export function twoFaOf(source: TwoFaSource, where = 'createTwoFa'): TwoFa {
+  if (typeof source !== 'object' || source === null) throw new TwoFaConfigError(`${where}: options are required`);
+  if ('twoFa' in source) {
+    checkKnownOptions(where, source, ['twoFa']);
+    return source.twoFa;
+  }
+  checkKnownOptions(where, source, TWOFA_OPTION_NAMES);
+  return createTwoFa(source);
 }
 
 /**

@@ -46,10 +46,20 @@ export class TwoFaError extends Error {
   }
 }
 
+/**
+ * Stable codes of `TwoFaConfigError`, for a host that tells configuration mistakes apart:
+ * `ERR_TWOFA_UNKNOWN_OPTION` (an option name the kit does not know, usually a typo; the message
+ * names the closest known one) and `ERR_TWOFA_INVALID_OPTION` (a missing or out-of-range value).
+ */
+export type TwoFaConfigErrorCode = 'ERR_TWOFA_UNKNOWN_OPTION' | 'ERR_TWOFA_INVALID_OPTION';
+
 /** A configuration mistake found at construction time. */
 export class TwoFaConfigError extends Error {
-  constructor(message: string) {
+  readonly code: TwoFaConfigErrorCode;
+
+  constructor(message: string, code: TwoFaConfigErrorCode = 'ERR_TWOFA_INVALID_OPTION') {
     super(`twofa-kit: ${message}`);
     this.name = 'TwoFaConfigError';
+    this.code = code;
   }
 }

@@ -4,6 +4,7 @@ import { secondsCeil } from '../limits/headers.js';
 import { MemoryGuardCounter } from '../limits/stores/guard-memory.js';
 import type { GuardBucket, GuardCounter, GuardState } from '../limits/stores/guard-types.js';
 import { isThenable, type Later } from '../maybe-promise.js';
+import { checkKnownOptions, checkNumber } from '../option-checks.js';
 import type { Identity } from '../types.js';
 
 /**
@@ -49,11 +50,7 @@ export const DEFAULT_AUTH_FAILURE_LIMIT: AuthFailureLimit = Object.freeze({
 });
 
 function int(name: string, value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw new TwoFaConfigError(`authFailureLimit.${name} must be an integer from 1 to ${max}, got ${String(value)}`);
-  }
-  return value;
+  return checkNumber(`authFailureLimit.${name}`, value, { min: 1, max }, fallback);
 }
 
 /** The code of the warning a guard gives once when a request comes without a client address. */
@@ -84,6 +81,7 @@ export function resolveAuthFailureLimit(option: AuthFailureLimitOptions | false 
   if (typeof option !== 'object' || option === null) {
     throw new TwoFaConfigError('authFailureLimit must be false or { max, windowSeconds, maxClients }');
   }
+  checkKnownOptions('authFailureLimit', option, ['max', 'windowSeconds', 'maxClients']);
   return Object.freeze({
     max: int('max', option.max, DEFAULT_AUTH_FAILURE_LIMIT.max, 1_000_000),
     windowSeconds: int('windowSeconds', option.windowSeconds, DEFAULT_AUTH_FAILURE_LIMIT.windowSeconds, 86_400),

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { TwoFaConfigError } from '../http/errors.js';
+import { checkNumber, checkOptionsObject } from '../option-checks.js';
 import type { Identity, MaybePromise, ResolveKey } from '../types.js';
 import { hashKey } from './static-keys.js';
 
@@ -48,12 +49,16 @@ export interface CachedKeyStore extends ResolveKey {
   readonly inFlight: number;
 }
 
+const CACHED_KEYS_OPTION_NAMES: readonly (keyof CachedKeysOptions)[] = [
+  'max',
+  'ttlMs',
+  'negativeTtlMs',
+  'clock',
+  'inFlightTimeoutMs',
+];
+
 function count(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new TwoFaConfigError(`cachedKeys: ${name} must be an integer ≥ ${min}, got ${String(value)}`);
-  }
-  return value;
+  return checkNumber(`cachedKeys: ${name}`, value, { min }, fallback);
 }
 
 /** Wrapped so that "unknown" (null) can be a cache value. */
@@ -63,6 +68,7 @@ interface Entry {
 
 export function cachedKeys(resolve: ResolveKey, options: CachedKeysOptions = {}): CachedKeyStore {
   if (typeof resolve !== 'function') throw new TwoFaConfigError('cachedKeys: resolve must be a function');
+  checkOptionsObject('cachedKeys', options, CACHED_KEYS_OPTION_NAMES);
   const max = count('max', options.max, CACHED_KEYS_DEFAULTS.max, 1);
   const ttlMs = count('ttlMs', options.ttlMs, CACHED_KEYS_DEFAULTS.ttlMs, 1);
   const negativeTtlMs = count('negativeTtlMs', options.negativeTtlMs, CACHED_KEYS_DEFAULTS.negativeTtlMs, 0);

@@ -1,4 +1,5 @@
 import { TwoFaConfigError } from '../http/errors.js';
+import { checkKnownOptions, checkNumber } from '../option-checks.js';
 import type { Identity, PlanLimits } from '../types.js';
 import type { WindowSpec } from './stores/types.js';
 import { CALENDAR_MONTH } from './stores/windows.js';
@@ -25,10 +26,7 @@ export const WINDOWS = [
 
 function checkLimit(where: string, value: unknown): number | null {
   if (value === null) return null;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new TwoFaConfigError(`${where} must be a positive integer or null (unlimited), got ${String(value)}`);
-  }
-  return value;
+  return checkNumber(where, value, { min: 1, alternative: 'or null (unlimited)' }, 0);
 }
 
 /** Validates one plan's limits; a missing window is unlimited. */
@@ -37,11 +35,7 @@ export function checkPlan(name: string, plan: unknown): PlanLimits {
     throw new TwoFaConfigError(`plan "${name}" must be an object like { minute, hour, day, month }`);
   }
   const p = plan as Record<string, unknown>;
-  for (const key of Object.keys(p)) {
-    if (!WINDOWS.some((w) => w.name === key)) {
-      throw new TwoFaConfigError(`plan "${name}" has an unknown window "${key}" (use minute, hour, day, month)`);
-    }
-  }
+  checkKnownOptions(`plan "${name}"`, p, ['minute', 'hour', 'day', 'month'], 'window');
   return Object.freeze({
     minute: checkLimit(`plans.${name}.minute`, p.minute ?? null),
     hour: checkLimit(`plans.${name}.hour`, p.hour ?? null),

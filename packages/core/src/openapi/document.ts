@@ -28,6 +28,7 @@ export function openApiSettings(config: ResolvedConfig, basePath: string = confi
 export const OPENAPI_INFO = {
   title: '2FA code API',
   version: '1.0.0',
+  license: { name: 'MIT', identifier: 'MIT' },
   description:
     'TOTP codes over HTTP. Every response under the prefix, success or failure, is the JSON envelope `{"code", "message", "data"}`, except this document itself. An unknown path under the prefix answers 404 and an unsupported method 405 (with `Allow`), in the same envelope.',
 } as const;
@@ -200,6 +201,16 @@ export function responseSchemas(
   return out;
 }
 
+/**
+ * A request the HTTP server refuses before any route runs (a malformed request line or header, a
+ * header section too large): Node answers 400 or 431 itself, without a body. True of every
+ * operation; stated for one whose own answers are never 4xx, so each operation lists its 4xx.
+ */
+const SERVER_REFUSED_4XX = {
+  description:
+    'The HTTP server refused the request before the route ran (malformed request, headers too large): 400 or 431 without a body.',
+} as const;
+
 function kindsByStatus(kinds: readonly ErrorKind[]): Map<number, ErrorKind[]> {
   const out = new Map<number, ErrorKind[]>();
   for (const k of kinds) {
@@ -287,6 +298,7 @@ function operation(route: RouteDef, method: RouteMethod, settings: OpenApiSettin
       content: { [JSON_TYPE]: { schema: rest } },
     };
   }
+  if (!Object.keys(responses).some((status) => status.startsWith('4'))) responses['4XX'] = SERVER_REFUSED_4XX;
   const op: Record<string, unknown> = {
     operationId: schemas.operationId,
     summary: schemas.summary,
@@ -341,21 +353,10 @@ export function openApiDocument(routes: readonly RouteDef[], settings: OpenApiSe
     openapi: '3.1.0',
     info: { ...OPENAPI_INFO },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
+    // The server this document was fetched from; the paths include the mount prefix.
+    servers: [{ url: '/', description: 'The server that serves this document' }],
     tags: [{ name: '2fa', description: 'TOTP codes' }],
     paths,
-    components: {
-      securitySchemes,
-      responses: {
-        NotFound: {
-          description: `${ERROR_KINDS.NOT_FOUND.message}: any other path under the prefix.`,
-          content: { [JSON_TYPE]: { schema: errorEnvelopeSchema('NOT_FOUND') } },
-        },
-        MethodNotAllowed: {
-          description: `${ERROR_KINDS.METHOD_NOT_ALLOWED.message}: a method a path does not support.`,
-          headers: { Allow: { description: 'The methods the path supports.', schema: { type: 'string' } } },
-          content: { [JSON_TYPE]: { schema: errorEnvelopeSchema('METHOD_NOT_ALLOWED') } },
-        },
-      },
-    },
+    components: { securitySchemes },
   };
 }

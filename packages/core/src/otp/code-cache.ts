@@ -1,5 +1,6 @@
 import { TwoFaConfigError } from '../http/errors.js';
 import type { ParamValues } from '../http/params.js';
+import { checkKnownOptions, checkNumber } from '../option-checks.js';
 import { type TotpEngine, type TotpParams, totpAt } from './totp.js';
 
 /**
@@ -42,11 +43,8 @@ export function resolveCodeCache(option: CodeCacheOptions | false | undefined): 
   if (typeof option !== 'object' || option === null) {
     throw new TwoFaConfigError('codeCache must be false or { max }');
   }
-  const max = option.max ?? DEFAULT_CODE_CACHE_MAX;
-  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1 || max > 10_000_000) {
-    throw new TwoFaConfigError(`codeCache.max must be an integer from 1 to 10000000, got ${String(max)}`);
-  }
-  return { max };
+  checkKnownOptions('codeCache', option, ['max']);
+  return { max: checkNumber('codeCache.max', option.max, { min: 1, max: 10_000_000 }, DEFAULT_CODE_CACHE_MAX) };
 }
 
 export class CodeCache {

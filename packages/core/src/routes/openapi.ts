@@ -51,7 +51,11 @@ export const openApiRoute = (routes: () => readonly RouteDef[]): RouteDef => ({
     data: {
       type: 'object',
       required: ['openapi', 'info', 'paths'],
-      properties: { openapi: { type: 'string', const: '3.1.0' } },
+      properties: {
+        openapi: { type: 'string', const: '3.1.0' },
+        info: { type: 'object', description: 'Title, version, description and licence of the API.' },
+        paths: { type: 'object', description: 'The operations, by path (the mount prefix included).' },
+      },
     },
   },
   errors: [],

@@ -33,10 +33,12 @@ export interface RouteOutcome {
   /** Extra fields for the event (never secrets or codes). */
   readonly eventFields?: { readonly valid?: boolean };
   /**
-   * A serialised JSON body that is not an envelope (only the OpenAPI document uses this). Sent as
-   * `application/json; charset=utf-8` with status 200.
+   * A body that is not an envelope (the OpenAPI document, the API reference page and its scripts).
+   * Sent with status 200 as `application/json; charset=utf-8` unless `headers` say otherwise.
    */
   readonly document?: string;
+  /** Response headers of a `document` (its content type, the page's Content-Security-Policy). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** One entry of the route table: everything the core and the adapters know about a route. */
@@ -63,5 +65,7 @@ export interface RouteDef {
    * Run before counting when the host chose not to count invalid requests (`countInvalidRequests`).
    */
   validate?(values: ParamValues, config: ResolvedConfig): void;
+  /** Whether the route is in the OpenAPI document and has JSON schemas. Default true (the page's routes: false). */
+  readonly documented?: boolean;
   handle(ctx: RouteContext): RouteOutcome | Promise<RouteOutcome>;
 }

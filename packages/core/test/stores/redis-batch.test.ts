@@ -16,7 +16,8 @@ import {
 } from '@twofa-kit/testing/redis-clients';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_BATCH_MAX, RedisStore, type RedisStoreFailure, type WindowSpec } from '../../src/index.js';
+import { RedisStore, type RedisStoreFailure, type WindowSpec } from '../../src/index.js';
+import { REDIS_BATCH_MAX } from '../../src/limits/stores/redis.js';
 
 const enabled = redisTestsEnabled('RedisStore batching');
 const FIVE: WindowSpec[] = [

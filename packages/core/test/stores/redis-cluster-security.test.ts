@@ -12,7 +12,8 @@ import {
 } from '@twofa-kit/testing/redis-clients';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientBuckets, encodeBase32, RedisStore, type RedisStoreFailure } from '../../src/index.js';
+import { encodeBase32, RedisStore, type RedisStoreFailure } from '../../src/index.js';
+import { clientBuckets } from '../../src/keys/auth-guard.js';
 
 const enabled = redisTestsEnabled('guard and verify scripts on a Redis Cluster');
 

@@ -8,8 +8,9 @@
 import { connect, type RedisServer, redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-clients';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CALENDAR_MONTH, RedisStore, windowEnd, windowStart } from '../../src/index.js';
+import { RedisStore } from '../../src/index.js';
 import { BOUNDS_LUA } from '../../src/limits/stores/windows.js';
+import { CALENDAR_MONTH, windowEnd, windowStart } from '../../src/store.js';
 
 const enabled = redisTestsEnabled('the Lua calendar month');
 

@@ -11,7 +11,8 @@ import type { Redis } from 'ioredis';
 import { generateSync } from 'otplib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeBase32, RedisStore, SHARED_STATE_REUSE_MS, staticKeys } from '../../src/index.js';
+import { encodeBase32, RedisStore, staticKeys } from '../../src/index.js';
+import { SHARED_STATE_REUSE_MS } from '../../src/keys/auth-guard.js';
 
 const enabled = redisTestsEnabled('shared failed-auth budget and verify memory on one Redis');
 const KEY = 'shared-verify-key';

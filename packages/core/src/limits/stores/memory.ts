@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { TwoFaConfigError } from '../../http/errors.js';
+import { checkNumber, checkOptionsObject } from '../../option-checks.js';
 import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './types.js';
 import { MemoryVerifyMemory } from './verify-memory.js';
 import type { VerifyAttempt, VerifyRecord, VerifyRules } from './verify-types.js';
@@ -16,6 +16,7 @@ export interface MemoryStoreOptions {
 }
 
 export const DEFAULT_MAX_IDENTITIES = 100_000;
+const MEMORY_STORE_OPTION_NAMES: readonly (keyof MemoryStoreOptions)[] = ['maxIdentities', 'clock'];
 
 /**
  * Counters of one identity: a flat array of `[windowSeconds, windowStartSeconds, count]` triples
@@ -35,12 +36,10 @@ export class MemoryStore implements LimiterStore {
   readonly #clock: () => number;
 
   constructor(options: MemoryStoreOptions = {}) {
-    const max = options.maxIdentities ?? DEFAULT_MAX_IDENTITIES;
-    if (!Number.isSafeInteger(max) || max < 1) {
-      throw new TwoFaConfigError(`maxIdentities must be a positive integer, got ${String(max)}`);
-    }
+    const checked = checkOptionsObject('MemoryStore', options, MEMORY_STORE_OPTION_NAMES);
+    const max = checkNumber('maxIdentities', checked.maxIdentities, { min: 1 }, DEFAULT_MAX_IDENTITIES);
     this.#lru = new LRUCache<string, Counters>({ max });
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = checked.clock ?? Date.now;
   }
 
   /** Identities currently held. */

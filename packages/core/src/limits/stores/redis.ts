@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { TwoFaConfigError, TwoFaError } from '../../http/errors.js';
+import { checkNumber, checkOptionsObject } from '../../option-checks.js';
 import { MemoryGuardCounter } from './guard-memory.js';
 import type { GuardBucket, GuardState } from './guard-types.js';
 import { MemoryStore } from './memory.js';
@@ -88,6 +89,19 @@ export interface RedisStoreOptions {
 export const DEFAULT_REDIS_KEY_PREFIX = 'twofa:';
 export const DEFAULT_REDIS_TIMEOUT_MS = 250;
 export const DEFAULT_REDIS_COOLDOWN_MS = 1000;
+/** Every option name, so a misspelt one is refused (a `Record`: a new option cannot be left out). */
+const REDIS_STORE_OPTION_NAMES = Object.keys({
+  client: true,
+  keyPrefix: true,
+  timeoutMs: true,
+  onRedisError: true,
+  cooldownMs: true,
+  fallback: true,
+  clock: true,
+  onError: true,
+  batch: true,
+  testClock: true,
+} satisfies Record<keyof RedisStoreOptions, true>);
 
 /** Command names registered on the client with `defineCommand` (versioned with the scripts). */
 const CONSUME_COMMAND = 'twofaKitConsumeV2';
@@ -151,6 +165,7 @@ export class RedisStore implements LimiterStore {
   #skipUntil = 0;
 
   constructor(options: RedisStoreOptions) {
+    checkOptionsObject('RedisStore', options, REDIS_STORE_OPTION_NAMES);
     const client = options?.client;
     if (typeof client !== 'object' || client === null || typeof client.defineCommand !== 'function') {
       throw new TwoFaConfigError('RedisStore needs { client }: an ioredis Redis or Cluster');
@@ -167,8 +182,13 @@ export class RedisStore implements LimiterStore {
     this.#client = client;
     this.#prefix = prefix;
     this.policy = policy;
-    this.#timeoutMs = positive('timeoutMs', options.timeoutMs, DEFAULT_REDIS_TIMEOUT_MS);
-    this.#cooldownMs = nonNegative('cooldownMs', options.cooldownMs, DEFAULT_REDIS_COOLDOWN_MS);
+    this.#timeoutMs = checkNumber('timeoutMs', options.timeoutMs, { min: 1, integer: false }, DEFAULT_REDIS_TIMEOUT_MS);
+    this.#cooldownMs = checkNumber(
+      'cooldownMs',
+      options.cooldownMs,
+      { min: 0, integer: false },
+      DEFAULT_REDIS_COOLDOWN_MS,
+    );
     this.#clock = options.clock ?? Date.now;
     this.#ownsFallback = options.fallback === undefined;
     this.#fallback = options.fallback ?? new MemoryStore({ clock: this.#clock });
@@ -583,20 +603,4 @@ function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TwoFaConfigError(`${name} must be a positive number of milliseconds, got ${String(value)}`);
-  }
-  return value;
-}
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TwoFaConfigError(`${name} must be a non-negative number of milliseconds, got ${String(value)}`);
-  }
-  return value;
 }

@@ -9,9 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { hashKey, type Identity } from '@twofa-kit/core';
 import type pg from 'pg';
+import { transaction } from '../db/pool.js';
+import { PaidApiError } from '../errors.js';
 import { announce } from './changes.js';
-import { PaidApiError } from './customers.js';
-import { transaction } from './db.js';
 
 export const KEY_PREFIX = 'tfa_live_';
 /** Characters of the key kept for display: the first (after the prefix) and the last. */

@@ -17,11 +17,12 @@
 import { parseArgs } from 'node:util';
 import { WINDOWS } from '@twofa-kit/core';
 import type pg from 'pg';
-import { createInvitation } from './accounts.js';
-import { paidApiConfig } from './config.js';
-import { createCustomer, type Limits, PaidApiError, setLimits, setPlan } from './customers.js';
-import { migrate, openDatabase } from './db.js';
-import { createKey, expireKey, type KeyRecord, listKeys, revokeKey, rotateKey } from './keys.js';
+import { createCustomer, type Limits, setLimits, setPlan } from '../accounts/customers.js';
+import { createInvitation } from '../accounts/invitations.js';
+import { paidApiConfig } from '../config.js';
+import { migrate, openDatabase } from '../db/pool.js';
+import { PaidApiError } from '../errors.js';
+import { createKey, expireKey, type KeyRecord, listKeys, revokeKey, rotateKey } from '../keys/service.js';
 import { USAGE } from './usage.js';
 
 class UsageError extends Error {}

@@ -1,13 +1,15 @@
 /**
  * Customers: who pays, on which plan, with which limits. A customer's keys share its limits: the
  * identity the kit counts quotas for is the customer. Every change is announced on the
- * `twofa_keys` channel (`changes.ts`) so running servers drop their cached keys at once.
+ * `twofa_keys` channel (`keys/changes.ts`) so running servers drop their cached keys at once.
  */
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type PlanLimits, type PlanTable, WINDOWS } from '@twofa-kit/core';
 import type pg from 'pg';
-import { announce } from './changes.js';
-import { transaction } from './db.js';
+import { transaction } from '../db/pool.js';
+import { PaidApiError } from '../errors.js';
+import { announce } from '../keys/changes.js';
+import { hashPassword } from './passwords.js';
 
 export type CustomerStatus = 'active' | 'suspended';
 export type Limits = Partial<PlanLimits>;
@@ -21,11 +23,6 @@ export interface Customer {
   readonly status: CustomerStatus;
   readonly hasPassword: boolean;
   readonly createdAt: Date;
-}
-
-/** A mistake in what was asked (unknown customer, plan, bad value): the CLI prints its message. */
-export class PaidApiError extends Error {
-  override readonly name = 'PaidApiError';
 }
 
 interface CustomerRow {
@@ -53,41 +50,6 @@ function toCustomer(row: CustomerRow): Customer {
 /** `cus_` and 16 random hex digits. */
 export function newCustomerId(): string {
   return `cus_${randomBytes(8).toString('hex')}`;
-}
-
-// --- passwords (for the Dashboard's sign-in): scrypt, stored as scrypt$N$r$p$salt$hash ----------
-
-const SCRYPT = { N: 16_384, r: 8, p: 1, keylen: 32 } as const;
-
-function derive(password: string, salt: Buffer, N: number, r: number, p: number, keylen: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password, salt, keylen, { N, r, p, maxmem: 64 * 1024 * 1024 }, (error, key) =>
-      error ? reject(error) : resolve(key),
-    );
-  });
-}
-
-export async function hashPassword(password: string): Promise<string> {
-  if (password.length < 8) throw new PaidApiError('a password needs at least 8 characters');
-  const salt = randomBytes(16);
-  const hash = await derive(password, salt, SCRYPT.N, SCRYPT.r, SCRYPT.p, SCRYPT.keylen);
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${hash.toString('base64url')}`;
-}
-
-/** Checks a password against a stored `scrypt$…` hash, in constant time. */
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [kind, n, r, p, salt, hash] = stored.split('$');
-  if (kind !== 'scrypt' || salt === undefined || hash === undefined) return false;
-  const expected = Buffer.from(hash, 'base64url');
-  const actual = await derive(
-    password,
-    Buffer.from(salt, 'base64url'),
-    Number(n),
-    Number(r),
-    Number(p),
-    expected.length,
-  );
-  return timingSafeEqual(actual, expected);
 }
 
 // --- checks -----------------------------------------------------------------------------------

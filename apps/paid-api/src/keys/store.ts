@@ -9,7 +9,7 @@
  */
 import { cachedKeys, hashKey, type Identity } from '@twofa-kit/core';
 import type pg from 'pg';
-import { type KeyIdentity, lookupKey } from './keys.js';
+import { type KeyIdentity, lookupKey } from './service.js';
 
 /** Default key-cache TTL: the stated bound on revocation when no notification arrives. */
 export const DEFAULT_KEY_CACHE_TTL_MS = 10_000;
