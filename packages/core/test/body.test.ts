@@ -293,3 +293,36 @@ describe('forwardedAddress (a fetch host behind reverse proxies)', () => {
     expect(forwardedAddress(' 2001:db8::1 ', undefined, 1)).toBe('2001:db8::1');
   });
 });
+
+describe('a body of declared length, read whole (`sized`)', () => {
+  const sized = (text: string, declared: string) => {
+    let reads = 0;
+    const body = {
+      kind: 'sized' as const,
+      read: async () => {
+        reads++;
+        return new TextEncoder().encode(text);
+      },
+    };
+    return { body, headers: { ...FORM, 'content-length': declared }, reads: () => reads };
+  };
+
+  it('reads it when the declared length is within the limit', async () => {
+    const { body, headers } = sized('secret=A', '8');
+    expect((await bodyParams(body, headers, 8)).get('secret')).toEqual({ kind: 'string', value: 'A' });
+  });
+
+  it('refuses a declared length over the limit without reading (413)', async () => {
+    const { body, headers, reads } = sized('secret=AB', '9');
+    expect(await kindOf(() => bodyParams(body, headers, 8))).toBe('PAYLOAD_TOO_LARGE');
+    expect(reads()).toBe(0);
+  });
+
+  it('refuses bytes past the limit whatever was declared (413), and a failed read (400)', async () => {
+    expect(await kindOf(() => bodyParams(sized('secret=ABCD', '3').body, { ...FORM, 'content-length': '3' }, 8))).toBe(
+      'PAYLOAD_TOO_LARGE',
+    );
+    const failing = { kind: 'sized' as const, read: () => Promise.reject(new Error('client went away')) };
+    expect(await kindOf(() => bodyParams(failing, { ...FORM, 'content-length': '3' }, 8))).toBe('MALFORMED_BODY');
+  });
+});

@@ -69,12 +69,13 @@ export function twoFaFetch(options: TwoFaFetchOptions): TwoFaFetchHandler {
       }
       below = path.slice(prefix.length) || '/';
     }
+    const headers = webHeaders(request.headers);
     const twoFaRequest: TwoFaRequest = {
       method: request.method,
       path: below,
       rawQuery,
-      headers: webHeaders(request.headers),
-      body: webBody(request),
+      headers,
+      body: webBody(request, headers),
       ip: context.ip,
       basePath: path.slice(0, prefix.length),
     };

@@ -1,5 +1,5 @@
 import type { TwoFa } from '@twofa-kit/core';
-import type { BodySource, TwoFaResponse, TwoFaSource } from '@twofa-kit/core/adapter';
+import type { BodySource, HeaderMap, TwoFaResponse, TwoFaSource } from '@twofa-kit/core/adapter';
 import { forwardedAddress, splitUrl, twoFaOf, webBody, webHeaders } from '@twofa-kit/core/adapter';
 import { type Context, Hono } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
@@ -27,7 +27,7 @@ export type TwoFaApp = Hono & { readonly twoFa: TwoFa };
 
 /** What the runtimes give Hono as `c.env`: Node's request, Bun's server, Deno's connection info. */
 interface RuntimeEnv {
-  readonly incoming?: { readonly socket?: { readonly remoteAddress?: string } };
+  readonly incoming?: { readonly headers?: HeaderMap; readonly socket?: { readonly remoteAddress?: string } };
   readonly requestIP?: (request: Request) => { readonly address: string } | null;
   readonly remoteAddr?: { readonly hostname?: string };
 }
@@ -52,9 +52,17 @@ function pathOf(url: string): string {
   return start < 0 ? '/' : url.slice(start);
 }
 
+/**
+ * The request's headers: on Node.js the server's own header map (what the core reads natively,
+ * without building a `Headers`), elsewhere the `Request`'s.
+ */
+function headersOf(c: Context): HeaderMap {
+  return (c.env as RuntimeEnv | undefined)?.incoming?.headers ?? webHeaders(c.req.raw.headers);
+}
+
 /** The body still to read, or (a host middleware already read it) the bytes Hono kept of it. */
-async function bodyOf(c: Context): Promise<BodySource> {
-  if (!c.req.raw.bodyUsed) return webBody(c.req.raw);
+async function bodyOf(c: Context, headers: HeaderMap): Promise<BodySource> {
+  if (!c.req.raw.bodyUsed) return webBody(c.req.raw, headers);
   try {
     return { kind: 'parsed', value: Buffer.from(await c.req.arrayBuffer()) };
   } catch (error) {
@@ -75,7 +83,7 @@ export function twoFaApp(options: TwoFaAppOptions): TwoFaApp {
   const lowerPrefix = prefix.toLowerCase();
   const address = (c: Context): string | undefined => {
     const peer = getConnInfo === undefined ? peerAddress(c) : getConnInfo(c).remote.address;
-    return forwardedAddress(c.req.header('x-forwarded-for'), peer, trustProxy);
+    return trustProxy === 0 ? peer : forwardedAddress(c.req.header('x-forwarded-for'), peer, trustProxy);
   };
 
   const app = new Hono();
@@ -91,12 +99,13 @@ export function twoFaApp(options: TwoFaAppOptions): TwoFaApp {
     ) {
       return next(); // not under the prefix: the host's
     }
+    const headers = headersOf(c);
     const out = twoFa.respond({
       method: c.req.method,
       path: path.slice(end) || '/',
       rawQuery,
-      headers: webHeaders(c.req.raw.headers),
-      body: await bodyOf(c),
+      headers,
+      body: await bodyOf(c, headers),
       ip: address(c),
       basePath: path.slice(0, end),
     });

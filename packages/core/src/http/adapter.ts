@@ -48,9 +48,19 @@ export function webHeaders(headers: Headers): HeaderMap {
   return out;
 }
 
-/** The body of a WHATWG `Request` still to read (`none` when it has none). */
-export function webBody(request: Request): BodySource {
-  return request.body === null ? { kind: 'none' } : { kind: 'web', stream: request.body };
+/**
+ * The body of a WHATWG `Request` still to read, from its headers (as `webHeaders` made them, or the
+ * server's own header map): read whole by `arrayBuffer()` when it declares its length (a fast path
+ * on most servers; the core checks the length first), else streamed within the limit; none for a
+ * GET or HEAD without one. `request.body` is touched only for a streamed body.
+ */
+export function webBody(request: Request, headers: HeaderMap): BodySource {
+  if (headers['content-length'] !== undefined) return { kind: 'sized', read: () => request.arrayBuffer() };
+  if (headers['transfer-encoding'] === undefined && (request.method === 'GET' || request.method === 'HEAD')) {
+    return { kind: 'none' };
+  }
+  const stream = request.body;
+  return stream === null ? { kind: 'none' } : { kind: 'web', stream };
 }
 
 /**
