@@ -1,12 +1,25 @@
 /**
  * The host app: Fastify with a route of its own, the kit under /api/2fa (its keys resolved from
- * PostgreSQL through `dbKeyStore`, its events counted per customer per hour by `usageSink`) and
- * the Dashboard beside it under /dashboard.
+ * PostgreSQL through `dbKeyStore`, its events counted per customer per hour by `usageSink` and its
+ * threshold events turned into alerts), Stripe's webhook when billing is on, and the Dashboard
+ * beside it under /dashboard.
  */
-import { createTwoFa, type LimiterStore, MemoryStore, type PlanLimits, type TwoFaEvent } from '@twofa-kit/core';
+import {
+  type CreditsOptions,
+  createTwoFa,
+  type LimiterStore,
+  MemoryStore,
+  type PlanLimits,
+  type TwoFaEvent,
+} from '@twofa-kit/core';
 import { twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
+import { type AlertService, alertService } from './alerts/alerts.js';
+import { type DeliveryOptions, type DeliveryWorker, deliveryWorker } from './alerts/deliveries.js';
+import { logMailer, type Mailer } from './alerts/mailer.js';
+import { type BillingConfig, stripeClient } from './billing/stripe.js';
+import { stripeWebhookPlugin } from './billing/webhook.js';
 import { dashboardPlugin, type SignInLimit } from './dashboard/plugin.js';
 import { type DbKeyStore, dbKeyStore, type KeyStoreOptions } from './keys/store.js';
 import { type UsageSink, usageSink } from './usage/sink.js';
@@ -29,6 +42,14 @@ export interface AppOptions extends KeyStoreOptions {
   readonly trustProxy?: FastifyServerOptions['trustProxy'] | undefined;
   /** Where Fastify's request log goes (one JSON line per entry). Default: no log. */
   readonly logStream?: { write(line: string): void } | undefined;
+  /** Stripe (plans and credit packs through Checkout, the webhook). Default: off. */
+  readonly billing?: BillingConfig | undefined;
+  /** The kit's prepaid credits (`lowBalance` makes `credits.low` alerts). Default: the kit's. */
+  readonly credits?: CreditsOptions | undefined;
+  /** Where alert mails go. Default: the log. */
+  readonly mailer?: Mailer | undefined;
+  /** The alert webhooks' worker: its settings, or false for none on this instance. */
+  readonly deliveries?: DeliveryOptions | false | undefined;
 }
 
 export interface PaidApp {
@@ -37,24 +58,45 @@ export interface PaidApp {
   readonly keys: DbKeyStore;
   /** The usage history's accumulator: flushed every few seconds and when the app closes. */
   readonly usage: UsageSink;
+  /** Threshold events turned into alerts (mail, webhook). */
+  readonly alerts: AlertService;
+  /** The alert webhooks' sender on this instance, when on. */
+  readonly deliveries: DeliveryWorker | undefined;
 }
 
 export function buildApp(options: AppOptions): PaidApp {
-  const keys = dbKeyStore(options.pool, options);
-  const usage = usageSink(options.pool, { flushMs: options.usageFlushMs, clock: options.clock });
+  const billing = options.billing;
+  const keys = dbKeyStore(options.pool, {
+    ...options,
+    ...(billing === undefined ? {} : { pastDueGraceMs: billing.graceSeconds * 1000 }),
+  });
+  const warn = (what: string) => (error: Error) => console.warn(`paid-api: ${what} (${error.message})`);
+  const alerts = alertService(options.pool, {
+    mailer: options.mailer ?? logMailer(),
+    clock: options.clock,
+    onError: warn('an alert was not recorded or mailed'),
+  });
+  const deliveries =
+    options.deliveries === false
+      ? undefined
+      : deliveryWorker(options.pool, { onError: warn('webhook deliveries paused'), ...options.deliveries });
+  const usage = usageSink(options.pool, {
+    flushMs: options.usageFlushMs,
+    clock: options.clock,
+    onError: warn('usage history not written; kept for the next flush'),
+  });
   // The store is made here (not by the kit) so the Dashboard reads the very counters the kit keeps.
   const store = options.store ?? new MemoryStore({ clock: options.clock });
   const twoFa = createTwoFa({
     resolveKey: keys.resolveKey,
     plans: options.plans,
     store,
-    onEvent:
-      options.onEvent === undefined
-        ? usage.onEvent
-        : (event) => {
-            usage.onEvent(event);
-            options.onEvent?.(event);
-          },
+    onEvent: (event) => {
+      usage.onEvent(event);
+      alerts.onEvent(event);
+      options.onEvent?.(event);
+    },
+    ...(options.credits === undefined ? {} : { credits: options.credits }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   const app = Fastify({
@@ -64,16 +106,30 @@ export function buildApp(options: AppOptions): PaidApp {
   });
   app.get('/health', async () => ({ status: 'ok' }));
   app.register(twoFaPlugin, { twoFa });
+  const stripe = billing === undefined ? undefined : stripeClient(billing);
+  if (billing !== undefined && stripe !== undefined) {
+    app.register(stripeWebhookPlugin, {
+      pool: options.pool,
+      stripe,
+      config: billing,
+      onError: warn('a Stripe event was not applied; Stripe will retry'),
+      plans: twoFa.config.plans,
+      store,
+    });
+  }
   app.register(dashboardPlugin, {
     prefix: '/dashboard',
     pool: options.pool,
     twoFa,
     signInLimit: options.signInLimit,
     clock: options.clock,
+    billing: billing === undefined || stripe === undefined ? undefined : { config: billing, stripe },
   });
   app.addHook('onClose', async () => {
     await twoFa.close();
     await usage.close();
+    await alerts.idle();
+    await deliveries?.close();
   });
-  return { app, keys, usage };
+  return { app, keys, usage, alerts, deliveries };
 }

@@ -8,6 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
 import { configFromEnv, type EnvSource, type RedisConnection } from '@twofa-kit/example-support';
+import { type BillingConfig, billingConfig } from './billing/stripe.js';
 import { DEFAULT_KEY_CACHE_TTL_MS } from './keys/store.js';
 
 export interface PaidApiConfig {
@@ -28,6 +29,15 @@ export interface PaidApiConfig {
   readonly keyCacheTtlMs: number;
   /** `DASHBOARD_ADMIN_EMAIL` and `DASHBOARD_ADMIN_PASSWORD`: the operator created at start when missing. */
   readonly admin: { readonly email: string; readonly password: string } | undefined;
+  /** Stripe: `STRIPE_*`, `BILLING_GRACE_SECONDS`, `BILLING_FREE_PLAN` (see `billing/stripe.ts`); undefined when off. */
+  readonly billing: BillingConfig | undefined;
+  /** `SMTP_URL` (alert mails over SMTP; unset: to the log) and `MAIL_FROM`. */
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string | undefined;
+  /** `USAGE_FLUSH_MS`: how often the usage history is written (default 5,000); a crash loses at most this much. */
+  readonly usageFlushMs: number;
+  /** `CREDITS_LOW_BALANCE`: a `credits.low` alert when a balance falls below it (default 0: never). */
+  readonly creditsLowBalance: number;
 }
 
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
@@ -47,6 +57,12 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
     throw new TwoFaConfigError('set both DASHBOARD_ADMIN_EMAIL and DASHBOARD_ADMIN_PASSWORD, or neither');
   }
+  const flushText = env.USAGE_FLUSH_MS?.trim() || '5000';
+  if (!/^\d{1,9}$/.test(flushText) || Number(flushText) < 10) {
+    throw new TwoFaConfigError('USAGE_FLUSH_MS must be a whole number of ms ≥ 10');
+  }
+  const lowText = env.CREDITS_LOW_BALANCE?.trim() || '0';
+  if (!/^\d{1,12}$/.test(lowText)) throw new TwoFaConfigError('CREDITS_LOW_BALANCE must be a whole number of credits');
   return Object.freeze({
     port,
     host,
@@ -59,5 +75,10 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     dataDir: env.PAID_API_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
     keyCacheTtlMs,
     admin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword as string },
+    billing: billingConfig(env, planTable),
+    smtpUrl: env.SMTP_URL?.trim() || undefined,
+    mailFrom: env.MAIL_FROM?.trim() || undefined,
+    creditsLowBalance: Number(lowText),
+    usageFlushMs: Number(flushText),
   });
 }

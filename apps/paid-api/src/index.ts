@@ -31,7 +31,31 @@ export {
   SESSION_TTL_SECONDS,
   type Session,
 } from './accounts/sessions.js';
+export { type AlertPayload, type AlertService, alertService } from './alerts/alerts.js';
+export {
+  DEFAULT_RETRY_FOR_MS,
+  type DeliveryOptions,
+  type DeliveryView,
+  type DeliveryWorker,
+  defaultBackoffMs,
+  deliveryWorker,
+  listDeliveries,
+  rotateWebhookSecret,
+  setWebhookUrl,
+} from './alerts/deliveries.js';
+export { logMailer, type Mail, type Mailer, mailerFor, smtpMailer } from './alerts/mailer.js';
+export { newWebhookSecret, signWebhook, verifyWebhook } from './alerts/signing.js';
 export { type AppOptions, buildApp, type PaidApp } from './app.js';
+export { createCheckout, stripeCustomerOf } from './billing/checkout.js';
+export {
+  type BillingConfig,
+  billingConfig,
+  DEFAULT_BILLING_GRACE_SECONDS,
+  type Purchase,
+  purchaseOf,
+  stripeClient,
+} from './billing/stripe.js';
+export { applyStripeEvent, type EventOutcome, STRIPE_WEBHOOK_PATH } from './billing/webhook.js';
 export { USAGE } from './cli/usage.js';
 export { DEFAULT_DATA_DIR, type PaidApiConfig, paidApiConfig } from './config.js';
 export {
@@ -64,6 +88,12 @@ export {
   revokeKey,
   rotateKey,
 } from './keys/service.js';
-export { type DbKeyStore, DEFAULT_KEY_CACHE_TTL_MS, dbKeyStore, type KeyStoreOptions } from './keys/store.js';
+export {
+  type DbKeyStore,
+  DEFAULT_KEY_CACHE_TTL_MS,
+  DEFAULT_PAST_DUE_GRACE_MS,
+  dbKeyStore,
+  type KeyStoreOptions,
+} from './keys/store.js';
 export { type UsagePoint, type UsageSink, type UsageSinkOptions, usageHistory, usageSink } from './usage/sink.js';
 export { type DayTotal, type TopCustomer, type UsageTotals, usageTotals } from './usage/totals.js';

@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { limiterStore, listenUrl } from '@twofa-kit/example-support';
 import { ensureAdmin } from './accounts/operators.js';
+import { mailerFor } from './alerts/mailer.js';
 import { buildApp } from './app.js';
 import { paidApiConfig } from './config.js';
 import { migrate, openDatabase } from './db/pool.js';
@@ -25,6 +26,10 @@ try {
     plans: config.plans,
     store,
     ttlMs: config.keyCacheTtlMs,
+    billing: config.billing,
+    mailer: mailerFor(config.smtpUrl, config.mailFrom),
+    credits: { lowBalance: config.creditsLowBalance },
+    usageFlushMs: config.usageFlushMs,
     // TRUST_PROXY=N: the address the N-th proxy appended, never one the client wrote (Fastify
     // ignores a bare number); also what makes the Dashboard's cookies `Secure` behind TLS.
     trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,
@@ -52,6 +57,7 @@ try {
     [
       `Keys: ${where}; a revoked key stops working within ${config.keyCacheTtlMs} ms${bound}`,
       admin === 'created' ? `Dashboard operator ${config.admin?.email} created` : '',
+      config.billing === undefined ? '' : 'Stripe: webhooks at POST /billing/stripe/webhook',
       `Dashboard: ${listenUrl(config.host, port)}/dashboard`,
       'Issue one: pnpm --dir apps/paid-api keys customer create --email you@example.com --plan pro',
       `twofa-kit paid-api example listening on ${listenUrl(config.host, port)}`,

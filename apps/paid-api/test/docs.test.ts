@@ -1,5 +1,5 @@
 /**
- * The paid-API docs stay true: docs/paid-api.md and the example's README quote the CLI's usage and
+ * The paid-API docs stay true: docs/guides/paid-api.md and the example's README quote the CLI's usage and
  * the host app verbatim, state the key cache's default TTL as the revocation bound, list the
  * environment the server reads, and the root README links the page.
  */
@@ -16,10 +16,10 @@ import {
 import { ROOT } from './support/process.js';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
-const page = read('docs/paid-api.md');
+const page = read('docs/guides/paid-api.md');
 const exampleReadme = read('apps/paid-api/README.md');
 
-describe('docs/paid-api.md and apps/paid-api/README.md', () => {
+describe('docs/guides/paid-api.md and apps/paid-api/README.md', () => {
   it('quote the CLI usage verbatim', () => {
     for (const doc of [page, exampleReadme]) {
       const block = /<!-- usage: apps\/paid-api\/src\/cli\/usage.ts -->\n```\n([\s\S]*?)```/.exec(doc);
@@ -56,8 +56,8 @@ describe('docs/paid-api.md and apps/paid-api/README.md', () => {
   });
 
   it('are linked: the README links the page, the example README links the page', () => {
-    expect(read('README.md')).toContain('[Running a paid API](docs/paid-api.md)');
-    expect(exampleReadme).toContain('(../../docs/paid-api.md)');
+    expect(read('README.md')).toContain('[Running a paid API](docs/guides/paid-api.md)');
+    expect(exampleReadme).toContain('(../../docs/guides/paid-api.md)');
     expect(page.startsWith('# Running a paid API\n')).toBe(true);
   });
 
@@ -68,7 +68,7 @@ describe('docs/paid-api.md and apps/paid-api/README.md', () => {
     const taken = [...e2e.matchAll(/join\(SHOTS, '([\w-]+\.png)'\)/g)].map((m) => m[1] as string);
     expect(taken.length).toBeGreaterThanOrEqual(4);
     for (const shot of taken) {
-      expect(page, shot).toContain(`(dashboard/${shot})`);
+      expect(page, shot).toContain(`(../dashboard/${shot})`);
       expect(existsSync(join(ROOT, 'docs/dashboard', shot)), shot).toBe(true);
     }
     const { perEmail, perAddress, windowSeconds } = DEFAULT_SIGN_IN_LIMIT;

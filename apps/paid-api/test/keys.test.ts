@@ -54,7 +54,13 @@ describe.skipIf(!postgresTestsEnabled('apps/paid-api keys'))('paid-api keys on a
     const { rows } = await pool.query('SELECT * FROM api_keys WHERE id = $1', [record.id]);
     expect(rows[0].digest).toBe(hashKey(key));
     expect(JSON.stringify(rows)).not.toContain(key.slice(13, -4));
-    expect(await lookupKey(pool, hashKey(key))).toEqual({ id: customer.id, plan: 'pro', limits: {}, validUntil: null });
+    expect(await lookupKey(pool, hashKey(key))).toEqual({
+      id: customer.id,
+      plan: 'pro',
+      limits: {},
+      validUntil: null,
+      pastDueSince: null,
+    });
     expect(await lookupKey(pool, hashKey(`${key}x`))).toBeNull();
     expect((await getKey(pool, record.id)).lastUsedAt).toBeInstanceOf(Date);
   });

@@ -1,7 +1,7 @@
 /**
  * The README and the reference pages it links stay true: their code snippets are the example files
  * the other tests run, and the tables are the core's own tables (errors, plans, options in
- * docs/reference.md; the example servers' variables in the README).
+ * docs/reference/options.md; the example servers' variables in the README).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 /** The reference page the README links: options, errors, plans. */
-const reference = readFileSync(join(ROOT, 'docs/reference.md'), 'utf8');
+const reference = readFileSync(join(ROOT, 'docs/reference/options.md'), 'utf8');
 /** Every page with snippets: the README first (the example apps), then the docs that quote code. */
-const withSnippets = [readme, readFileSync(join(ROOT, 'docs/redis.md'), 'utf8')].join('\n');
+const withSnippets = [readme, readFileSync(join(ROOT, 'docs/guides/redis.md'), 'utf8')].join('\n');
 
 /** The rows of the markdown table whose header row starts with `| first |`, as trimmed cells. */
 function table(first: string, text = reference): string[][] {

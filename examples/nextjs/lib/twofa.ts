@@ -1,4 +1,4 @@
-import { configFromEnv, limiterStore, type Metrics, metricsFromEnv } from '@twofa-kit/example-support';
+import { configFromEnv, exampleOptions, type Metrics, metricsFromEnv } from '@twofa-kit/example-support';
 import { forwardedAddress, type TwoFaFetchHandler, twoFaFetch } from '@twofa-kit/fetch';
 
 /** The kit this server runs: one handler (and one limiter) for every request, kept on `globalThis`. */
@@ -14,8 +14,8 @@ const state = globalThis as { twoFaKit?: Promise<Kit> };
 async function build(): Promise<Kit> {
   const config = configFromEnv();
   const metrics = metricsFromEnv();
-  const { store } = await limiterStore(config.redis, metrics);
-  const handler = twoFaFetch({ resolveKey: config.resolveKey, plans: config.plans, store, onEvent: metrics?.onEvent });
+  const { options } = await exampleOptions(config, metrics);
+  const handler = twoFaFetch(options);
   return { handler, trustProxy: config.trustProxy, metrics };
 }
 

@@ -35,7 +35,7 @@ const KEYS = new Set(apiKeys());
 const UNAUTHORIZED = { code: 401, message: 'Invalid or missing API key', data: null };
 const BAD_SECRET = { code: 400, message: 'Invalid or missing secret', data: null };
 
-/** The seed's success envelope for a code made now (what the peer stacks answer). */
+/** The API documentation's success envelope for a code made now (what the peer stacks answer). */
 function generated(code) {
   const timestamp = Math.floor(Date.now() / 1000);
   const remaining = 30 - (timestamp % 30);

@@ -4,7 +4,7 @@
  * rate-limiter-flexible's three-window union. `autoPipelining` turns on ioredis's
  * `enableAutoPipelining` on the stack's client (the commands of one event-loop turn leave in one
  * write); both stacks take it, so either can be compared with it on. The table rows run on
- * default clients (docs/redis.md: auto-pipelining did not pay here).
+ * default clients (docs/guides/redis.md: auto-pipelining did not pay here).
  */
 import { fastifyApp, kitOptions, otplibRoute, Unavailable } from './apps.mjs';
 

@@ -1,7 +1,7 @@
 /**
  * The benchmark's workload, shared by the load generator and the server children: 10,000 distinct
  * secrets, 100 distinct API keys on a plan whose three windows are never reached, form bodies like
- * the seed's curl example. Deterministic (a seeded generator), so every run sends the same traffic.
+ * the API documentation's curl example. Deterministic (a seeded generator), so every run sends the same traffic.
  */
 import { createHash } from 'node:crypto';
 import { encodeBase32 } from '@twofa-kit/core';
@@ -13,7 +13,7 @@ export const PATH = '/api/2fa/generate';
 export const PLANS = { bench: { minute: 1e9, hour: 1e9, day: 1e9 } };
 export const PLAN = 'bench';
 
-/** What the bare routes answer: the seed's sample envelope. */
+/** What the bare routes answer: the API documentation's sample envelope. */
 export const FIXED_ENVELOPE = Object.freeze({
   code: 200,
   message: 'Code generated successfully',

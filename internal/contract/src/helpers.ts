@@ -17,7 +17,7 @@ export const JSON_UTF8 = 'application/json; charset=utf-8';
 /** The seed document's example secret: 16 Base32 characters, 10 bytes. */
 export const SEED_SECRET = 'JBSWY3DPEHPK3PXP';
 
-/** The seed's messages (binding); the other kinds' messages come from the core's table. */
+/** The API documentation's messages (binding); the other kinds' messages come from the core's table. */
 export const MESSAGES = {
   generated: 'Code generated successfully',
   invalidSecret: 'Invalid or missing secret',

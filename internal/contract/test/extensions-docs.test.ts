@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hashKey, type Identity, staticKeys } from '@twofa-kit/core';
+import { hashKey, type Identity, staticKeys, type TwoFaEvent } from '@twofa-kit/core';
 import { describe, expect, it } from 'vitest';
 import { FASTIFY, type RunningServer } from '../src/harness.js';
 import { otplibCode } from '../src/helpers.js';
 import { buildApp as authGuardApp } from './doc-examples/auth-guard-express.js';
+import { buildApp as creditsApp } from './doc-examples/credits-express.js';
 import { buildApp as eventsApp } from './doc-examples/events-koa.js';
 import { buildApp as keyStoresApp } from './doc-examples/key-stores-fastify.js';
 import { codeFor } from './doc-examples/otpauth-client.js';
@@ -13,10 +14,10 @@ import { quotaLeft } from './doc-examples/usage-client.js';
 import { checkCode } from './doc-examples/verify-client.js';
 
 /**
- * docs/extensions.md ("Extensions beyond the seed") shows each file of doc-examples/ verbatim (after an `<!-- example: name -->`
+ * docs/reference/extensions.md ("Beyond generate") shows each file of doc-examples/ verbatim (after an `<!-- example: name -->`
  * marker), and every example runs here against a real server.
  */
-const README = new URL('../../../docs/extensions.md', import.meta.url);
+const README = new URL('../../../docs/reference/extensions.md', import.meta.url);
 const START = '<!-- section: extensions -->';
 const EXAMPLES = new URL('./doc-examples/', import.meta.url);
 
@@ -30,7 +31,7 @@ function close(server: http.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-describe('docs/extensions.md examples', () => {
+describe('docs/reference/extensions.md examples', () => {
   it('shows every example file verbatim', () => {
     const readme = readFileSync(README, 'utf8');
     const doc = readme.slice(readme.indexOf(START), readme.indexOf('<!-- /section -->', readme.indexOf(START)));
@@ -110,6 +111,38 @@ describe('docs/extensions.md examples', () => {
       expect((await usage()).status).toBe(401);
     } finally {
       await app.close();
+    }
+  });
+
+  it('credits-express.ts: 402 once the credits run out, a retried payment credits once, alerts once', async () => {
+    const alerts: TwoFaEvent[] = [];
+    const { app, addCredits } = creditsApp({ 'paying-key': 'pro' }, (e) => alerts.push(e));
+    const server = http.createServer(app);
+    const url = await listen(server);
+    try {
+      const { id } = staticKeys({ 'paying-key': 'pro' })('paying-key') as Identity;
+      expect(addCredits(id, 2, 'pay_1')).toEqual({ balance: 2, applied: true });
+      expect(addCredits(id, 2, 'pay_1')).toEqual({ balance: 2, applied: false }); // a retried webhook
+      const generate = () =>
+        fetch(`${url}/api/2fa/generate`, {
+          method: 'POST',
+          headers: { 'X-API-Key': 'paying-key', 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: 'secret=JBSWY3DPEHPK3PXP',
+        });
+      expect([(await generate()).status, (await generate()).status]).toEqual([200, 200]);
+      const refused = await generate();
+      expect(refused.status).toBe(402);
+      expect(await refused.json()).toEqual({
+        code: 402,
+        message: 'Insufficient credits',
+        data: { balance: 0, cost: 1 },
+      });
+      expect(alerts.map((e) => [e.type, e.balance])).toEqual([['credits.low', 1]]);
+      addCredits(id, 5, 'pay_2');
+      const usage = await fetch(`${url}/api/2fa/usage`, { headers: { 'X-API-Key': 'paying-key' } });
+      expect(((await usage.json()) as { data: { credits: unknown } }).data.credits).toEqual({ balance: 5 });
+    } finally {
+      await close(server);
     }
   });
 

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   checkPlan,
+  type Identity,
+  type LimiterStore,
   type PlanLimits,
   type PlanTable,
   parseKeyList,
@@ -45,6 +47,17 @@ export interface EnvConfig {
    * `REDIS_SENTINEL_NAME` (at most one of the three); undefined for the in-memory limiter.
    */
   readonly redis: RedisConnection | undefined;
+  /**
+   * `TWOFA_CREDITS`: the starting credit balance of some keys' identities (a JSON object from key
+   * to a positive integer), or undefined. See `applyCredits`.
+   */
+  readonly credits: readonly StartingCredits[] | undefined;
+}
+
+/** A starting balance from `TWOFA_CREDITS`, by identity (never by key). */
+export interface StartingCredits {
+  readonly identityId: string;
+  readonly balance: number;
 }
 
 /** A `host:port` pair from `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS`. */
@@ -163,6 +176,34 @@ function readRedis(env: EnvSource, redisUrl: string | undefined): RedisConnectio
   return undefined;
 }
 
+/**
+ * `TWOFA_CREDITS`: `{"<key>": <credits>, ...}`, each key one of `TWOFA_API_KEYS`. Entries are named
+ * by position in messages, never by key.
+ */
+function readCredits(text: string | undefined, resolveKey: ResolveKey): StartingCredits[] | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not the parser's message: it may quote the text, keys included.
+    throw new TwoFaConfigError('TWOFA_CREDITS is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new TwoFaConfigError('TWOFA_CREDITS must be a JSON object from key to credits, like {"k1":1000}');
+  }
+  return Object.entries(parsed).map(([key, balance], at) => {
+    if (typeof balance !== 'number' || !Number.isSafeInteger(balance) || balance < 1) {
+      throw new TwoFaConfigError(`TWOFA_CREDITS entry ${at + 1} must be a positive integer of credits`);
+    }
+    const identity = resolveKey(key) as Identity | null | undefined;
+    if (identity === null || identity === undefined) {
+      throw new TwoFaConfigError(`TWOFA_CREDITS entry ${at + 1} names a key that is not in TWOFA_API_KEYS`);
+    }
+    return { identityId: identity.id, balance };
+  });
+}
+
 /** One random key per plan, e.g. `demo_free_3q2…` (128 random bits). */
 function makeDemoKeys(planTable: PlanTable): DemoKey[] {
   return Object.keys(planTable).map((plan) => ({
@@ -174,8 +215,8 @@ function makeDemoKeys(planTable: PlanTable): DemoKey[] {
 /**
  * Reads the example servers' environment: `PORT`, `HOST`, `TWOFA_API_KEYS` (`k1:free,k2:pro`),
  * `TWOFA_PLANS` (a JSON object adding or replacing plans; `null` = unlimited), `REDIS_URL`, or
- * `REDIS_CLUSTER_NODES`, or `REDIS_SENTINELS` with `REDIS_SENTINEL_NAME`, and `TRUST_PROXY`
- * (proxies in front, default 0).
+ * `REDIS_CLUSTER_NODES`, or `REDIS_SENTINELS` with `REDIS_SENTINEL_NAME`, `TRUST_PROXY`
+ * (proxies in front, default 0) and `TWOFA_CREDITS` (a JSON object from key to starting credits).
  * Without keys, makes one demo key per plan. Anything invalid — a bad port, JSON, plan, or a key
  * naming a plan that does not exist — throws a `TwoFaConfigError` saying what to fix; the message
  * never contains a key.
@@ -202,17 +243,34 @@ export function configFromEnv(env: EnvSource = process.env): EnvConfig {
       );
     }
   }
+  const resolveKey = staticKeys(table);
   return Object.freeze({
     port,
     host,
-    resolveKey: staticKeys(table),
+    resolveKey,
     plans,
     planTable,
     demoKeys,
     redisUrl,
     redis,
     trustProxy,
+    credits: readCredits(env.TWOFA_CREDITS, resolveKey),
   });
+}
+
+/**
+ * Credits the `TWOFA_CREDITS` balances, once per key: the top-up id is the identity's, so a
+ * restart (or a second instance on the same Redis) credits nothing again.
+ */
+export async function applyCredits(
+  store: LimiterStore,
+  credits: readonly StartingCredits[] | undefined,
+): Promise<void> {
+  if (credits === undefined) return;
+  if (typeof store.topUp !== 'function') throw new TwoFaConfigError('TWOFA_CREDITS needs a store that keeps credits');
+  for (const { identityId, balance } of credits) {
+    await store.topUp(identityId, balance, `TWOFA_CREDITS:${identityId}`);
+  }
 }
 
 /** `http://host:port`, with an IPv6 host in brackets. */

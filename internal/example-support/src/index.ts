@@ -1,4 +1,5 @@
 export {
+  applyCredits,
   configFromEnv,
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -8,6 +9,7 @@ export {
   type HostPort,
   listenUrl,
   type RedisConnection,
+  type StartingCredits,
   startupMessage,
 } from './env.js';
 export {
@@ -17,5 +19,5 @@ export {
   type MetricsOptions,
   metricsFromEnv,
 } from './metrics.js';
-export { type ExampleSetup, type Listening, listening, runExample } from './run.js';
+export { type ExampleSetup, exampleOptions, type Listening, listening, runExample } from './run.js';
 export { limiterStore, redisClient, type StoreObserver } from './store.js';

@@ -120,6 +120,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   }
 
   function onEvent(event: TwoFaEvent): void {
+    // Threshold notices ride beside the request's own event: not a request to count.
+    if (event.type === 'quota.threshold' || event.type === 'credits.low') return;
     const route = event.route ?? 'none';
     const status = String(event.status);
     const plan = event.plan ?? 'none';

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LimiterStore, ResolveKey, TwoFaEvent } from '@twofa-kit/core';
-import { configFromEnv, type EnvConfig, startupMessage } from './env.js';
+import { type LimiterStore, MemoryStore, type ResolveKey, type TwoFaEvent } from '@twofa-kit/core';
+import { applyCredits, configFromEnv, type EnvConfig, startupMessage } from './env.js';
 import { type Metrics, metricsFromEnv } from './metrics.js';
 import { limiterStore } from './store.js';
 
@@ -37,14 +37,7 @@ export async function runExample(framework: string, start: (setup: ExampleSetup)
   try {
     const config = configFromEnv();
     const metrics = metricsFromEnv();
-    const { store, close } = await limiterStore(config.redis, metrics);
-    const options = {
-      resolveKey: config.resolveKey,
-      plans: config.plans,
-      store,
-      onEvent: metrics?.onEvent,
-      docs: true,
-    };
+    const { options, close } = await exampleOptions(config, metrics);
     const server = await start({ config, metrics, options });
     const shutdown = async () => {
       await server.close();
@@ -57,6 +50,29 @@ export async function runExample(framework: string, start: (setup: ExampleSetup)
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
   }
+}
+
+/**
+ * The kit's options an example server runs with, from the environment read once: the limiter
+ * (Redis or memory, with the starting credits), the metrics' listener, the API reference page.
+ * `runExample` uses it; a server it does not start (the Next.js example) calls it itself.
+ */
+export async function exampleOptions(
+  config: EnvConfig,
+  metrics: Metrics | undefined,
+): Promise<{ options: ExampleSetup['options']; close: () => Promise<void> }> {
+  const limiter = await limiterStore(config.redis, metrics);
+  // Starting credits need the store in hand: the in-memory one is made here instead of by the kit.
+  const store = limiter.store ?? (config.credits === undefined ? undefined : new MemoryStore());
+  if (store !== undefined) await applyCredits(store, config.credits);
+  const options = {
+    resolveKey: config.resolveKey,
+    plans: config.plans,
+    store,
+    onEvent: metrics?.onEvent,
+    docs: true,
+  };
+  return { options, close: limiter.close };
 }
 
 /** A `node:http` server once it listens (rejects on 'error', e.g. EADDRINUSE). */

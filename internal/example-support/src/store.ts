@@ -3,9 +3,9 @@ import { Cluster, Redis } from 'ioredis';
 import type { RedisConnection } from './env.js';
 
 /**
- * The ioredis client for a connection (docs/high-availability.md). Never parks a request while
+ * The ioredis client for a connection (docs/guides/high-availability.md). Never parks a request while
  * disconnected (no offline queue, one retry), so the store's outage policy answers at once. No
- * `enableAutoPipelining`: the store batches its own calls (docs/redis.md), and on a Cluster
+ * `enableAutoPipelining`: the store batches its own calls (docs/guides/redis.md), and on a Cluster
  * ioredis's automatic pipelines do not follow MOVED after a failover.
  */
 export function redisClient(connection: RedisConnection): Redis | Cluster {
@@ -36,7 +36,7 @@ export function redisClient(connection: RedisConnection): Redis | Cluster {
         // A demoted primary answers writes with READONLY: reconnect (to the new primary).
         reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
         // Not `failoverDetector`: with ioredis 6.0.0 it left clients ended (status `end`, never
-        // reconnecting) after a SIGKILLed primary in 4 of 6 runs (docs/high-availability.md).
+        // reconnecting) after a SIGKILLed primary in 4 of 6 runs (docs/guides/high-availability.md).
       });
   }
 }

@@ -1,5 +1,5 @@
-import { TwoFaConfigError } from '@twofa-kit/core';
-import { configFromEnv, listenUrl, startupMessage } from '@twofa-kit/example-support';
+import { MemoryStore, TwoFaConfigError } from '@twofa-kit/core';
+import { applyCredits, configFromEnv, listenUrl, startupMessage } from '@twofa-kit/example-support';
 import { describe, expect, it } from 'vitest';
 
 describe('configFromEnv', () => {
@@ -159,6 +159,43 @@ describe('configFromEnv', () => {
   ])('rejects %j', (env, message) => {
     expect(() => configFromEnv(env)).toThrow(TwoFaConfigError);
     expect(() => configFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('TWOFA_CREDITS', () => {
+  const KEYS = { TWOFA_API_KEYS: 'sk_live_one:free,sk_live_two:pro' };
+
+  it('gives the identities of listed keys their starting balance, credited once per key', async () => {
+    const config = configFromEnv({ ...KEYS, TWOFA_CREDITS: '{"sk_live_one":1000,"sk_live_two":5}' });
+    const one = (await config.resolveKey('sk_live_one'))?.id as string;
+    const two = (await config.resolveKey('sk_live_two'))?.id as string;
+    expect(config.credits).toEqual([
+      { identityId: one, balance: 1000 },
+      { identityId: two, balance: 5 },
+    ]);
+    const store = new MemoryStore();
+    await applyCredits(store, config.credits);
+    await applyCredits(store, config.credits); // a restart on the same store credits nothing again
+    expect([store.balance(one), store.balance(two)]).toEqual([1000, 5]);
+    expect(configFromEnv({ ...KEYS, TWOFA_CREDITS: ' ' }).credits).toBeUndefined();
+    expect(configFromEnv(KEYS).credits).toBeUndefined();
+  });
+
+  it.each([
+    ['{"sk_live_one":', /TWOFA_CREDITS is not valid JSON$/],
+    ['[1000]', /must be a JSON object from key to credits/],
+    ['{"sk_live_one":0}', /entry 1 must be a positive integer/],
+    ['{"sk_live_one":1,"sk_live_two":"5"}', /entry 2 must be a positive integer/],
+    ['{"sk_live_one":1.5}', /entry 1 must be a positive integer/],
+    ['{"sk_live_three":10}', /entry 1 names a key that is not in TWOFA_API_KEYS/],
+  ])('rejects TWOFA_CREDITS=%s without echoing a key', (TWOFA_CREDITS, message) => {
+    expect(() => configFromEnv({ ...KEYS, TWOFA_CREDITS })).toThrow(message);
+    try {
+      configFromEnv({ ...KEYS, TWOFA_CREDITS });
+    } catch (error) {
+      expect(error).toBeInstanceOf(TwoFaConfigError);
+      expect(String(error)).not.toMatch(/sk_live/);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * docs/high-availability.md stays true to the client the example servers build: every option row
+ * docs/guides/high-availability.md stays true to the client the example servers build: every option row
  * of its Cluster and Sentinel tables whose value is code appears, as `option: value`, in
  * internal/example-support/src/store.ts; the README links the page.
  */
@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../../../', import.meta.url);
-const doc = readFileSync(new URL('docs/high-availability.md', ROOT), 'utf8');
+const doc = readFileSync(new URL('docs/guides/high-availability.md', ROOT), 'utf8');
 const source = readFileSync(new URL('internal/example-support/src/store.ts', ROOT), 'utf8');
 
 /** `[option, value]` of the table rows after `heading`, until the next blank line after the table. */
@@ -22,7 +22,7 @@ function optionRows(heading: string): [string, string][] {
     .map((cells) => [cells[1] ?? '', cells[2] ?? ''] as [string, string]);
 }
 
-describe('docs/high-availability.md', () => {
+describe('docs/guides/high-availability.md', () => {
   it.each(['**Cluster with replicas**', '**Sentinel**'])(
     '%s: each coded option is what redisClient sets',
     (heading) => {
@@ -44,6 +44,6 @@ describe('docs/high-availability.md', () => {
 
   it('is linked from the README', () => {
     const readme = readFileSync(new URL('README.md', ROOT), 'utf8');
-    expect(readme).toContain('](docs/high-availability.md)');
+    expect(readme).toContain('](docs/guides/high-availability.md)');
   });
 });

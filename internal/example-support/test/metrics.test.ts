@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createMetrics, metricsFromEnv } from '../src/metrics.js';
 
-const doc = readFileSync(fileURLToPath(new URL('../../../docs/metrics.md', import.meta.url)), 'utf8');
+const doc = readFileSync(fileURLToPath(new URL('../../../docs/reference/metrics.md', import.meta.url)), 'utf8');
 
 describe('metrics', () => {
   it('TWOFA_METRICS: 1 on; unset, empty or 0 off; anything else a start-up error', () => {
@@ -14,7 +14,7 @@ describe('metrics', () => {
     expect(() => metricsFromEnv({ TWOFA_METRICS: 'true' })).toThrow(/TWOFA_METRICS must be 1 \(on\) or 0 \(off\)/);
   });
 
-  it('docs/metrics.md lists every twofa_ series the registry has, and no other', async () => {
+  it('docs/reference/metrics.md lists every twofa_ series the registry has, and no other', async () => {
     const metrics = createMetrics();
     metrics.onRedisConnection(true);
     const registered = (await metrics.registry.getMetricsAsJSON())

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const text = readFileSync(join(root, 'docs/architecture.md'), 'utf8');
+const text = readFileSync(join(root, 'docs/explanation/architecture.md'), 'utf8');
 
 /** Every code span that names a path in the repository: it has a slash or a file extension. */
 function namedPaths(markdown: string): string[] {
@@ -14,7 +14,7 @@ function namedPaths(markdown: string): string[] {
   ].filter((s) => !s.startsWith('@') && !s.startsWith('/'));
 }
 
-describe('docs/architecture.md', () => {
+describe('docs/explanation/architecture.md', () => {
   const paths = namedPaths(text);
 
   it('names the main folders', () => {
@@ -25,6 +25,6 @@ describe('docs/architecture.md', () => {
   });
 
   it.each(paths)('%s exists', (path) => {
-    expect(existsSync(join(root, path)), `${path} is named in docs/architecture.md`).toBe(true);
+    expect(existsSync(join(root, path)), `${path} is named in docs/explanation/architecture.md`).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
  * (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`). The primary holding the load's keys is SIGKILLed
  * mid-stream. Every answer arrives within the budget in the envelope, no process dies, the limits
  * are exact again once the replica is promoted, and no key was admitted beyond the documented
- * bound (docs/high-availability.md).
+ * bound (docs/guides/high-availability.md).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ensureBuilt, type RunningExample, startExample } from '@twofa-kit/testing/example-process';
@@ -41,7 +41,7 @@ const CONCURRENCY = 48;
  */
 const ANSWERED_WITHIN_MS = 2_500;
 /**
- * The documented bound (docs/high-availability.md): per key and window, at most the limit from
+ * The documented bound (docs/guides/high-availability.md): per key and window, at most the limit from
  * Redis before the failover, the limit again on a promoted replica that lost every count, and the
  * limit from each instance's local fallback while its store could not reach a primary.
  */

@@ -18,7 +18,7 @@ import { redisTestsEnabled, startRedis } from './redis-servers.js';
 
 const SECRET = 'JBSWY3DPEHPK3PXP';
 
-/** POSTs the seed's form body with a key, as every seed example does. */
+/** POSTs the API documentation's form body with a key, as every example of the API documentation does. */
 export function generate(url: string, key: string): Promise<Reply> {
   return call(`${url}/api/2fa/generate`, {
     method: 'POST',
@@ -27,7 +27,7 @@ export function generate(url: string, key: string): Promise<Reply> {
   });
 }
 
-/** The code the seed's secret gives at `timestamp`, by otplib (the reference engine). */
+/** The code the API documentation's secret gives at `timestamp`, by otplib (the reference engine). */
 function expectedCode(timestamp: number): string {
   const key = decodeSecret(SECRET) as Uint8Array;
   return totpAt({ key, digits: 6, period: 30, algorithm: 'SHA1' }, timestamp, 'otplib');
@@ -165,7 +165,19 @@ export function exampleSuite(fw: Framework): void {
       expect(third.headers.get('retry-after')).toBe(String(retryAfter));
     });
 
+    it('TWOFA_CREDITS gives a key a starting balance: it pays 1 per request, then 402', async () => {
+      const server = await start({ TWOFA_API_KEYS: 'kc:pro,kp:pro', TWOFA_CREDITS: '{"kc":2}' });
+      expectGenerated(await generate(server.url, 'kc'));
+      expectGenerated(await generate(server.url, 'kc'));
+      const refused = await generate(server.url, 'kc');
+      expect(refused.status).toBe(402);
+      expect(refused.body).toEqual({ code: 402, message: 'Insufficient credits', data: { balance: 0, cost: 1 } });
+      for (let i = 0; i < 3; i++) expectGenerated(await generate(server.url, 'kp')); // no balance: not limited by credits
+      expect(server.stdout() + server.stderr()).not.toMatch(/\bkc\b/);
+    });
+
     it.each([
+      [{ TWOFA_API_KEYS: 'topsecret-1:free', TWOFA_CREDITS: '{"topsecret-2":5}' }, /TWOFA_CREDITS entry 1 names a key/],
       [{ TWOFA_PLANS: '{"bench":' }, /TWOFA_PLANS is not valid JSON/],
       [{ TWOFA_PLANS: '{"bench":{"minute":0}}' }, /plans\.bench\.minute must be an integer ≥ 1 or null/],
       [{ TWOFA_API_KEYS: 'topsecret-1:gold' }, /entry 1 names an unknown plan/],

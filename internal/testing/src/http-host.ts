@@ -58,7 +58,7 @@ export interface Answer {
   json: { code: number; message: string; data: Record<string, unknown> | null };
 }
 
-/** POSTs a form (the seed's way) and parses the envelope. */
+/** POSTs a form (the API documentation's way) and parses the envelope. */
 export async function postForm(
   url: string,
   fields: Record<string, string>,

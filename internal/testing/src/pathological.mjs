@@ -8,7 +8,7 @@
  */
 
 export const PATHOLOGICAL_PREFIX = '/api/2fa';
-/** 16 Base32 characters: the seed's example secret. */
+/** 16 Base32 characters: the API documentation's example secret. */
 export const PATHOLOGICAL_SECRET = 'JBSWY3DPEHPK3PXP';
 /** Node's default `--max-http-header-size`: the request line and every header together. */
 export const NODE_MAX_HEADER_BYTES = 16 * 1024;
@@ -27,7 +27,7 @@ function headRoom(target, headers) {
 
 /**
  * The requests, for the key `apiKey`: `{ label, method, target, headers, body?, status }`.
- * `normal` is the reference: a POST /generate with a form body, as in the seed's examples.
+ * `normal` is the reference: a POST /generate with a form body, as in the API documentation's examples.
  */
 export function pathologicalRequests(apiKey) {
   const P = PATHOLOGICAL_PREFIX;

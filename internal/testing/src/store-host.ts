@@ -17,7 +17,7 @@ export interface Answer {
   readonly ms: number;
 }
 
-/** `POST /generate` with the seed's form body and an `X-API-Key`. */
+/** `POST /generate` with the API documentation's form body and an `X-API-Key`. */
 export async function generate(h: Host, apiKey: string): Promise<Answer> {
   const started = performance.now();
   const res = await fetch(h.at('/generate'), {

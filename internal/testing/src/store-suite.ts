@@ -12,8 +12,10 @@
 
 import {
   CALENDAR_MONTH,
+  type ConsumeOptions,
   type ConsumeResult,
   type LimiterStore,
+  type StoreNotice,
   type WindowSpec,
   type WindowState,
 } from '@twofa-kit/core/store';
@@ -49,6 +51,8 @@ const FOUR: WindowSpec[] = [
   { name: 'month', seconds: CALENDAR_MONTH, limit: 3_000 },
 ];
 const DAY_MS = 86_400_000;
+/** An hour window no trace fills. */
+const HOUR_BIG: WindowSpec = { name: 'hour', seconds: 3_600, limit: 1_000_000 };
 const PRO: WindowSpec[] = [
   { name: 'minute', seconds: 60, limit: 30 },
   { name: 'hour', seconds: 3_600, limit: 1_000 },
@@ -62,6 +66,17 @@ function identity(label: string): string {
   return `suite-${label}-${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
 
+/** The store's top-up; every store of the suite keeps credits. */
+function storeTopUp(store: LimiterStore, key: string, amount: number, id: string) {
+  if (store.topUp === undefined) throw new Error('this store keeps no credits');
+  return store.topUp(key, amount, id);
+}
+
+function storeBalance(store: LimiterStore, key: string) {
+  if (store.balance === undefined) throw new Error('this store keeps no credits');
+  return store.balance(key);
+}
+
 function state(result: ConsumeResult, name: string): WindowState {
   const found = result.windows.find((w) => w.name === name);
   if (found === undefined) throw new Error(`no window ${name} in result`);
@@ -71,8 +86,10 @@ function state(result: ConsumeResult, name: string): WindowState {
 export function storeSuite(label: string, options: SuiteOptions): void {
   describe(`LimiterStore suite: ${label}`, () => {
     let h: StoreHarness;
-    const consume = (key: string, windows: readonly WindowSpec[]) => Promise.resolve(h.store.consume(key, windows));
-    const peek = (key: string, windows: readonly WindowSpec[]) => Promise.resolve(h.store.peek(key, windows));
+    const consume = (key: string, windows: readonly WindowSpec[], options?: ConsumeOptions) =>
+      Promise.resolve(h.store.consume(key, windows, options));
+    const peek = (key: string, windows: readonly WindowSpec[], options?: ConsumeOptions) =>
+      Promise.resolve(h.store.peek(key, windows, options));
 
     /** Waits (or moves the clock) until no window of `windows` ends within `marginMs`. */
     async function awayFromEdges(windows: readonly WindowSpec[], marginMs: number): Promise<void> {
@@ -359,6 +376,144 @@ export function storeSuite(label: string, options: SuiteOptions): void {
     it('no windows: admitted, nothing to report', async () => {
       const r = await consume(identity('none'), []);
       expect(r).toEqual({ allowed: true, windows: [], retryAfterMs: 0 });
+    });
+
+    // ------------------------------------------------------------------------------------------
+    // Prepaid credits and threshold notices: the same atomic step as the windows.
+
+    const topUp = (key: string, amount: number, id: string) => Promise.resolve(storeTopUp(h.store, key, amount, id));
+    const balanceOf = (key: string) => Promise.resolve(storeBalance(h.store, key));
+    const pays = (cost: number, extra: Partial<ConsumeOptions['credits']> = {}): ConsumeOptions => ({
+      credits: { cost, required: false, lowBalance: 0, ...extra },
+    });
+
+    it('credits: an identity without a balance is not credit-limited; required makes it 0', async () => {
+      const w = [MINUTE];
+      await awayFromEdges(w, 5_000);
+      const id = identity('no-balance');
+      const free = await consume(id, w, pays(1));
+      expect(free.allowed).toBe(true);
+      expect(free.credits).toBeUndefined();
+      expect(await balanceOf(id)).toBeNull();
+      const must = await consume(id, w, pays(1, { required: true }));
+      expect(must.allowed).toBe(false);
+      expect(must.retryAfterMs).toBe(0);
+      expect(must.credits).toEqual({ balance: 0, cost: 1, sufficient: false });
+      expect(state(must, 'minute').remaining).toBe(4); // refused for credits: counted nowhere
+      expect((await consume(id, w, pays(0, { required: true }))).credits).toEqual({
+        balance: 0,
+        cost: 0,
+        sufficient: true,
+      });
+    });
+
+    it('credits: a top-up is applied once per id; the balance pays each admitted request, then 402', async () => {
+      const w = [MINUTE, HOUR];
+      await awayFromEdges(w, 5_000);
+      const id = identity('topup');
+      expect(await topUp(id, 3, 'pay-1')).toEqual({ balance: 3, applied: true });
+      expect(await topUp(id, 3, 'pay-1')).toEqual({ balance: 3, applied: false });
+      expect(await topUp(id, 99, 'pay-1')).toEqual({ balance: 3, applied: false });
+      expect(await topUp(id, 2, 'pay-2')).toEqual({ balance: 5, applied: true });
+      const first = await consume(id, w, pays(2));
+      expect(first.allowed).toBe(true);
+      expect(first.credits).toEqual({ balance: 3, cost: 2, sufficient: true });
+      expect((await consume(id, w, pays(2))).credits).toEqual({ balance: 1, cost: 2, sufficient: true });
+      const short = await consume(id, w, pays(2));
+      expect(short.allowed).toBe(false);
+      expect(short.retryAfterMs).toBe(0);
+      expect(short.credits).toEqual({ balance: 1, cost: 2, sufficient: false });
+      expect(short.windows.map((s) => s.remaining)).toEqual([3, 98]);
+      // A peek reads the balance and charges nothing; a cost of 1 still fits.
+      expect((await peek(id, w, pays(1))).credits).toEqual({ balance: 1, cost: 1, sufficient: true });
+      expect((await consume(id, w, pays(1))).credits).toEqual({ balance: 0, cost: 1, sufficient: true });
+      expect(await balanceOf(id)).toBe(0);
+      // Without the credits asked (credits off in the core) the balance is neither read nor charged.
+      const plain = await consume(id, w);
+      expect(plain.allowed).toBe(true);
+      expect(plain.credits).toBeUndefined();
+      await Promise.resolve(h.store.refund?.(id, 2));
+      expect(await balanceOf(id)).toBe(2);
+    });
+
+    it('credits: a full window refuses first with 429 data and charges nothing', async () => {
+      const w = [{ name: 'minute', seconds: 60, limit: 2 }];
+      await awayFromEdges(w, 5_000);
+      const id = identity('window-first');
+      await topUp(id, 10, 'start');
+      await consume(id, w, pays(1));
+      await consume(id, w, pays(1));
+      const full = await consume(id, w, pays(1));
+      expect(full.allowed).toBe(false);
+      expect(full.retryAfterMs).toBe(state(full, 'minute').resetMs);
+      expect(full.credits).toEqual({ balance: 8, cost: 1, sufficient: true });
+      expect(await balanceOf(id)).toBe(8);
+    });
+
+    it('credits: 600 concurrent calls against 100 credits admit exactly 100, each balance handed out once', async () => {
+      const w = [{ name: 'minute', seconds: 60, limit: 10_000 }, HOUR_BIG];
+      await awayFromEdges(w, 5_000);
+      const id = identity('credit-race');
+      await topUp(id, 100, 'start');
+      const results = await Promise.all(Array.from({ length: 600 }, () => consume(id, w, pays(1))));
+      const admitted = results.filter((r) => r.allowed);
+      expect(admitted).toHaveLength(100);
+      const seen = admitted.map((r) => r.credits?.balance).sort((x, y) => (x as number) - (y as number));
+      expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      for (const r of results.filter((x) => !x.allowed)) expect(r.credits?.sufficient).toBe(false);
+      expect(await balanceOf(id)).toBe(0);
+      expect(state(await peek(id, w), 'minute').remaining).toBe(10_000 - 100);
+    });
+
+    it('credits: a window that runs out first under concurrency charges only the admitted', async () => {
+      const w = [{ name: 'minute', seconds: 60, limit: 60 }, HOUR_BIG];
+      await awayFromEdges(w, 5_000);
+      const id = identity('window-race');
+      await topUp(id, 100, 'start');
+      const results = await Promise.all(Array.from({ length: 500 }, () => consume(id, w, pays(1))));
+      expect(results.filter((r) => r.allowed)).toHaveLength(60);
+      expect(results.filter((r) => r.credits?.sufficient === false)).toHaveLength(0);
+      expect(await balanceOf(id)).toBe(40);
+    });
+
+    it('notices: 600 concurrent calls straddling 80 % and 100 % report each threshold once', async () => {
+      const hour = { name: 'hour', seconds: 3_600, limit: 250 };
+      const w = [{ name: 'minute', seconds: 60, limit: 10_000 }, hour, { ...MONTH, limit: 100_000 }];
+      await awayFromEdges(w, 5_000);
+      const id = identity('notices');
+      await topUp(id, 500, 'start');
+      const options: ConsumeOptions = { ...pays(1, { lowBalance: 300 }), notify: true };
+      const results = await Promise.all(Array.from({ length: 600 }, () => consume(id, w, options)));
+      expect(results.filter((r) => r.allowed)).toHaveLength(250);
+      const notices = results.flatMap((r) => r.notices ?? []);
+      const nowS = Math.floor((Date.now() + 0) / 1000);
+      const hourStart = (n: StoreNotice) => (n.type === 'quota.threshold' ? n.periodStart : 0);
+      expect(notices.map((n) => (n.type === 'quota.threshold' ? `${n.window} ${n.percent}` : n.type)).sort()).toEqual([
+        'credits.low',
+        'hour 100',
+        'hour 80',
+      ]);
+      for (const n of notices.filter((x) => x.type === 'quota.threshold')) {
+        expect(hourStart(n) % 3_600).toBe(0);
+        if (!h.exactClock) expect(Math.abs(hourStart(n) - (nowS - (nowS % 3_600)))).toBeLessThanOrEqual(3_600);
+      }
+      // The 80 % notice rode on the call that took the 200th request, the low balance on the one
+      // that left 299 credits, the 100 % on the 250th.
+      const by = (pred: (n: StoreNotice) => boolean) => results.find((r) => r.notices?.some(pred));
+      expect(
+        state(by((n) => n.type === 'quota.threshold' && n.percent === 80) as ConsumeResult, 'hour').remaining,
+      ).toBe(50);
+      expect(
+        state(by((n) => n.type === 'quota.threshold' && n.percent === 100) as ConsumeResult, 'hour').remaining,
+      ).toBe(0);
+      expect(by((n) => n.type === 'credits.low')?.credits?.balance).toBe(299);
+      expect(notices.find((n) => n.type === 'credits.low')).toEqual({ type: 'credits.low', balance: 299 });
+      // Nothing more this period; a top-up re-arms the low-balance notice.
+      expect((await consume(id, [w[0] as WindowSpec, { ...hour, limit: 500 }], options)).notices).toBeUndefined();
+      await topUp(id, 1, 'more');
+      expect((await consume(id, [w[0] as WindowSpec], options)).notices).toEqual([
+        { type: 'credits.low', balance: 249 },
+      ]);
     });
 
     for (const limit of [5, 37]) {

@@ -2,7 +2,9 @@ import type { ErrorKind } from './http/errors.js';
 import type { WindowState } from './limits/stores/types.js';
 
 /**
- * Outcome events for metrics and logs. They never carry the secret, the generated code or the raw
+ * Outcome events for metrics and logs: one per request, plus the notices `quota.threshold` and
+ * `credits.low` (emitted just before the event of the request that crossed the threshold; a
+ * listener that counts requests skips them). They never carry the secret, the generated code or the raw
  * API key: only the identity's id and plan, the route, the status, the limiter's answer and the
  * time taken.
  */
@@ -15,7 +17,9 @@ export type TwoFaEventType =
   | 'rate_limited'
   | 'unauthorized'
   | 'rejected'
-  | 'error';
+  | 'error'
+  | 'quota.threshold'
+  | 'credits.low';
 
 export interface TwoFaEvent {
   readonly type: TwoFaEventType;
@@ -42,4 +46,12 @@ export interface TwoFaEvent {
   readonly valid?: boolean;
   /** For error outcomes: the error kind (`INVALID_SECRET`, `RATE_LIMITED`, `TOO_MANY_AUTH_FAILURES`, ...). */
   readonly kind?: ErrorKind;
+  /** For `quota.threshold`: the window (`hour`, `day`, `month`). */
+  readonly window?: string;
+  /** For `quota.threshold`: 80 or 100 (% of the window's limit now used). */
+  readonly percent?: 80 | 100;
+  /** For `quota.threshold`: Unix seconds when the window's current period started. */
+  readonly periodStart?: number;
+  /** For `credits.low`: the balance after the request that took it below `credits.lowBalance`. */
+  readonly balance?: number;
 }

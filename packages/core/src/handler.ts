@@ -6,10 +6,11 @@ import { type ParamValues, readParams } from './http/params.js';
 import { trimTrailingSlashes } from './http/path.js';
 import { createAuthGuard } from './keys/auth-guard.js';
 import { presentedKey } from './keys/static-keys.js';
+import { creditCharge } from './limits/credits.js';
 import { hasCalendarWindow, policyHeader, type RateHeaders, rateLimitHeaders, secondsCeil } from './limits/headers.js';
 import { windowsFor } from './limits/plans.js';
 import type { GuardCounter } from './limits/stores/guard-types.js';
-import type { ConsumeResult, WindowSpec } from './limits/stores/types.js';
+import type { ConsumeOptions, ConsumeResult, CreditCharge, WindowSpec } from './limits/stores/types.js';
 import { isThenable, type Later } from './maybe-promise.js';
 import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
 import { docsRoutes } from './routes/docs.js';
@@ -61,6 +62,8 @@ interface Pass {
   limits: Limits | undefined;
   /** The count waits for valid input (`countInvalidRequests: false`): `charge` only peeked. */
   deferred: boolean;
+  /** What the request asks of the identity's credits, when it pays by credits. */
+  credits: CreditCharge | undefined;
   values: ParamValues;
 }
 
@@ -74,6 +77,7 @@ interface Outcome {
 const HEAD_AS_GET = new Map([['HEAD', 'GET']]);
 const NO_QUERY = new URLSearchParams();
 const NO_VALUES: ParamValues = Object.freeze({});
+const NOTIFY: ConsumeOptions = Object.freeze({ notify: true });
 
 export function createTwoFa(options: TwoFaOptions): TwoFa {
   const config = resolveOptions(options);
@@ -101,6 +105,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       rate: undefined,
       limits: undefined,
       deferred: false,
+      credits: undefined,
       values: NO_VALUES,
     };
     try {
@@ -122,6 +127,9 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
 
   function authenticated(pass: Pass, identity: Identity): Later<TwoFaResponse> {
     pass.identity = identity;
+    if (identity.paymentRequired !== undefined) {
+      throw new TwoFaError('PAYMENT_REQUIRED', { data: { reason: String(identity.paymentRequired) } });
+    }
     return after(pass, charge(pass, identity), withInput);
   }
 
@@ -173,17 +181,28 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
         cause: new Error(`identity ${identity.id} has an unknown plan or invalid limit overrides`),
       });
     }
-    if (limits.windows.length === 0 || route.quota === 'none') return;
+    if (route.quota === 'none') return;
+    pass.credits = creditCharge(config.credits, route.id, identity);
+    if (limits.windows.length === 0 && pass.credits === undefined) return;
     pass.limits = limits;
     pass.deferred = route.quota === 'consume' && !config.countInvalidRequests;
-    return after(pass, askStore(pass.deferred ? 'peek' : route.quota, identity.id, limits.windows), limited);
+    const operation = pass.deferred ? 'peek' : route.quota;
+    return after(pass, askStore(operation, identity.id, limits.windows, storeOptions(pass, operation)), limited);
   }
 
   /** The count deferred by `charge`, once the input is valid. */
   function chargeValidated(pass: Pass): Later<void> {
     pass.deferred = false;
     const windows = (pass.limits as Limits).windows;
-    return after(pass, askStore('consume', (pass.identity as Identity).id, windows), limited);
+    const id = (pass.identity as Identity).id;
+    return after(pass, askStore('consume', id, windows, storeOptions(pass, 'consume')), limited);
+  }
+
+  /** The credits to check or charge, and whether the store reports thresholds (a consume, heard). */
+  function storeOptions(pass: Pass, operation: 'consume' | 'peek'): ConsumeOptions | undefined {
+    const notify = operation === 'consume' && config.onEvent !== undefined;
+    if (pass.credits === undefined) return notify ? NOTIFY : undefined;
+    return notify ? { credits: pass.credits, notify } : { credits: pass.credits };
   }
 
   /**
@@ -196,7 +215,12 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     const consumes = routeOf(pass).quota === 'consume';
     const refused = consumes && !limit.allowed;
     pass.decision = refused ? 'refused' : consumes && !pass.deferred ? 'admitted' : 'peeked';
-    if (refused) throw rateLimited(limit);
+    if (!refused) return;
+    const credits = limit.credits;
+    if (credits !== undefined && !credits.sufficient) {
+      throw new TwoFaError('INSUFFICIENT_CREDITS', { data: { balance: credits.balance, cost: credits.cost } });
+    }
+    throw rateLimited(limit);
   }
 
   /** The route's parameters from the body (within the body limit) and the query. */
@@ -241,17 +265,37 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       const kind = ERROR_KINDS[error.kind];
       const fields = 'withError' in kind ? { error, kind: error.kind } : { kind: error.kind };
       emit(pass, { type: kind.event, status: error.status, fields });
+      if (error.kind === 'UNAVAILABLE') refund(pass);
       return envelope(error.status, error.message, error.data, pass.rate, error.headers);
     }
     const internal = ERROR_KINDS.INTERNAL;
     emit(pass, { type: internal.event, status: internal.status, fields: { error, kind: 'INTERNAL' } });
+    refund(pass);
     return errorEnvelope('INTERNAL', null, pass.rate);
+  }
+
+  /**
+   * Gives back the credits a request paid when the kit itself then failed it (500, 503). A refund
+   * the store cannot make is its own to report (`RedisStore`'s `onError`); it never changes the answer.
+   */
+  function refund(pass: Pass): void {
+    const paid = pass.limit?.credits;
+    if (pass.decision !== 'admitted' || paid === undefined || paid.cost === 0 || pass.identity === null) return;
+    const give = config.store.refund;
+    if (typeof give !== 'function') return;
+    try {
+      const done = give.call(config.store, pass.identity.id, paid.cost);
+      if (isThenable(done)) done.then(undefined, () => {});
+    } catch {
+      // Reported by the store, if at all; the answer stays the error it is.
+    }
   }
 
   function emit(pass: Pass, outcome: Outcome): void {
     const listener = config.onEvent;
     if (listener === undefined) return;
     const { route, identity, decision, limit } = pass;
+    if (limit?.notices !== undefined) notify(pass, outcome, listener);
     const event: TwoFaEvent = {
       type: outcome.type,
       route: route?.id ?? null,
@@ -266,6 +310,27 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       listener(event);
     } catch {
       // A listener's failure must not change the response.
+    }
+  }
+
+  /** The thresholds the store says this request crossed, each as its own event. */
+  function notify(pass: Pass, outcome: Outcome, listener: (event: TwoFaEvent) => void): void {
+    const durationMs = performance.now() - pass.started;
+    for (const notice of pass.limit?.notices ?? []) {
+      const { type, ...fields } = notice;
+      try {
+        listener({
+          type,
+          route: pass.route?.id ?? null,
+          status: outcome.status,
+          identityId: pass.identity?.id ?? null,
+          plan: pass.identity?.plan ?? null,
+          durationMs,
+          ...fields,
+        });
+      } catch {
+        // A listener's failure must not change the response.
+      }
     }
   }
 
@@ -287,8 +352,14 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   }
 
   /** One limiter call, bounded by `storeTimeoutMs` when the store answers with a promise. */
-  function askStore(operation: 'consume' | 'peek', id: string, windows: readonly WindowSpec[]): Later<ConsumeResult> {
-    const pending = operation === 'consume' ? config.store.consume(id, windows) : config.store.peek(id, windows);
+  function askStore(
+    operation: 'consume' | 'peek',
+    id: string,
+    windows: readonly WindowSpec[],
+    options: ConsumeOptions | undefined,
+  ): Later<ConsumeResult> {
+    const store = config.store;
+    const pending = operation === 'consume' ? store.consume(id, windows, options) : store.peek(id, windows, options);
     return isThenable(pending) ? withTimeout(Promise.resolve(pending), config.storeTimeoutMs) : pending;
   }
 

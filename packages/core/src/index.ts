@@ -21,6 +21,8 @@ export {
   type LookupByHash,
 } from './keys/cached-keys.js';
 export { hashKey, parseKeyList, type StaticKeyTable, staticKeys } from './keys/static-keys.js';
+// Prepaid credits (the `costs` and `credits` options; balances live in the limiter store).
+export type { CreditsOptions, RouteCosts } from './limits/credits.js';
 // Plans and limiter stores.
 export { checkPlan, DEFAULT_PLANS, type PlanTable, resolvePlans, WINDOWS } from './limits/plans.js';
 export { MemoryStore, type MemoryStoreOptions } from './limits/stores/memory.js';
@@ -32,7 +34,7 @@ export {
   type RedisStoreFailure,
   type RedisStoreOptions,
 } from './limits/stores/redis.js';
-export type { LimiterStore, WindowSpec } from './limits/stores/types.js';
+export type { LimiterStore, TopUpResult, WindowSpec } from './limits/stores/types.js';
 export type { TwoFaOptions } from './options.js';
 // TOTP, for a host's own code paths and tests.
 export { decodeSecret, encodeBase32 } from './otp/secret.js';

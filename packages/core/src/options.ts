@@ -2,6 +2,7 @@ import type { TwoFaEvent } from './events.js';
 import { TwoFaConfigError } from './http/errors.js';
 import { trimTrailingSlashes } from './http/path.js';
 import { type AuthFailureLimit, type AuthFailureLimitOptions, resolveAuthFailureLimit } from './keys/auth-guard.js';
+import { type CreditConfig, type CreditsOptions, type RouteCosts, resolveCredits } from './limits/credits.js';
 import { type PlanTable, resolvePlans } from './limits/plans.js';
 import { MemoryStore } from './limits/stores/memory.js';
 import type { LimiterStore } from './limits/stores/types.js';
@@ -37,7 +38,7 @@ export interface TwoFaOptions {
   maxSecretLength?: number;
   /**
    * Fewest Base32 characters in a secret (after removing spaces, hyphens, padding). Default 16
-   * (10 bytes, the seed's example `JBSWY3DPEHPK3PXP`); shorter is a 400 `Invalid or missing secret`.
+   * (10 bytes, the API documentation's example `JBSWY3DPEHPK3PXP`); shorter is a 400 `Invalid or missing secret`.
    */
   minSecretLength?: number;
   /** Time allowed to `resolveKey` before the request gets a 503. Default 3000 ms. */
@@ -83,6 +84,14 @@ export interface TwoFaOptions {
    * 429 until the window ends; other secrets are unaffected. Default `{ max: 5, windowSeconds: 300 }`.
    */
   verifyFailureLimit?: { max?: number; windowSeconds?: number };
+  /** Credits each route costs an identity that pays by credits. Default `{ generate: 1, verify: 1, usage: 0 }`. */
+  costs?: RouteCosts;
+  /**
+   * Prepaid credits kept in the store (`store.topUp`). Default `{ required: false, lowBalance: 0 }`:
+   * an identity holding a balance pays `costs` per request (402 when it runs out); others do not.
+   * `false`: no balance is read or charged.
+   */
+  credits?: CreditsOptions | false;
   /**
    * Serve an API reference page at `GET {prefix}/docs`: an HTML page that renders the OpenAPI
    * document with Scalar's API reference (`@scalar/api-reference`, an optional peer dependency to
@@ -118,6 +127,8 @@ export interface ResolvedConfig {
   readonly docs: DocsAssets | undefined;
   /** The verify route's replay memory: the store's own (`recordVerification`), else one per process. */
   readonly verifyMemory: VerifyMemory;
+  /** Prepaid credits (`costs`, `credits`), or false when off or the store keeps none. */
+  readonly credits: CreditConfig | false;
 }
 
 export const DEFAULT_PREFIX = '/api/2fa';
@@ -149,6 +160,8 @@ const OPTION_NAMES: Record<keyof TwoFaOptions, true> = {
   countInvalidRequests: true,
   verifyFailureLimit: true,
   docs: true,
+  costs: true,
+  credits: true,
 };
 /** The names of `TwoFaOptions`, for adapters whose options are the core's. */
 export const TWOFA_OPTION_NAMES: readonly string[] = Object.keys(OPTION_NAMES);
@@ -234,5 +247,6 @@ export function resolveOptions(options: TwoFaOptions): ResolvedConfig {
     verifyFailureLimit: verifyFailureLimitOf(options.verifyFailureLimit),
     verifyMemory: verifyMemoryOf(store, clock),
     docs: checkFlag('docs', options.docs, false) ? loadDocsAssets() : undefined,
+    credits: resolveCredits(options.costs, options.credits, store),
   });
 }

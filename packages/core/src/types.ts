@@ -74,6 +74,18 @@ export interface Identity {
   readonly plan: string;
   /** Per-key overrides of the plan's limits (`null` = unlimited). */
   readonly limits?: Partial<PlanLimits> | undefined;
+  /**
+   * Prepaid credits (see the `credits` option): `true`, the identity pays for each request and
+   * without a balance has 0 credits; `false`, it never pays; absent, it pays when it holds a
+   * balance (or when the `credits` option says every identity must).
+   */
+  readonly credits?: boolean | undefined;
+  /**
+   * Set when the owner must pay before the key works again (an unpaid subscription past its grace):
+   * every authenticated route answers 402 `Payment required` with `data: {"reason": <this>}`, before
+   * any quota or credit is counted. E.g. `subscription_past_due`.
+   */
+  readonly paymentRequired?: string | undefined;
 }
 
 /** The host's key store: given the presented key, the identity or nothing. May be async. */

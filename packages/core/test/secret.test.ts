@@ -6,7 +6,7 @@ import { MAX_SECRET_CHARS } from '../src/otp/secret.js';
 const hex = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
 
 describe('decodeSecret', () => {
-  it("decodes the seed's 10-byte example", () => {
+  it("decodes the API documentation's 10-byte example", () => {
     expect(hex(decodeSecret('JBSWY3DPEHPK3PXP'))).toBe(Buffer.from('Hello!\xde\xad\xbe\xef', 'latin1').toString('hex'));
   });
 

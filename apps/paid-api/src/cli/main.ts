@@ -13,11 +13,15 @@
  *   plan set --customer ID --plan P                       → ID and the plan
  *   limits set --customer ID [--minute N] [--hour N] [--day N] [--month N]   (N or "unlimited") → the overrides
  *   limits clear --customer ID                            → ID and {}
+ *   credits add --customer ID --amount N [--id TOPUP_ID]  → the new balance (needs the servers' Redis:
+ *                                                            credits live in the limiter store; once per TOPUP_ID)
  */
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { WINDOWS } from '@twofa-kit/core';
+import { limiterStore } from '@twofa-kit/example-support';
 import type pg from 'pg';
-import { createCustomer, type Limits, setLimits, setPlan } from '../accounts/customers.js';
+import { createCustomer, getCustomer, type Limits, setLimits, setPlan } from '../accounts/customers.js';
 import { createInvitation } from '../accounts/invitations.js';
 import { paidApiConfig } from '../config.js';
 import { migrate, openDatabase } from '../db/pool.js';
@@ -162,6 +166,32 @@ async function runCommand(pool: pg.Pool, argv: readonly string[], env = process.
       const { values } = parse({ customer: { type: 'string' } });
       const customer = await setLimits(pool, required(values, 'customer'), {});
       return `${customer.id}\t${limitsText(customer.limits)}`;
+    }
+    case 'credits add': {
+      const { values, positionals } = parse({
+        customer: { type: 'string' },
+        amount: { type: 'string' },
+        id: { type: 'string' },
+      });
+      if (positionals.length > 0) throw new UsageError('credits add takes no positional argument');
+      const amountText = required(values, 'amount');
+      if (!/^\d{1,12}$/.test(amountText) || Number(amountText) < 1)
+        throw new UsageError('--amount must be a whole number of credits ≥ 1');
+      const customer = await getCustomer(pool, required(values, 'customer'));
+      if (config.redis === undefined) {
+        throw new PaidApiError(
+          'credits live in the limiter store: set REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) as the servers do',
+        );
+      }
+      const { store, close } = await limiterStore(config.redis);
+      try {
+        if (store?.topUp === undefined) throw new PaidApiError('this limiter store keeps no credits');
+        const topUpId = values.id ?? `cli:${randomUUID()}`;
+        const result = await store.topUp(customer.id, Number(amountText), topUpId);
+        return String(result.balance);
+      } finally {
+        await close();
+      }
     }
     default:
       throw new UsageError(argv.length === 0 ? 'no command' : `unknown command: ${argv.slice(0, 2).join(' ')}`);

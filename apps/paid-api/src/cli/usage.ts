@@ -1,4 +1,4 @@
-/** The CLI's commands (`keys help`), quoted by docs/paid-api.md and the example's README. */
+/** The CLI's commands (`keys help`), quoted by docs/guides/paid-api.md and the example's README. */
 export const USAGE = `usage: keys <command>
   customer create --email E --plan P [--password PW]
   customer invite --customer ID [--url BASE_URL]
@@ -9,4 +9,5 @@ export const USAGE = `usage: keys <command>
   key list --customer ID
   plan set --customer ID --plan P
   limits set --customer ID [--minute N] [--hour N] [--day N] [--month N]   (N or "unlimited")
-  limits clear --customer ID`;
+  limits clear --customer ID
+  credits add --customer ID --amount N [--id TOPUP_ID]`;

@@ -19,6 +19,7 @@
 import type { TwoFa } from '@twofa-kit/core';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import { billingRoutes, type DashboardBilling } from './billing.js';
 import { dashboardContext } from './context.js';
 import { invitationRoutes } from './invitations.js';
 import { keyRoutes } from './keys.js';
@@ -36,6 +37,8 @@ export interface DashboardOptions {
   readonly signInLimit?: SignInLimit | undefined;
   /** Unix ms. Default `Date.now`. */
   readonly clock?: (() => number) | undefined;
+  /** Stripe, for the billing page's purchases (`billing.ts`). Default: none offered. */
+  readonly billing?: DashboardBilling | undefined;
 }
 
 export async function dashboardPlugin(app: FastifyInstance, options: DashboardOptions): Promise<void> {
@@ -51,4 +54,5 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
   invitationRoutes(app, ctx);
   keyRoutes(app, ctx);
   operatorRoutes(app, ctx);
+  billingRoutes(app, ctx, options.billing);
 }

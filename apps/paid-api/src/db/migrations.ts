@@ -5,7 +5,10 @@
  * of their tokens), the audit log of operators' changes, and usage per customer per hour.
  * Version 3 keeps daily roll-ups of that usage (per customer and across all), written by a trigger
  * in the transaction that writes the hour, so the operators' totals read a few rows, not millions.
+ * Version 4 is billing's and the alerts' (`billing/schema.ts`).
  */
+import { BILLING_MIGRATION } from '../billing/schema.js';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -149,4 +152,5 @@ INSERT INTO usage_days (day, admitted, refused)
 CREATE INDEX customers_list ON customers (role, created_at DESC, id);
 `,
   },
+  BILLING_MIGRATION,
 ];

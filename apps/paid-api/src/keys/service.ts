@@ -197,6 +197,8 @@ export async function rotateKey(
 /** What a key resolves to, with the moment it stops working (null: not before a change). */
 export interface KeyIdentity extends Identity {
   readonly validUntil: number | null;
+  /** Unix ms since the customer's subscription is past due (billing), or null. */
+  readonly pastDueSince: number | null;
 }
 
 interface LookupRow {
@@ -205,6 +207,7 @@ interface LookupRow {
   limits: Identity['limits'];
   expires_at: Date | null;
   grace_ends_at: Date | null;
+  past_due_since: Date | null;
 }
 
 /**
@@ -218,7 +221,7 @@ export async function lookupKey(pool: Pick<pg.Pool, 'query'>, digest: string): P
       WHERE k.digest = $1 AND c.id = k.customer_id AND c.status = 'active' AND k.revoked_at IS NULL
         AND (k.expires_at IS NULL OR k.expires_at > now())
         AND (k.grace_ends_at IS NULL OR k.grace_ends_at > now())
-     RETURNING c.id AS customer_id, c.plan, c.limits, k.expires_at, k.grace_ends_at`,
+     RETURNING c.id AS customer_id, c.plan, c.limits, k.expires_at, k.grace_ends_at, c.past_due_since`,
     [digest],
   );
   const row = rows[0];
@@ -229,5 +232,6 @@ export async function lookupKey(pool: Pick<pg.Pool, 'query'>, digest: string): P
     plan: row.plan,
     limits: row.limits,
     validUntil: ends.length === 0 ? null : Math.min(...ends),
+    pastDueSince: row.past_due_since === null ? null : row.past_due_since.getTime(),
   };
 }

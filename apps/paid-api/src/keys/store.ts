@@ -14,6 +14,9 @@ import { type KeyIdentity, lookupKey } from './service.js';
 /** Default key-cache TTL: the stated bound on revocation when no notification arrives. */
 export const DEFAULT_KEY_CACHE_TTL_MS = 10_000;
 
+/** Default grace of a past-due subscription: 3 days. */
+export const DEFAULT_PAST_DUE_GRACE_MS = 259_200_000;
+
 export interface KeyStoreOptions {
   /** How long a key's answer is reused, in ms. Default 10,000. */
   ttlMs?: number;
@@ -21,6 +24,11 @@ export interface KeyStoreOptions {
   negativeTtlMs?: number;
   /** Unix ms. Default `Date.now`. Tests move it instead of sleeping. */
   clock?: () => number;
+  /**
+   * How long a customer whose subscription is past due keeps using its plan, in ms; after it the
+   * keys answer 402 `Payment required` (`reason: subscription_past_due`). Default 3 days.
+   */
+  pastDueGraceMs?: number;
 }
 
 export interface DbKeyStore {
@@ -32,6 +40,7 @@ export interface DbKeyStore {
 
 export function dbKeyStore(pool: Pick<pg.Pool, 'query'>, options: KeyStoreOptions = {}): DbKeyStore {
   const clock = options.clock ?? Date.now;
+  const pastDueGraceMs = options.pastDueGraceMs ?? DEFAULT_PAST_DUE_GRACE_MS;
   const cache = cachedKeys((apiKey) => lookupKey(pool, hashKey(apiKey)), {
     ttlMs: options.ttlMs ?? DEFAULT_KEY_CACHE_TTL_MS,
     negativeTtlMs: options.negativeTtlMs ?? 2_000,
@@ -41,7 +50,11 @@ export function dbKeyStore(pool: Pick<pg.Pool, 'query'>, options: KeyStoreOption
     resolveKey: async (apiKey) => {
       const found = (await cache(apiKey)) as KeyIdentity | null | undefined;
       if (found == null) return null;
-      if (found.validUntil !== null && clock() >= found.validUntil) return null;
+      const now = clock();
+      if (found.validUntil !== null && now >= found.validUntil) return null;
+      if (found.pastDueSince !== null && now >= found.pastDueSince + pastDueGraceMs) {
+        return { id: found.id, plan: found.plan, limits: found.limits, paymentRequired: 'subscription_past_due' };
+      }
       return { id: found.id, plan: found.plan, limits: found.limits };
     },
     clear: () => cache.clear(),

@@ -15,7 +15,7 @@ export async function listen(app: FastifyInstance): Promise<string> {
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
 
-/** POST /api/2fa/generate with the seed's form body, as every seed example sends it. */
+/** POST /api/2fa/generate with the API documentation's form body, as every example of the API documentation sends it. */
 export async function generate(base: string, key: string): Promise<Reply> {
   const res = await fetch(`${base}/api/2fa/generate`, {
     method: 'POST',

@@ -47,7 +47,17 @@ export function keys(args: readonly string[], env: Record<string, string>): Prom
 export interface RunningServer {
   readonly url: string;
   readonly output: () => string;
-  stop(): Promise<void>;
+  /** Ends the server: SIGTERM (a graceful stop) unless another signal is given (SIGKILL: a crash). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** `pnpm --dir apps/paid-api start` on a free port; resolves once it prints where it listens. */
@@ -59,12 +69,12 @@ export function startServer(env: Record<string, string>, timeoutMs = 120_000): P
     detached: true, // its own process group: stop() ends pnpm and the node server under it
   });
   let output = '';
-  const stopGroup = () => {
+  const stopGroup = (signal: NodeJS.Signals = 'SIGTERM') => {
     try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
     } catch {}
   };
-  process.once('exit', stopGroup);
+  process.once('exit', () => stopGroup());
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -79,9 +89,11 @@ export function startServer(env: Record<string, string>, timeoutMs = 120_000): P
         resolve({
           url: m[1],
           output: () => output,
-          stop: async () => {
-            stopGroup();
+          stop: async (signal) => {
+            stopGroup(signal);
             await exited;
+            // pnpm may end before the server under it: wait until the whole group is gone.
+            while (child.pid !== undefined && groupAlive(child.pid)) await new Promise((r) => setTimeout(r, 20));
           },
         });
       }

@@ -374,5 +374,7 @@ function expectedStatuses(errors: readonly ErrorKind[], auth: boolean, quota: st
   for (const kind of errors) if (method !== 'GET' || !bodyOnly.has(kind)) statuses.add(ERROR_KINDS[kind].status);
   if (auth) for (const s of [401, 429, 503]) statuses.add(s);
   if (quota === 'consume') statuses.add(429);
+  // Prepaid credits are on by default and generate and verify cost 1: they may answer 402.
+  if (auth && quota === 'consume') statuses.add(402);
   return [...statuses].sort((a, b) => a - b);
 }

@@ -33,7 +33,7 @@ export function generateSuite(harness: AdapterHarness): void {
       return data;
     }
 
-    it('takes the secret from a form body (the seed examples), key in X-API-Key', async () => {
+    it("takes the secret from a form body (as the API documentation's examples send it), key in X-API-Key", async () => {
       const res = await request(app.url)
         .post(GENERATE)
         .set('X-API-Key', KEYS.big)

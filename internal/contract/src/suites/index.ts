@@ -1,5 +1,6 @@
 import type { AdapterHarness } from '../harness.js';
 import { alikeSuite } from './alike.js';
+import { creditsSuite } from './credits.js';
 import { errorsSuite } from './errors.js';
 import { extensionsSuite } from './extensions.js';
 import { generateSuite } from './generate.js';
@@ -22,4 +23,5 @@ export const SUITES: ContractSuite[] = [
   rfc6238Suite,
   alikeSuite,
   extensionsSuite,
+  creditsSuite,
 ];

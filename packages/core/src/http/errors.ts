@@ -12,6 +12,8 @@ export const ERROR_KINDS = {
   INVALID_PARAMETER: { status: 400, message: 'Invalid parameter', event: 'rejected' },
   MALFORMED_BODY: { status: 400, message: 'Malformed request body', event: 'rejected' },
   UNAUTHORIZED: { status: 401, message: 'Invalid or missing API key', event: 'unauthorized' },
+  INSUFFICIENT_CREDITS: { status: 402, message: 'Insufficient credits', event: 'rejected' },
+  PAYMENT_REQUIRED: { status: 402, message: 'Payment required', event: 'rejected' },
   NOT_FOUND: { status: 404, message: 'Not found', event: 'rejected' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed', event: 'rejected' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body too large', event: 'rejected' },

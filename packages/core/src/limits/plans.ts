@@ -6,7 +6,7 @@ import { CALENDAR_MONTH } from './stores/windows.js';
 
 export type PlanTable = Readonly<Record<string, PlanLimits>>;
 
-/** The seed's plans. Replace or extend them with the `plans` option. */
+/** The API documentation's plans. Replace or extend them with the `plans` option. */
 export const DEFAULT_PLANS: PlanTable = Object.freeze({
   free: Object.freeze({ minute: 5, hour: 100, day: null, month: null }),
   pro: Object.freeze({ minute: 30, hour: 1_000, day: 10_000, month: null }),

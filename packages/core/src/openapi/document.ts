@@ -18,11 +18,18 @@ export interface OpenApiSettings {
   readonly allowQueryKey: boolean;
   /** Whether the failed-auth guard is on (adds its 429 to authenticated routes). */
   readonly authGuard: boolean;
+  /** Credits per route when prepaid credits are on (adds 402 to the routes that cost); default none. */
+  readonly costs?: Readonly<Record<string, number>> | undefined;
 }
 
 /** The settings of a configured surface mounted at `basePath`: derived in one place for every caller. */
 export function openApiSettings(config: ResolvedConfig, basePath: string = config.prefix): OpenApiSettings {
-  return { basePath, allowQueryKey: config.allowQueryKey, authGuard: config.authFailureLimit !== false };
+  return {
+    basePath,
+    allowQueryKey: config.allowQueryKey,
+    authGuard: config.authFailureLimit !== false,
+    costs: config.credits === false ? undefined : config.credits.costs,
+  };
 }
 
 export const OPENAPI_INFO = {
@@ -100,13 +107,15 @@ export const OPENAPI_ROUTE_ID = 'openapi';
 export function routeErrorKinds(
   route: RouteDef,
   method: RouteMethod,
-  settings: Pick<OpenApiSettings, 'authGuard'>,
+  settings: Pick<OpenApiSettings, 'authGuard' | 'costs'>,
 ): ErrorKind[] {
   const kinds = new Set<ErrorKind>(route.errors.filter((k) => method !== 'GET' || !BODY_ERRORS.has(k)));
   if (route.auth) {
     kinds.add('UNAUTHORIZED');
     if (settings.authGuard) kinds.add('TOO_MANY_AUTH_FAILURES');
   }
+  if (route.auth && route.quota === 'consume' && (settings.costs?.[route.id] ?? 0) > 0)
+    kinds.add('INSUFFICIENT_CREDITS');
   if (route.auth && route.quota === 'consume') kinds.add('RATE_LIMITED');
   kinds.add('INTERNAL');
   // A key store that times out, or a limiter store that fails closed.
@@ -118,7 +127,7 @@ export function routeErrorKinds(
 export function routeStatuses(
   route: RouteDef,
   method: RouteMethod,
-  settings: Pick<OpenApiSettings, 'authGuard'>,
+  settings: Pick<OpenApiSettings, 'authGuard' | 'costs'>,
 ): number[] {
   const statuses = new Set([200, ...routeErrorKinds(route, method, settings).map((k) => ERROR_KINDS[k].status)]);
   return [...statuses].sort((a, b) => a - b);
@@ -138,6 +147,25 @@ function errorDataSchema(kind: ErrorKind, route: RouteDef | undefined): JsonSche
             minimum: 1,
             description: 'Whole seconds until a request would be admitted (also in the Retry-After header).',
           },
+        },
+      };
+    case 'INSUFFICIENT_CREDITS':
+      return {
+        type: 'object',
+        required: ['balance', 'cost'],
+        additionalProperties: false,
+        properties: {
+          balance: { type: 'integer', minimum: 0, description: 'Credits left (not charged).' },
+          cost: { type: 'integer', minimum: 1, description: 'Credits this request costs.' },
+        },
+      };
+    case 'PAYMENT_REQUIRED':
+      return {
+        type: 'object',
+        required: ['reason'],
+        additionalProperties: false,
+        properties: {
+          reason: { type: 'string', description: 'Why, e.g. `subscription_past_due`.' },
         },
       };
     case 'INVALID_PARAMETER': {
@@ -185,7 +213,7 @@ export function errorEnvelopeSchema(kind: ErrorKind, route?: RouteDef): JsonSche
 export function responseSchemas(
   route: RouteDef,
   method: RouteMethod,
-  settings: Pick<OpenApiSettings, 'authGuard'>,
+  settings: Pick<OpenApiSettings, 'authGuard' | 'costs'>,
 ): Record<number, JsonSchema> {
   const out: Record<number, JsonSchema> = {
     200:
@@ -252,7 +280,7 @@ export interface FastifyRouteSchema {
 export function routeJsonSchemas(
   route: RouteDef,
   method: RouteMethod = route.methods[0] ?? 'GET',
-  settings: Pick<OpenApiSettings, 'authGuard' | 'allowQueryKey'> = { authGuard: true, allowQueryKey: true },
+  settings: Pick<OpenApiSettings, 'authGuard' | 'allowQueryKey' | 'costs'> = { authGuard: true, allowQueryKey: true },
 ): FastifyRouteSchema {
   const hasBody = method !== 'GET' && route.params.length > 0;
   return {
@@ -321,7 +349,7 @@ function operation(route: RouteDef, method: RouteMethod, settings: OpenApiSettin
   if (schemas.body !== undefined) {
     op.requestBody = {
       required: false,
-      description: 'The parameters, as a form or a JSON object (the seed examples send a form).',
+      description: 'The parameters, as a form or a JSON object (the examples in the API documentation send a form).',
       content: Object.fromEntries(REQUEST_CONTENT_TYPES.map((t) => [t, { schema: schemas.body }])),
     };
   }

@@ -8,7 +8,7 @@
 export const MAX_SECRET_INPUT_LENGTH = 1024;
 /** Most Base32 characters after normalisation: 256 characters = 160 bytes of key. */
 export const MAX_SECRET_CHARS = 256;
-/** Fewest Base32 characters the routes accept (the `minSecretLength` default): 16 = 10 bytes, the seed's example. */
+/** Fewest Base32 characters the routes accept (the `minSecretLength` default): 16 = 10 bytes, the API documentation's example. */
 export const MIN_SECRET_CHARS = 16;
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

@@ -98,7 +98,7 @@ const nodeCryptoPlugin = {
   },
 };
 
-/** Guardrails open enough for the seed's 10-byte example secret; our own bounds apply instead. */
+/** Guardrails open enough for the API documentation's 10-byte example secret; the kit's own bounds apply instead. */
 const guardrails = createGuardrails({ MIN_SECRET_BYTES: 1, MAX_SECRET_BYTES: 1024 });
 
 /** The code for the time step containing `unixSeconds`. */

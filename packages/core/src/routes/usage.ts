@@ -36,7 +36,7 @@ export const usageRoute: RouteDef = {
   methods: ['GET'],
   summary: "The caller's plan and quota",
   description:
-    'The plan of the presented key and, per window, its limit, the requests left and the seconds until the window resets: the numbers of the RateLimit headers of the same response. Consumes no quota, and answers even when the quota is used up.',
+    'The plan of the presented key and, per window, its limit, the requests left and the seconds until the window resets: the numbers of the RateLimit headers of the same response; for a key that pays by prepaid credits, its balance. Consumes no quota and no credits, and answers even when the quota is used up.',
   auth: true,
   quota: 'peek',
   params: [],
@@ -54,6 +54,15 @@ export const usageRoute: RouteDef = {
           additionalProperties: false,
           properties: Object.fromEntries(WINDOWS.map((w) => [w.name, WINDOW_SCHEMA])),
         },
+        credits: {
+          type: 'object',
+          required: ['balance'],
+          additionalProperties: false,
+          description: 'Present when the key pays by prepaid credits.',
+          properties: {
+            balance: { type: 'integer', minimum: 0, description: 'Credits left.' },
+          },
+        },
       },
     },
   },
@@ -67,6 +76,9 @@ export const usageRoute: RouteDef = {
           ? UNLIMITED
           : { limit: state.limit, remaining: state.remaining, reset: secondsCeil(state.resetMs) };
     }
-    return { event: 'usage', data: { plan: identity?.plan ?? null, limits } };
+    const credits = limit?.credits;
+    const data: Record<string, unknown> = { plan: identity?.plan ?? null, limits };
+    if (credits !== undefined) data.credits = { balance: credits.balance };
+    return { event: 'usage', data };
   },
 };

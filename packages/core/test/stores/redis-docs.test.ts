@@ -1,5 +1,5 @@
 /**
- * docs/redis.md ("Running several instances") stays true: its code is the files in doc-examples/ verbatim, which run here against
+ * docs/guides/redis.md ("Running several instances") stays true: its code is the files in doc-examples/ verbatim, which run here against
  * real servers; its options table lists every field of RedisStoreOptions in order.
  */
 import { readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { clusterLimiter } from './doc-examples/cluster-limiter.js';
 import { redisLimiter } from './doc-examples/redis-limiter.js';
 
 const ROOT = new URL('../../../../', import.meta.url);
-const readme = readFileSync(new URL('docs/redis.md', ROOT), 'utf8');
+const readme = readFileSync(new URL('docs/guides/redis.md', ROOT), 'utf8');
 const START = '<!-- section: several-instances -->';
 const doc = readme.slice(readme.indexOf(START), readme.indexOf('<!-- /section -->', readme.indexOf(START)));
 const FREE: WindowSpec[] = [
@@ -18,7 +18,7 @@ const FREE: WindowSpec[] = [
   { name: 'hour', seconds: 3_600, limit: 100 },
 ];
 
-describe('docs/redis.md: Running several instances', () => {
+describe('docs/guides/redis.md: Running several instances', () => {
   it('quotes each doc example verbatim', () => {
     const snippets = [...doc.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
     expect(snippets.map((m) => m[1])).toEqual([

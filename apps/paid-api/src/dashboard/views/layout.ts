@@ -57,7 +57,7 @@ export function page(title: string, body: string, session?: PageSession): string
     session === undefined
       ? ''
       : `<nav aria-label="Account"><span>${esc(session.email)}</span>
-${session.role === 'admin' ? ' · <a href="/dashboard/admin">Customers</a>' : ' · <a href="/dashboard">Overview</a>'}
+${session.role === 'admin' ? ' · <a href="/dashboard/admin">Customers</a> · <a href="/dashboard/admin/deliveries">Webhooks</a>' : ' · <a href="/dashboard">Overview</a> · <a href="/dashboard/billing">Billing and alerts</a>'}
 <form method="post" action="/dashboard/logout" class="inline">${csrfField(session.csrf)}<button class="secondary" type="submit">Sign out</button></form></nav>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

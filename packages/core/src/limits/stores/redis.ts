@@ -1,13 +1,22 @@
 import { hash } from 'node:crypto';
 import { TwoFaConfigError, TwoFaError } from '../../http/errors.js';
 import { checkNumber, checkOptionsObject } from '../../option-checks.js';
+import { checkRefund, checkTopUp } from './credits.js';
 import { MemoryGuardCounter } from './guard-memory.js';
 import type { GuardBucket, GuardState } from './guard-types.js';
 import { MemoryStore } from './memory.js';
 import { GUARD_LUA } from './redis-guard-script.js';
-import { BATCH_LUA, CONSUME_LUA, PEEK_LUA, resultFromReply, scriptArgs } from './redis-script.js';
+import {
+  BATCH_LUA,
+  CONSUME_LUA,
+  PEEK_LUA,
+  REFUND_LUA,
+  resultFromReply,
+  scriptArgs,
+  TOP_UP_LUA,
+} from './redis-script.js';
 import { VERIFY_LUA, verifyRecordFromReply } from './redis-verify-script.js';
-import type { ConsumeResult, LimiterStore, WindowSpec, WindowState } from './types.js';
+import type { ConsumeOptions, ConsumeResult, LimiterStore, TopUpResult, WindowSpec, WindowState } from './types.js';
 import { MemoryVerifyMemory } from './verify-memory.js';
 import type { VerifyAttempt, VerifyMemory, VerifyRecord, VerifyRules } from './verify-types.js';
 import { windowEnd, windowStart } from './windows.js';
@@ -46,7 +55,7 @@ export type RedisFailureReason =
 
 /** Passed to `onError`. Never carries a key, an identity or a key name. */
 export interface RedisStoreFailure {
-  readonly operation: 'consume' | 'peek' | 'verify' | 'auth';
+  readonly operation: 'consume' | 'peek' | 'verify' | 'auth' | 'refund';
   readonly reason: RedisFailureReason;
   readonly policy: RedisErrorPolicy;
   /** The error message (for `error` and `timeout`). */
@@ -104,11 +113,13 @@ const REDIS_STORE_OPTION_NAMES = Object.keys({
 } satisfies Record<keyof RedisStoreOptions, true>);
 
 /** Command names registered on the client with `defineCommand` (versioned with the scripts). */
-const CONSUME_COMMAND = 'twofaKitConsumeV2';
-const PEEK_COMMAND = 'twofaKitPeekV2';
+const CONSUME_COMMAND = 'twofaKitConsumeV3';
+const PEEK_COMMAND = 'twofaKitPeekV3';
+const TOP_UP_COMMAND = 'twofaKitTopUpV1';
+const REFUND_COMMAND = 'twofaKitRefundV1';
 const VERIFY_COMMAND = 'twofaKitVerifyV1';
 const GUARD_COMMAND = 'twofaKitAuthFailuresV1';
-const BATCH_COMMAND = 'twofaKitBatchV1';
+const BATCH_COMMAND = 'twofaKitBatchV2';
 
 /** The most calls one batch script run carries; more in one turn make several runs. */
 export const REDIS_BATCH_MAX = 64;
@@ -201,6 +212,8 @@ export class RedisStore implements LimiterStore {
       VERIFY_COMMAND,
       `${GUARD_COMMAND}K1`,
       `${GUARD_COMMAND}K3`,
+      TOP_UP_COMMAND,
+      REFUND_COMMAND,
     ]);
     client.defineCommand(CONSUME_COMMAND, { numberOfKeys: 1, lua: CONSUME_LUA });
     client.defineCommand(PEEK_COMMAND, { numberOfKeys: 1, lua: PEEK_LUA });
@@ -222,6 +235,7 @@ export class RedisStore implements LimiterStore {
 
   readonly #preload = (): void => {
     this.ready().catch(() => {});
+    this.#flushRefunds();
   };
 
   /**
@@ -239,7 +253,7 @@ export class RedisStore implements LimiterStore {
         await node.script?.('LOAD', PEEK_LUA);
         if (this.#batch !== undefined) await node.script?.('LOAD', BATCH_LUA);
       }),
-    ).then(() => this.#peek(`${this.#prefix}{ready}`, '60', '1'));
+    ).then(() => this.#peek(`${this.#prefix}{ready}`, '1', '60', '1', ''));
     await deadline(load, Math.max(this.#timeoutMs, 2_000));
   }
 
@@ -256,12 +270,90 @@ export class RedisStore implements LimiterStore {
   /** Recent identities' key names: a busy identity's SHA-256 is computed once, not per request. */
   readonly #keyNames = new Map<string, string>();
 
-  consume(key: string, windows: readonly WindowSpec[]): Promise<ConsumeResult> {
-    return this.#call('consume', key, windows);
+  consume(key: string, windows: readonly WindowSpec[], options?: ConsumeOptions): Promise<ConsumeResult> {
+    return this.#call('consume', key, windows, options);
   }
 
-  peek(key: string, windows: readonly WindowSpec[]): Promise<ConsumeResult> {
-    return this.#call('peek', key, windows);
+  peek(key: string, windows: readonly WindowSpec[], options?: ConsumeOptions): Promise<ConsumeResult> {
+    return this.#call('peek', key, windows, options);
+  }
+
+  /**
+   * Adds `amount` credits to the identity's balance, once per `topUpId` (see `LimiterStore.topUp`):
+   * one script call on the identity's hash and its set of applied ids (one slot on a Cluster).
+   * Money is never answered by a policy: when Redis fails this rejects, and the host retries with
+   * the same id (a top-up that did reach Redis is then not applied twice).
+   */
+  async topUp(key: string, amount: number, topUpId: string): Promise<TopUpResult> {
+    checkTopUp(amount, topUpId);
+    this.#topUp ??= this.#define(TOP_UP_COMMAND, TOP_UP_LUA, 2);
+    const name = this.keyFor(key);
+    const reply = await deadline(this.#topUp(name, this.#topUpsKey(name), String(amount), topUpId), this.#timeoutMs);
+    if (!Array.isArray(reply) || reply.length !== 2) throw new Error('unexpected reply from the top-up script');
+    return { balance: Number(reply[0]), applied: Number(reply[1]) === 1 };
+  }
+  #topUp: ScriptCommand | undefined;
+
+  /** The balance, or null when the identity holds none. Rejects when Redis fails. */
+  async balance(key: string): Promise<number | null> {
+    const reply = await deadline(this.#hget(this.keyFor(key), 'b'), this.#timeoutMs);
+    return reply === null || reply === undefined ? null : Number(reply);
+  }
+
+  /**
+   * Gives back credits charged for a request that failed afterwards (see `LimiterStore.refund`).
+   * When Redis is not connected the refund waits (in this process) and is made once it is back;
+   * when the call fails or times out it is reported through `onError` (a call that timed out may
+   * have been made: it is not repeated, so a refund is never made twice).
+   */
+  async refund(key: string, amount: number): Promise<void> {
+    checkRefund(amount);
+    if (this.#client.status !== 'ready') {
+      this.#holdRefund(key, amount);
+      return;
+    }
+    this.#refund ??= this.#define(REFUND_COMMAND, REFUND_LUA, 1);
+    try {
+      await deadline(this.#refund(this.keyFor(key), String(amount)), this.#timeoutMs);
+    } catch (error) {
+      this.#report({
+        operation: 'refund',
+        reason: error instanceof Timeout ? 'timeout' : 'error',
+        policy: this.policy,
+        ...(error instanceof Error ? { message: error.message } : {}),
+      });
+    }
+  }
+  #refund: ScriptCommand | undefined;
+  /** Refunds waiting for Redis to be back, by identity (at most 10,000 identities). */
+  readonly #heldRefunds = new Map<string, number>();
+
+  #holdRefund(key: string, amount: number): void {
+    const held = this.#heldRefunds.get(key);
+    if (held === undefined && this.#heldRefunds.size >= 10_000) {
+      this.#report({ operation: 'refund', reason: 'not_ready', policy: this.policy });
+      return;
+    }
+    this.#heldRefunds.set(key, (held ?? 0) + amount);
+  }
+
+  #flushRefunds(): void {
+    if (this.#heldRefunds.size === 0) return;
+    const held = [...this.#heldRefunds];
+    this.#heldRefunds.clear();
+    for (const [key, amount] of held) void this.refund(key, amount);
+  }
+
+  /** The name of the set of an identity's applied top-up ids: the same hash tag as its counters. */
+  #topUpsKey(name: string): string {
+    return `${this.#prefix}topups:${name.slice(this.#prefix.length)}`;
+  }
+
+  #hget(key: string, field: string): Promise<unknown> {
+    const client = this.#client as unknown as { hget?: (key: string, field: string) => Promise<unknown> };
+    if (typeof client.hget !== 'function')
+      throw new TwoFaConfigError('RedisStore: the client has no hget (not ioredis?)');
+    return client.hget(key, field);
   }
 
   /**
@@ -387,8 +479,13 @@ export class RedisStore implements LimiterStore {
     if (this.#ownsFallback) await this.#fallback.close?.();
   }
 
-  async #call(operation: 'consume' | 'peek', key: string, windows: readonly WindowSpec[]): Promise<ConsumeResult> {
-    if (windows.length === 0) return { allowed: true, windows: [], retryAfterMs: 0 };
+  async #call(
+    operation: 'consume' | 'peek',
+    key: string,
+    windows: readonly WindowSpec[],
+    options: ConsumeOptions | undefined,
+  ): Promise<ConsumeResult> {
+    if (windows.length === 0 && options?.credits === undefined) return { allowed: true, windows: [], retryAfterMs: 0 };
     const status = this.#client.status;
     if (status !== 'ready') {
       if (status === 'wait') this.#client.connect?.().catch(() => {});
@@ -405,10 +502,10 @@ export class RedisStore implements LimiterStore {
     for (;;) {
       try {
         const reply = await deadline(
-          this.#send(operation, name, scriptArgs(windows, this.#testClock?.())),
+          this.#send(operation, name, scriptArgs(windows, this.#testClock?.(), options)),
           until - performance.now(),
         );
-        return resultFromReply(reply, windows);
+        return resultFromReply(reply, windows, options);
       } catch (error) {
         const timedOut = error instanceof Timeout;
         // A failover in progress: the script did not run; ask again while the budget lasts.

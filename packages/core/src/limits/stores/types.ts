@@ -37,6 +37,69 @@ export interface ConsumeResult {
    * full windows). 0 when allowed.
    */
   readonly retryAfterMs: number;
+  /**
+   * The identity's credits, when the call asked for them (`ConsumeOptions.credits`) and the
+   * identity is credit-limited (it holds a balance, or `required` was set). Absent otherwise,
+   * also when a store that keeps no credits (or an outage policy) answered.
+   */
+  readonly credits?: CreditState;
+  /**
+   * Thresholds this call crossed, decided by the store (`ConsumeOptions.notify`): each is reported
+   * by exactly one call per identity, window and period, whichever instance made it.
+   */
+  readonly notices?: readonly StoreNotice[];
+}
+
+/** What a call asks of the identity's prepaid credits. */
+export interface CreditCharge {
+  /** Credits the request costs: a non-negative integer, charged by `consume` when admitted. */
+  readonly cost: number;
+  /** True: an identity without a balance record has 0 credits (refused when `cost > 0`). */
+  readonly required: boolean;
+  /** `credits.low` is reported once when a charge leaves the balance below this (0: never). */
+  readonly lowBalance: number;
+}
+
+/** The options of one `consume` or `peek` beyond the windows. */
+export interface ConsumeOptions {
+  /** Check (and, for `consume`, charge) the identity's credits. */
+  readonly credits?: CreditCharge;
+  /** Report thresholds crossed (`notices`): 80 % and 100 % of windows of an hour or longer, low credits. */
+  readonly notify?: boolean;
+}
+
+/** The identity's credits after a call. */
+export interface CreditState {
+  /** The balance after this call (after the charge when the call was admitted). */
+  readonly balance: number;
+  /** The cost asked (`CreditCharge.cost`); charged only when the call was admitted by `consume`. */
+  readonly cost: number;
+  /** False when the balance did not cover the cost: refused for credits, counted nowhere. */
+  readonly sufficient: boolean;
+}
+
+/** A threshold a call crossed (see `ConsumeResult.notices`). */
+export type StoreNotice =
+  | {
+      readonly type: 'quota.threshold';
+      /** The window's name (`hour`, `day`, `month`). */
+      readonly window: string;
+      readonly percent: 80 | 100;
+      /** Unix seconds when the window's current period started. */
+      readonly periodStart: number;
+    }
+  | {
+      readonly type: 'credits.low';
+      /** The balance after the charge that crossed. */
+      readonly balance: number;
+    };
+
+/** The answer of `topUp`. */
+export interface TopUpResult {
+  /** The balance after the call. */
+  readonly balance: number;
+  /** False when this top-up id was already applied: nothing was added. */
+  readonly applied: boolean;
 }
 
 /**
@@ -47,12 +110,18 @@ export interface ConsumeResult {
 export interface LimiterStore {
   /** Short name for logs and events (`memory`, `redis`). */
   readonly name: string;
-  consume(key: string, windows: readonly WindowSpec[]): MaybePromise<ConsumeResult>;
+  /**
+   * With `options.credits`, the same atomic step also checks the identity's balance and charges
+   * the cost: admitted only when every window has room AND the balance covers the cost; refused
+   * for credits (`credits.sufficient: false`) before the windows are looked at for the answer.
+   */
+  consume(key: string, windows: readonly WindowSpec[], options?: ConsumeOptions): MaybePromise<ConsumeResult>;
   /**
    * The state now, counting nothing: `allowed` and `retryAfterMs` say whether a request made now
-   * would be admitted; `remaining` is what is left now.
+   * would be admitted; `remaining` is what is left now (and, with `options.credits`, the balance,
+   * charged nothing).
    */
-  peek(key: string, windows: readonly WindowSpec[]): MaybePromise<ConsumeResult>;
+  peek(key: string, windows: readonly WindowSpec[], options?: ConsumeOptions): MaybePromise<ConsumeResult>;
   /** Releases timers and connections the store owns. */
   close?(): MaybePromise<void>;
   /**
@@ -60,6 +129,19 @@ export interface LimiterStore {
    * verification atomically. Without it the core keeps that memory per process.
    */
   recordVerification?(key: string, attempt: VerifyAttempt, rules: VerifyRules): MaybePromise<VerifyRecord>;
+  /**
+   * Optional (prepaid credits): adds `amount` (a positive integer) to the identity's balance, once
+   * per `topUpId`: a second call with the same id adds nothing and answers the balance as it is.
+   * The first top-up makes the identity credit-limited. A store without it keeps no credits.
+   */
+  topUp?(key: string, amount: number, topUpId: string): MaybePromise<TopUpResult>;
+  /** Optional (prepaid credits): the balance, or null when the identity holds none. */
+  balance?(key: string): MaybePromise<number | null>;
+  /**
+   * Optional (prepaid credits): gives back `amount` credits charged for a request that failed
+   * afterwards (the kit's own 500 or 503). Adds nothing to an identity without a balance.
+   */
+  refund?(key: string, amount: number): MaybePromise<void>;
   /**
    * Optional (the failed-auth guard's counts, see `GuardCounter`): one atomic call over a client's
    * buckets. Without it the core counts failed authentications per process.
