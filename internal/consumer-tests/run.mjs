@@ -39,9 +39,18 @@ const FRAMEWORKS = {
   hono: { hono: '^4.9.0', '@hono/node-server': '^2.0.0' },
   next: { next: '^16.0.0', react: '^19.0.0', 'react-dom': '^19.0.0', '@types/react': '^19.0.0' },
 };
-/** The other runtimes, from npm. */
-const BUN = ['npx', '-y', 'bun@1'];
-const DENO = ['npx', '-y', 'deno@2', 'run', '-A'];
+/**
+ * The other runtimes' executables, from npm (found once through `npx`, so stopping an app stops the
+ * runtime itself: a signal to `npx` would not reach it).
+ */
+let runtimes;
+function runtime(name) {
+  runtimes ??= {
+    bun: run('npx', ['-y', 'bun@1', '-e', 'console.log(process.execPath)']).trim(),
+    deno: run('npx', ['-y', 'deno@2', 'eval', 'console.log(Deno.execPath())']).trim(),
+  };
+  return name === 'bun' ? [runtimes.bun] : [runtimes.deno, 'run', '-A'];
+}
 
 let passed = 0;
 let failed = 0;
@@ -280,8 +289,8 @@ async function main() {
         deps: { ...kit('core', 'hono'), ...FRAMEWORKS.hono },
         runs: [
           { name: 'hono-esm (Node.js)', entry: 'node.mjs' },
-          { name: 'hono-esm (Bun)', entry: 'bun.mjs', command: [...BUN, 'bun.mjs'] },
-          { name: 'hono-esm (Deno)', entry: 'deno.mjs', command: [...DENO, 'deno.mjs'] },
+          { name: 'hono-esm (Bun)', entry: 'bun.mjs', command: [...runtime('bun'), 'bun.mjs'] },
+          { name: 'hono-esm (Deno)', entry: 'deno.mjs', command: [...runtime('deno'), 'deno.mjs'] },
         ],
       },
       {
@@ -289,14 +298,14 @@ async function main() {
         type: 'module',
         from: 'fetch-bun',
         deps: kit('core', 'fetch'),
-        runs: [{ name: 'fetch-bun (Bun.serve)', entry: 'server.ts', command: [...BUN, 'server.ts'] }],
+        runs: [{ name: 'fetch-bun (Bun.serve)', entry: 'server.ts', command: [...runtime('bun'), 'server.ts'] }],
       },
       {
         name: 'fetch-deno',
         type: 'module',
         from: 'fetch-deno',
         deps: kit('core', 'fetch'),
-        runs: [{ name: 'fetch-deno (Deno.serve)', entry: 'server.ts', command: [...DENO, 'server.ts'] }],
+        runs: [{ name: 'fetch-deno (Deno.serve)', entry: 'server.ts', command: [...runtime('deno'), 'server.ts'] }],
       },
       {
         name: 'nextjs',

@@ -3,22 +3,32 @@
  * npm), on one Redis: both answer the documentation's request, and they share one set of limits
  * (ioredis and the Redis store run on both runtimes).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from '@twofa-kit/testing/example-process';
 import { type RedisServer, redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+/**
+ * The runtimes' own executables (from npm, found once through `npx`), so stopping a server stops it:
+ * a signal to `npx` would not reach the runtime it started.
+ */
+function executable(runtime: 'bun' | 'deno'): string {
+  const args = runtime === 'bun' ? ['-y', 'bun@1', '-e'] : ['-y', 'deno@2', 'eval'];
+  const code = runtime === 'bun' ? 'console.log(process.execPath)' : 'console.log(Deno.execPath())';
+  return execFileSync('npx', [...args, code], { encoding: 'utf8' }).trim();
+}
+
+/** The scripts `start:bun` and `start:deno` of examples/hono, with the runtime's executable. */
 const RUNTIMES = {
-  bun: ['npx', '-y', 'bun@1', 'dist/server.js'],
-  deno: ['npx', '-y', 'deno@2', 'run', '--allow-env', '--allow-net', '--allow-read', '--allow-sys', 'dist/server.js'],
+  bun: ['dist/server.js'],
+  deno: ['run', '--allow-env', '--allow-net', '--allow-read', '--allow-sys', 'dist/server.js'],
 } as const;
 
 /** Starts the built example under `runtime`; resolves with its URL once it prints it. */
 async function startOn(runtime: keyof typeof RUNTIMES, env: Record<string, string>) {
-  const [cmd, ...args] = RUNTIMES[runtime];
-  const child = spawn(cmd, args, {
+  const child = spawn(executable(runtime), RUNTIMES[runtime], {
     cwd: join(ROOT, 'examples/hono'),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
