@@ -72,7 +72,7 @@ child.stdout.setEncoding('utf8').on('data', (text) => {
   banner += text;
   if (/Ready in/.test(banner)) {
     ready = true;
-    console.log(startupMessage('nextjs', config.host, port, config.demoKeys));
+    console.log(startupMessage('nextjs', config.host, port, config.demoKeys, { docs: false }));
   }
 });
 

@@ -15,7 +15,10 @@ async function build(): Promise<Kit> {
   const config = configFromEnv();
   const metrics = metricsFromEnv();
   const { options } = await exampleOptions(config, metrics);
-  const handler = twoFaFetch(options);
+  // The API reference page (`docs`) reads its renderer's files, found by module resolution: that
+  // needs the kit loaded by Node.js (`serverExternalPackages`), but inside this repository the kit
+  // is linked from the workspace, which Next.js bundles all the same. So the page is off here.
+  const handler = twoFaFetch({ ...options, docs: false });
   return { handler, trustProxy: config.trustProxy, metrics };
 }
 

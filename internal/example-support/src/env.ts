@@ -284,9 +284,11 @@ export function startupMessage(
   host: string,
   port: number,
   demoKeys: readonly DemoKey[] | undefined,
+  { docs = true }: { docs?: boolean } = {},
 ): string {
   const url = listenUrl(host, port);
-  const lines = [`twofa-kit ${framework} example listening on ${url}`, `API reference: ${url}/api/2fa/docs`];
+  const lines = [`twofa-kit ${framework} example listening on ${url}`];
+  if (docs) lines.push(`API reference: ${url}/api/2fa/docs`);
   if (demoKeys !== undefined) {
     lines.push('Demo API keys for this run (set TWOFA_API_KEYS=key:plan,... to use your own):');
     for (const { plan, key } of demoKeys) lines.push(`  ${plan.padEnd(8)} ${key}`);
