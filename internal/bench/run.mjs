@@ -3,7 +3,7 @@
  * measurement, prints the tables, then every target of lib/targets.mjs with its verdict (met,
  * missed with the gap, or not measured when the run did not include it), and writes all of it to
  * `results/<mode>.json` (`results/partial.json` when filtered; the verdicts under `targets`).
- * The build compiles packages/core, fastify, koa and express, one at a time.
+ * The build compiles packages/core, fastify, koa, express and nestjs, one at a time.
  *
  *   pnpm bench                full run (5 rounds × 10 s per row, ~10 minutes)
  *   pnpm bench --short        under a minute (2 rounds × 1.5 s per row; 100k identities only)
@@ -43,7 +43,7 @@ function build() {
   const started = Date.now();
   // The packages the servers import, core first, one at a time: a plain per-package build
   // does not depend on the workspace graph (whose test-only devDependencies may form cycles).
-  for (const pkg of ['core', 'fastify', 'koa', 'express', 'fetch', 'hono']) {
+  for (const pkg of ['core', 'fastify', 'koa', 'express', 'nestjs', 'fetch', 'hono']) {
     const r = spawnSync('pnpm', ['--dir', `packages/${pkg}`, 'run', 'build'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],

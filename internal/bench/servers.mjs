@@ -22,6 +22,36 @@ function readBody(stream) {
   });
 }
 
+/**
+ * A Nest app on @nestjs/platform-fastify with this module metadata, initialised: its Fastify
+ * instance, which `start` listens on like the other Fastify rows.
+ */
+async function nestFastifyApp(metadata) {
+  const { Module } = await import('@nestjs/common');
+  const { NestFactory } = await import('@nestjs/core');
+  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+  class AppModule {}
+  Module(metadata)(AppModule);
+  const app = await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false });
+  await app.init();
+  return app.getHttpAdapter().getInstance();
+}
+
+/** The bare Nest route: a controller answering the fixed envelope (Nest's own parser reads the form). */
+async function fixedController() {
+  const { Controller, HttpCode, Post } = await import('@nestjs/common');
+  class Fixed {
+    generate() {
+      return FIXED_ENVELOPE;
+    }
+  }
+  Controller()(Fixed);
+  const generate = Object.getOwnPropertyDescriptor(Fixed.prototype, 'generate');
+  Post(PATH)(Fixed.prototype, 'generate', generate);
+  HttpCode(200)(Fixed.prototype, 'generate', generate);
+  return Fixed;
+}
+
 /** The servers of the table rows (`ROWS` in lib/load.mjs). */
 const TABLE_SERVERS = {
   async 'fastify-bare'() {
@@ -74,6 +104,14 @@ const TABLE_SERVERS = {
     const app = express();
     app.use(twoFaRouter(await kitOptions()));
     return app;
+  },
+  async 'nest-fastify-bare'() {
+    return nestFastifyApp({ controllers: [await fixedController()] });
+  },
+  async 'nest-fastify-kit'() {
+    const { TwoFaModule } = await import('@twofa-kit/nestjs');
+    if (typeof TwoFaModule !== 'function') throw new Unavailable('@twofa-kit/nestjs has no TwoFaModule yet');
+    return nestFastifyApp({ imports: [TwoFaModule.forRoot(await kitOptions())] });
   },
   async 'hono-bare'() {
     const { Hono } = await import('hono');

@@ -13,11 +13,15 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const REPO = 'https://github.com/twofa-kit/twofa-kit';
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
+/** The Node.js lines the consumer test runs every app on: the one running it (20 here) and NODE_LINES. */
+const TESTED_LINES = 'Tested on Node.js 20, 22, 24 and 26.';
+
 const PACKAGES = {
   core: { types: [] as string[] },
   fastify: { types: [] as string[] },
   koa: { types: ['@types/koa'] },
   express: { types: ['@types/express'] },
+  nestjs: { types: [] as string[] },
   fetch: { types: [] as string[] },
   hono: { types: [] as string[] },
 };
@@ -47,6 +51,7 @@ describe.each(Object.entries(PACKAGES))('@twofa-kit/%s', (name, { types }) => {
       expect(readme).toContain(command);
     }
     expect(readme).toContain('20.19+, 22.12+ or 23+');
+    expect(readme.replace(/\s+/g, ' ')).toContain(TESTED_LINES);
     expect(readme).toMatch(new RegExp(`import \\{[^}]+\\} from '@twofa-kit/${name}'`));
     expect(readme).toMatch(new RegExp(`const \\{[^}]+\\} = require\\('@twofa-kit/${name}'\\)`));
     for (const pkg of types) expect(readme).toContain(pkg);
@@ -112,6 +117,11 @@ describe('the root README and the release tooling', () => {
     ]) {
       expect(install, text).toContain(text);
     }
+  });
+
+  it('names the Node.js lines the consumer test runs every app on', () => {
+    expect(read('internal/consumer-tests/run.mjs')).toContain("process.env.NODE_LINES ?? '22,24,26'");
+    expect(readme.replace(/\s+/g, ' ')).toContain('tested on Node.js 20, 22, 24 and 26');
   });
 
   it('has the quick start import from the adapters only', () => {

@@ -10,10 +10,11 @@ import {
   type LimiterStore,
   MemoryStore,
   type PlanLimits,
+  redactUrl,
   type TwoFaEvent,
 } from '@twofa-kit/core';
 import { twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
 import { type AlertService, alertService } from './alerts/alerts.js';
 import { type DeliveryOptions, type DeliveryWorker, deliveryWorker } from './alerts/deliveries.js';
@@ -40,7 +41,10 @@ export interface AppOptions extends KeyStoreOptions {
    * marks the Dashboard's cookies `Secure` (and the client address is the proxy's `X-Forwarded-For`).
    */
   readonly trustProxy?: FastifyServerOptions['trustProxy'] | undefined;
-  /** Where Fastify's request log goes (one JSON line per entry). Default: no log. */
+  /**
+   * Where Fastify's request log goes (one JSON line per entry). Default: no log. URLs are logged
+   * with the kit's `redactUrl` (query keys, secrets, codes) and without the Dashboard's link tokens.
+   */
   readonly logStream?: { write(line: string): void } | undefined;
   /** Stripe (plans and credit packs through Checkout, the webhook). Default: off. */
   readonly billing?: BillingConfig | undefined;
@@ -50,6 +54,13 @@ export interface AppOptions extends KeyStoreOptions {
   readonly mailer?: Mailer | undefined;
   /** The alert webhooks' worker: its settings, or false for none on this instance. */
   readonly deliveries?: DeliveryOptions | false | undefined;
+  /** The key that signs the Dashboard's CSRF cookie; the same on every instance. Default: random. */
+  readonly dashboardSecret?: string | undefined;
+}
+
+/** A request's URL for the log: query credentials redacted, and the token of a link's path. */
+export function loggedUrl(url: string): string {
+  return redactUrl(url).replace(/\/(invite|reset|verify)\/[^/?#]+/, '/$1/[REDACTED]');
 }
 
 export interface PaidApp {
@@ -89,6 +100,8 @@ export function buildApp(options: AppOptions): PaidApp {
   const store = options.store ?? new MemoryStore({ clock: options.clock });
   const twoFa = createTwoFa({
     resolveKey: keys.resolveKey,
+    // Keys only in the X-API-Key header: a key in a URL ends up in proxies' and browsers' logs.
+    allowQueryKey: false,
     plans: options.plans,
     store,
     onEvent: (event) => {
@@ -102,7 +115,21 @@ export function buildApp(options: AppOptions): PaidApp {
   const app = Fastify({
     frameworkErrors: twoFaFrameworkErrors(twoFa),
     trustProxy: options.trustProxy ?? false,
-    ...(options.logStream === undefined ? {} : { logger: { stream: options.logStream } }),
+    ...(options.logStream === undefined
+      ? {}
+      : {
+          logger: {
+            stream: options.logStream,
+            serializers: {
+              req: (req: FastifyRequest) => ({
+                method: req.method,
+                url: loggedUrl(req.url),
+                host: req.host,
+                remoteAddress: req.ip,
+              }),
+            },
+          },
+        }),
   });
   app.get('/health', async () => ({ status: 'ok' }));
   app.register(twoFaPlugin, { twoFa });
@@ -122,6 +149,7 @@ export function buildApp(options: AppOptions): PaidApp {
     pool: options.pool,
     twoFa,
     signInLimit: options.signInLimit,
+    cookieSecret: options.dashboardSecret,
     clock: options.clock,
     billing: billing === undefined || stripe === undefined ? undefined : { config: billing, stripe },
   });

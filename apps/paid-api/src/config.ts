@@ -2,8 +2,8 @@
  * The paid-API example's environment: the example servers' (`PORT`, `HOST`, the `REDIS_*`
  * variables, `TWOFA_PLANS`, `TRUST_PROXY`, read by `@twofa-kit/example-support`) plus
  * `DATABASE_URL`, `PAID_API_DATA_DIR`, `KEY_CACHE_TTL_MS`, and `DASHBOARD_ADMIN_EMAIL` /
- * `DASHBOARD_ADMIN_PASSWORD` (the first operator). `TWOFA_API_KEYS` is not used: keys live in the
- * database.
+ * `DASHBOARD_ADMIN_PASSWORD` (the first operator), `DASHBOARD_SECRET` (signs the Dashboard's CSRF
+ * cookie). `TWOFA_API_KEYS` is not used: keys live in the database.
  */
 import { fileURLToPath } from 'node:url';
 import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
@@ -29,6 +29,8 @@ export interface PaidApiConfig {
   readonly keyCacheTtlMs: number;
   /** `DASHBOARD_ADMIN_EMAIL` and `DASHBOARD_ADMIN_PASSWORD`: the operator created at start when missing. */
   readonly admin: { readonly email: string; readonly password: string } | undefined;
+  /** `DASHBOARD_SECRET`: signs the Dashboard's CSRF cookie; the same on every instance. Default: random per process. */
+  readonly dashboardSecret: string | undefined;
   /** Stripe: `STRIPE_*`, `BILLING_GRACE_SECONDS`, `BILLING_FREE_PLAN` (see `billing/stripe.ts`); undefined when off. */
   readonly billing: BillingConfig | undefined;
   /** `SMTP_URL` (alert mails over SMTP; unset: to the log) and `MAIL_FROM`. */
@@ -38,6 +40,8 @@ export interface PaidApiConfig {
   readonly usageFlushMs: number;
   /** `CREDITS_LOW_BALANCE`: a `credits.low` alert when a balance falls below it (default 0: never). */
   readonly creditsLowBalance: number;
+  /** `ALERT_WEBHOOKS_ALLOW_PRIVATE=1`: alert webhooks may reach private addresses (default: public only). */
+  readonly alertWebhooksAllowPrivate: boolean;
 }
 
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
@@ -57,12 +61,21 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
     throw new TwoFaConfigError('set both DASHBOARD_ADMIN_EMAIL and DASHBOARD_ADMIN_PASSWORD, or neither');
   }
+  const dashboardSecret = env.DASHBOARD_SECRET || undefined;
+  if (dashboardSecret !== undefined && dashboardSecret.length < 32) {
+    throw new TwoFaConfigError(
+      'DASHBOARD_SECRET must be at least 32 characters (for example: openssl rand -base64 32)',
+    );
+  }
   const flushText = env.USAGE_FLUSH_MS?.trim() || '5000';
   if (!/^\d{1,9}$/.test(flushText) || Number(flushText) < 10) {
     throw new TwoFaConfigError('USAGE_FLUSH_MS must be a whole number of ms ≥ 10');
   }
   const lowText = env.CREDITS_LOW_BALANCE?.trim() || '0';
   if (!/^\d{1,12}$/.test(lowText)) throw new TwoFaConfigError('CREDITS_LOW_BALANCE must be a whole number of credits');
+  const allowPrivate = env.ALERT_WEBHOOKS_ALLOW_PRIVATE?.trim() || '0';
+  if (allowPrivate !== '0' && allowPrivate !== '1')
+    throw new TwoFaConfigError('ALERT_WEBHOOKS_ALLOW_PRIVATE is 0 or 1');
   return Object.freeze({
     port,
     host,
@@ -75,10 +88,12 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     dataDir: env.PAID_API_DATA_DIR?.trim() || DEFAULT_DATA_DIR,
     keyCacheTtlMs,
     admin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword as string },
+    dashboardSecret,
     billing: billingConfig(env, planTable),
     smtpUrl: env.SMTP_URL?.trim() || undefined,
     mailFrom: env.MAIL_FROM?.trim() || undefined,
     creditsLowBalance: Number(lowText),
     usageFlushMs: Number(flushText),
+    alertWebhooksAllowPrivate: allowPrivate === '1',
   });
 }

@@ -2,7 +2,7 @@
  * What a host imports to run a paid API on PostgreSQL: the database (`openDatabase`, `migrate`),
  * customers and keys (the lifecycle functions), the kit's key store over them, and the app.
  */
-export { audit } from './accounts/audit.js';
+export { audit, CLI_ACTOR } from './accounts/audit.js';
 export { CUSTOMERS_PER_PAGE, type CustomerPage, searchCustomers } from './accounts/customer-search.js';
 export {
   type AlsoInTransaction,
@@ -19,9 +19,20 @@ export {
   setPlan,
   setStatus,
 } from './accounts/customers.js';
-export { acceptInvitation, createInvitation, INVITATION_TTL_SECONDS } from './accounts/invitations.js';
+export {
+  acceptInvitation,
+  createInvitation,
+  INVITATION_TTL_SECONDS,
+  revokeInvitations,
+} from './accounts/invitations.js';
 export { ensureAdmin } from './accounts/operators.js';
-export { checkPassword, hashPassword, verifyPassword } from './accounts/passwords.js';
+export {
+  checkPassword,
+  hashPassword,
+  PasswordChecks,
+  PasswordChecksBusyError,
+  verifyPassword,
+} from './accounts/passwords.js';
 export {
   findSession,
   openSession,
@@ -69,10 +80,21 @@ export {
 } from './dashboard/plugin.js';
 export { type Embedded, openEmbedded } from './db/embedded.js';
 export { MIGRATIONS, type Migration } from './db/migrations.js';
-export { type Database, migrate, type OpenOptions, openDatabase, transaction } from './db/pool.js';
+export {
+  type Database,
+  DatabaseBusyError,
+  type DatabaseLimits,
+  DEFAULT_LIMITS,
+  databaseUnavailable,
+  migrate,
+  type OpenOptions,
+  openDatabase,
+  transaction,
+} from './db/pool.js';
 export { PaidApiError } from './errors.js';
 export { announce, CHANGES_CHANNEL, type ChangeListener, listenForChanges } from './keys/changes.js';
 export {
+  type AlsoForKey,
   createKey,
   DEFAULT_GRACE_SECONDS,
   expireKey,
@@ -85,6 +107,7 @@ export {
   type KeyStatus,
   listKeys,
   lookupKey,
+  MAX_KEYS_PER_CUSTOMER,
   revokeKey,
   rotateKey,
 } from './keys/service.js';

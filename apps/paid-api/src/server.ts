@@ -26,10 +26,14 @@ try {
     plans: config.plans,
     store,
     ttlMs: config.keyCacheTtlMs,
+    dashboardSecret: config.dashboardSecret,
+    // The request log (JSON lines, URLs redacted) and the details of any error the pages only name.
+    logStream: process.stdout,
     billing: config.billing,
     mailer: mailerFor(config.smtpUrl, config.mailFrom),
     credits: { lowBalance: config.creditsLowBalance },
     usageFlushMs: config.usageFlushMs,
+    deliveries: { allowPrivate: config.alertWebhooksAllowPrivate },
     // TRUST_PROXY=N: the address the N-th proxy appended, never one the client wrote (Fastify
     // ignores a bare number); also what makes the Dashboard's cookies `Secure` behind TLS.
     trustProxy: config.trustProxy > 0 ? (_address: string, hop: number) => hop < config.trustProxy : false,

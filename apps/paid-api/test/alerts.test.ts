@@ -89,7 +89,8 @@ describe.skipIf(!postgresTestsEnabled('apps/paid-api alerts'))('usage alerts: ma
       store,
       credits: { lowBalance: 100 },
       mailer: { send: async (mail) => void mails.push(mail) },
-      deliveries: { pollMs: 25, backoffMs: () => 50 },
+      // The test's receivers listen on 127.0.0.1: a private address, allowed here only.
+      deliveries: { pollMs: 25, backoffMs: () => 50, allowPrivate: true },
     });
     const base = await listen(app);
     cleanups.push(async () => {

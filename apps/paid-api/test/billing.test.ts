@@ -134,7 +134,12 @@ describe.skipIf(!postgresTestsEnabled('apps/paid-api billing'))('Stripe billing 
     // The Dashboard's button makes a Checkout Session on "Stripe" and redirects to it.
     const web = new DashboardClient(a);
     expect((await web.signIn('buyer@example.com', 'correct horse battery')).status).toBe(303);
-    expect((await web.get('/dashboard/billing')).html).toContain('Subscribe to pro');
+    const billingPage = await web.get('/dashboard/billing');
+    expect(billingPage.html).toContain('Subscribe to pro');
+    // The browser may follow the forms' redirects to Stripe's pages.
+    expect(billingPage.headers.get('content-security-policy')).toContain(
+      "form-action 'self' https://checkout.stripe.com https://billing.stripe.com",
+    );
     const checkout = await web.post('/dashboard/billing/checkout', { item: 'pro' });
     expect(checkout.status).toBe(303);
     expect(checkout.location).toMatch(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);

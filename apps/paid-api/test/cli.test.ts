@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DashboardClient } from './support/dashboard.js';
 import { generate, usage } from './support/http.js';
@@ -37,11 +38,22 @@ describe.skipIf(!postgresTestsEnabled('apps/paid-api CLI'))('keys CLI and server
   });
 
   it('runs the whole lifecycle, each command printing only its result', { timeout: 120_000 }, async () => {
-    const created = await keys(
+    // A password is never taken from the command line (any local user can list it), only from stdin.
+    const inArgv = await keys(
       ['customer', 'create', '--email', 'ada@example.com', '--plan', 'pro', '--password', 'a long secret'],
       env,
     );
+    expect(inArgv).toMatchObject({ code: 2, stdout: '' });
+    expect(inArgv.stderr).toMatch(/--password-stdin/);
+    const created = await keys(
+      ['customer', 'create', '--email', 'ada@example.com', '--plan', 'pro', '--password-stdin'],
+      env,
+      'a long secret\n',
+    );
     expect(created).toMatchObject({ code: 0 });
+    expect((await new DashboardClient(server.url).signIn('ada@example.com', 'a long secret')).location).toBe(
+      '/dashboard',
+    );
     expect(created.stdout).toMatch(CUSTOMER_ID);
     const customer = created.stdout.trim();
 
@@ -93,6 +105,22 @@ describe.skipIf(!postgresTestsEnabled('apps/paid-api CLI'))('keys CLI and server
     await vi.waitFor(async () => expect((await generate(server.url, key2)).status).toBe(401), { timeout: 10_000 });
     // No key ever reaches the server's output.
     for (const k of [key1, key2, key3]) expect(server.output()).not.toContain(k);
+    // Every change above is in the audit log, with no account as its actor.
+    const db = new pg.Client({ connectionString: pgServer.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ action: string; actor_id: string | null; target_id: string }>(
+        'SELECT action, actor_id, target_id FROM audit_log WHERE target_id = $1 ORDER BY id',
+        [customer],
+      );
+      expect(rows.every((r) => r.actor_id === null)).toBe(true);
+      expect(new Set(rows.map((r) => r.action))).toEqual(
+        new Set(['customer.create', 'key.create', 'key.rotate', 'key.revoke', 'plan.set', 'limits.set', 'key.expire']),
+      );
+      expect(JSON.stringify(rows)).not.toMatch(/a long secret|tfa_live_[\w-]{32}/);
+    } finally {
+      await db.end();
+    }
   });
 
   it('creates the operator named by DASHBOARD_ADMIN_*; customer invite prints a link that sets a password', {
@@ -104,6 +132,14 @@ describe.skipIf(!postgresTestsEnabled('apps/paid-api CLI'))('keys CLI and server
     expect((await ops.get('/dashboard/admin')).status).toBe(200);
 
     const customer = (await keys(['customer', 'create', '--email', 'grace@example.com', '--plan', 'free'], env)).stdout;
+    const older = await keys(['customer', 'invite', '--customer', customer.trim(), '--url', server.url], env);
+    const revoked = await keys(['customer', 'invite', '--customer', customer.trim(), '--url', server.url], env);
+    // A new link cancels the older one; `link revoke` cancels a link.
+    expect((await new DashboardClient(server.url).get(older.stdout.trim().slice(server.url.length))).status).toBe(404);
+    expect(await keys(['link', 'revoke', revoked.stdout.trim()], env)).toMatchObject({ code: 0, stdout: '1\n' });
+    expect((await new DashboardClient(server.url).get(revoked.stdout.trim().slice(server.url.length))).status).toBe(
+      404,
+    );
     const invited = await keys(['customer', 'invite', '--customer', customer.trim(), '--url', server.url], env);
     expect(invited).toMatchObject({ code: 0 });
     expect(invited.stdout).toMatch(new RegExp(`^${server.url}/dashboard/invite/[\\w-]{43}\n$`));

@@ -84,13 +84,14 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     expect(set).toMatch(/SameSite=Strict/);
   });
 
-  it('the session cookie is HttpOnly and SameSite, Secure behind a TLS proxy with trustProxy (X-Forwarded-Proto is ignored without it)', async () => {
+  it('the session cookie is HttpOnly and SameSite; behind a TLS proxy with trustProxy it is __Host- and Secure (X-Forwarded-Proto is ignored without it)', async () => {
     const email = `user${++n}@example.com`;
     await createCustomer(pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
     const client = new DashboardClient(base);
     const res = await client.signIn(email, PASSWORD);
     const session = res.headers.getSetCookie().find((c) => c.startsWith('twofa_session='));
-    expect(session).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=\d+$/); // plain HTTP here: no Secure
+    // Plain HTTP here: no Secure, no __Host- prefix, scoped to the Dashboard.
+    expect(session).toMatch(/^twofa_session=[\w-]+; Max-Age=\d+; Path=\/dashboard; HttpOnly; SameSite=Strict$/);
     const spoofed = new DashboardClient(base);
     await spoofed.get('/dashboard/login');
     const res2 = await fetch(`${base}/dashboard/login`, {
@@ -104,13 +105,15 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
       body: new URLSearchParams({ email, password: PASSWORD, csrf: spoofed.csrf }).toString(),
     });
     expect(res2.headers.getSetCookie().find((c) => c.startsWith('twofa_session='))).not.toMatch(/Secure/);
-    // Behind a TLS-terminating proxy (trustProxy), the cookies are Secure.
+    // Behind a TLS-terminating proxy (trustProxy), the cookies are __Host- and Secure.
     const proxied = buildApp({ pool, trustProxy: true });
     try {
       const behind = await listen(proxied.app);
       const login = await fetch(`${behind}/dashboard/login`, { headers: { 'x-forwarded-proto': 'https' } });
       const csrfCookie = login.headers.getSetCookie()[0] ?? '';
-      expect(csrfCookie).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
+      expect(csrfCookie).toMatch(
+        /^__Host-twofa_login_csrf=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
+      );
       const csrf = /name="csrf" value="([^"]+)"/.exec(await login.text())?.[1] ?? '';
       const signIn = await fetch(`${behind}/dashboard/login`, {
         method: 'POST',
@@ -123,8 +126,8 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
         body: new URLSearchParams({ email, password: PASSWORD, csrf }).toString(),
       });
       expect(signIn.status).toBe(303);
-      expect(signIn.headers.getSetCookie().find((c) => c.startsWith('twofa_session='))).toMatch(
-        /; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/,
+      expect(signIn.headers.getSetCookie().find((c) => c.startsWith('__Host-twofa_session='))).toMatch(
+        /; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
       );
     } finally {
       await proxied.app.close();
@@ -204,7 +207,10 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     expect(res.location).toBe('/dashboard/admin');
     expect((await a.client.get('/dashboard')).location).toBe('/dashboard/login');
     expect((await generate(base, key)).status).toBe(401);
-    const { rows } = await pool.query(`SELECT action, details FROM audit_log WHERE target_id = $1`, [a.id]);
+    const { rows } = await pool.query(
+      `SELECT action, details FROM audit_log WHERE target_id = $1 AND action LIKE 'customer.%'`,
+      [a.id],
+    );
     expect(rows).toEqual([{ action: 'customer.suspend', details: { sessionsRevoked: 1 } }]);
   });
 

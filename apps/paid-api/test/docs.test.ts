@@ -72,7 +72,7 @@ describe('docs/guides/paid-api.md and apps/paid-api/README.md', () => {
       expect(existsSync(join(ROOT, 'docs/dashboard', shot)), shot).toBe(true);
     }
     const { perEmail, perAddress, windowSeconds } = DEFAULT_SIGN_IN_LIMIT;
-    expect(page).toContain(`per email (${perEmail}) and per client address (${perAddress}; IPv6 by /64)`);
+    expect(page).toContain(`per email (${perEmail}) and per client address (${perAddress}; IPv6 per /64, /56 and /48)`);
     expect(page).toContain(`per ${windowSeconds / 60} minutes`);
     expect(page).toContain(`an expiry (${SESSION_TTL_SECONDS / 3600} hours)`);
   });

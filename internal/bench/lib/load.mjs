@@ -34,6 +34,8 @@ export const ROWS = [
   { name: 'koa-kit', label: 'Koa + kit (memory)', base: 'koa-bare', target: rowTarget('koa-kit') },
   { name: 'express-bare', fixed: true, label: 'Express, bare route', base: 'express-bare' },
   { name: 'express-kit', label: 'Express + kit (memory)', base: 'express-bare', target: rowTarget('express-kit') },
+  { name: 'nest-fastify-bare', fixed: true, label: 'Nest (Fastify platform), bare route', base: 'nest-fastify-bare' },
+  { name: 'nest-fastify-kit', label: 'Nest (Fastify platform) + kit (memory)', base: 'nest-fastify-bare' },
   { name: 'hono-bare', fixed: true, label: 'Hono (Node.js), bare route', base: 'hono-bare' },
   { name: 'hono-kit', label: 'Hono (Node.js) + kit (memory)', base: 'hono-bare', target: rowTarget('hono-kit') },
   { name: 'bun-bare', fixed: true, label: 'Bun.serve, bare route', base: 'bun-bare', runtime: 'bun' },

@@ -49,6 +49,8 @@ export interface AdapterHarness {
    * too, are already resolved, so a target that resolves outside the prefix is the host's).
    */
   requestUrl?: 'raw' | 'whatwg';
+  /** The framework matches paths case-sensitively (Fastify): `/API/2fa` is then not under `/api/2fa`. */
+  caseSensitivePaths?: boolean;
   start(options: TwoFaOptions, host?: HostSetup): Promise<RunningServer>;
 }
 
@@ -90,6 +92,7 @@ export function trustHops(n: number): (address: string, hop: number) => boolean 
 
 export const FASTIFY: AdapterHarness = {
   name: 'fastify',
+  caseSensitivePaths: true,
   async start(options, host = {}) {
     // The documented setup: a core built first, so Fastify's frameworkErrors (URLs it cannot
     // decode, answered before any plugin runs) can answer under the prefix in the envelope too.
@@ -287,5 +290,3 @@ export const HONO: AdapterHarness = {
     return { ...running, close: () => running.close().then(close) };
   },
 };
-
-export const ADAPTERS: readonly AdapterHarness[] = [FASTIFY, KOA, EXPRESS, FETCH, HONO];

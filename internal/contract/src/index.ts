@@ -1,5 +1,5 @@
+export { ADAPTERS } from './adapters.js';
 export {
-  ADAPTERS,
   type AdapterHarness,
   EXPRESS,
   FASTIFY,
@@ -14,6 +14,8 @@ export {
 } from './harness.js';
 export * from './helpers.js';
 export { type AdapterMounts, generateForm, type MountedApp, mountingSuite, serverPool } from './mounting.js';
+export { NEST_EXPRESS, NEST_FASTIFY } from './nest.js';
+export { runContractOnRedis } from './redis.js';
 export { runContract } from './run.js';
 export { FETCH_BUN, FETCH_DENO, HONO_BUN, HONO_DENO } from './runtimes.js';
 export { type ContractSuite, SUITES } from './suites/index.js';

@@ -1,26 +1,18 @@
 // One process of the credit races: a RedisStore of its own (its own connection) on a single Redis
-// (`REDIS_URL`) or a Cluster (`REDIS_CLUSTER_NODES`). It prints "ready", waits for "go" on stdin (so
+// (`REDIS_URL`), a Cluster (`REDIS_CLUSTER_NODES`) or a Sentinel-managed primary (`REDIS_SENTINELS`,
+// `REDIS_SENTINEL_NAME`), connected the way the example servers connect. It prints "ready", waits for "go" on stdin (so
 // every process starts at once), then makes `N` concurrent consume calls for identity `ID` with the
 // windows `WINDOWS` (JSON) and a cost of 1 credit, and prints one JSON line: the balance after each
 // admitted call, and how many were refused for credits, for a window, or failed. Plain JavaScript.
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 
 const root = new URL('../../../', import.meta.url);
-const require = createRequire(new URL('examples/fastify/package.json', root));
-const { Cluster, Redis } = require('ioredis');
 const { RedisStore } = await import(new URL('packages/core/dist/index.js', root).href);
+const { configFromEnv, redisClient } = await import(new URL('internal/example-support/dist/index.js', root).href);
 
-const client = process.env.REDIS_CLUSTER_NODES
-  ? new Cluster(
-      process.env.REDIS_CLUSTER_NODES.split(',').map((hp) => {
-        const [host, port] = hp.split(':');
-        return { host, port: Number(port) };
-      }),
-      { enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 1 } },
-    )
-  : new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-await once(client, 'ready');
+const client = redisClient(configFromEnv({ ...process.env, TWOFA_API_KEYS: 'unused:free' }).redis);
+client.on('error', () => {});
+await client.connect();
 // Closed: an answer that did not come from Redis fails the call (and the test) instead of a local guess.
 const store = new RedisStore({ client, onRedisError: 'closed', timeoutMs: 10_000 });
 await store.ready();

@@ -10,13 +10,19 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-export type Framework = 'fastify' | 'koa' | 'express' | 'hono' | 'nextjs';
+export type Framework = 'fastify' | 'koa' | 'express' | 'nestjs' | 'hono' | 'nextjs';
 
-/** The package an example's kit comes from (the Next.js example uses the fetch entry). */
-function adapterOf(fw: Framework): string {
-  return fw === 'nextjs' ? 'fetch' : fw;
-}
+/** The published packages an example runs on: the core, its framework's package, and what that loads. */
+const PACKAGES: Record<Framework, readonly string[]> = {
+  fastify: ['core', 'fastify'],
+  koa: ['core', 'koa'],
+  express: ['core', 'express'],
+  nestjs: ['core', 'nestjs', 'express'],
+  hono: ['core', 'hono'],
+  nextjs: ['core', 'fetch'],
+};
 
+/** The Next.js example has no `src`: its sources, and `next build`'s output instead of `dist`. */
 const NEXT_SOURCES = ['app', 'lib', 'instrumentation.ts', 'next.config.mjs'];
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -52,12 +58,11 @@ function newestOf(path: string): number {
 
 function isFresh(fw: Framework): boolean {
   const own = fw === 'nextjs' ? NEXT_SOURCES.map((p) => `examples/nextjs/${p}`) : [`examples/${fw}/src`];
-  const sources = ['packages/core/src', `packages/${adapterOf(fw)}/src`, 'internal/example-support/src', ...own].map(
-    (d) => join(ROOT, d),
+  const sources = [...PACKAGES[fw].map((p) => `packages/${p}/src`), 'internal/example-support/src', ...own].map((d) =>
+    join(ROOT, d),
   );
   const outputs = [
-    'packages/core/dist/index.js',
-    `packages/${adapterOf(fw)}/dist/index.js`,
+    ...PACKAGES[fw].map((p) => `packages/${p}/dist/index.js`),
     'internal/example-support/dist/index.js',
     fw === 'nextjs' ? 'examples/nextjs/.next/BUILD_ID' : `examples/${fw}/dist/server.js`,
   ];
@@ -85,8 +90,7 @@ export async function ensureBuilt(fw: Framework): Promise<void> {
   try {
     if (isFresh(fw)) return;
     const filters = [
-      '@twofa-kit/core',
-      `@twofa-kit/${adapterOf(fw)}`,
+      ...PACKAGES[fw].map((p) => `@twofa-kit/${p}`),
       '@twofa-kit/example-support',
       ...(fw === 'nextjs' ? [] : [`@twofa-kit/example-${fw}`]),
     ].flatMap((f) => ['--filter', f]);

@@ -10,8 +10,15 @@ export type { Envelope } from './http/envelope.js';
 export { ERROR_KINDS, type ErrorKind, TwoFaConfigError, type TwoFaConfigErrorCode, TwoFaError } from './http/errors.js';
 // Logging without secrets.
 export { REDACTED, redactUrl } from './http/redact.js';
-// The failed-auth guard's options, and the client grouping a host can reuse for its own limits.
-export { type AuthFailureLimitOptions, clientBucket } from './keys/auth-guard.js';
+// The failed-auth guard's options, and what a host reuses for limits of its own (a sign-in form):
+// the client grouping and the guard itself (attempts in flight counted, IPv6 prefix budgets).
+export {
+  type AuthFailureLimit,
+  type AuthFailureLimitOptions,
+  type AuthGuard,
+  clientBucket,
+  createAuthGuard,
+} from './keys/auth-guard.js';
 // Key stores: `resolveKey` helpers.
 export {
   type CachedKeyStore,

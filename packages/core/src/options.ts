@@ -84,6 +84,13 @@ export interface TwoFaOptions {
    * 429 until the window ends; other secrets are unaffected. Default `{ max: 5, windowSeconds: 300 }`.
    */
   verifyFailureLimit?: { max?: number; windowSeconds?: number };
+  /**
+   * Serve an API reference page at `GET {prefix}/docs`: an HTML page that renders the OpenAPI
+   * document with Scalar's API reference (`@scalar/api-reference`, an optional peer dependency to
+   * install beside the kit), its script served by the kit itself under a strict
+   * Content-Security-Policy. Default false.
+   */
+  docs?: boolean;
   /** Credits each route costs an identity that pays by credits. Default `{ generate: 1, verify: 1, usage: 0 }`. */
   costs?: RouteCosts;
   /**
@@ -92,13 +99,6 @@ export interface TwoFaOptions {
    * `false`: no balance is read or charged.
    */
   credits?: CreditsOptions | false;
-  /**
-   * Serve an API reference page at `GET {prefix}/docs`: an HTML page that renders the OpenAPI
-   * document with Scalar's API reference (`@scalar/api-reference`, an optional peer dependency to
-   * install beside the kit), its script served by the kit itself under a strict
-   * Content-Security-Policy. Default false.
-   */
-  docs?: boolean;
 }
 
 /** Options with every default applied, validated once at construction. */

@@ -25,6 +25,7 @@ describe('@twofa-kit/core public interface', () => {
         "cachedKeys: function",
         "checkPlan: function",
         "clientBucket: function",
+        "createAuthGuard: function",
         "createTwoFa: function",
         "decodeSecret: function",
         "encodeBase32: function",

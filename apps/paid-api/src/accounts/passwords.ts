@@ -40,6 +40,45 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(actual, expected);
 }
 
+/** More password checks are queued than `PasswordChecks` allows: answer 503, try again later. */
+export class PasswordChecksBusyError extends Error {
+  override readonly name = 'PasswordChecksBusyError';
+  constructor() {
+    super('too many password checks running and queued');
+  }
+}
+
+/**
+ * A bound on the scrypt work of this process (each check: ~50 ms of CPU and 16 MiB): at most
+ * `running` at once, at most `queued` waiting; past that `run` fails at once with
+ * `PasswordChecksBusyError`, so a flood of sign-ins cannot queue a real user behind it for
+ * seconds. (A counter and a queue: small enough that no package is worth it.)
+ */
+export class PasswordChecks {
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(
+    readonly maxRunning = 2,
+    readonly maxQueued = 32,
+  ) {}
+
+  async run<T>(check: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.maxRunning) {
+      if (this.#waiting.length >= this.maxQueued) throw new PasswordChecksBusyError();
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else this.#running++;
+    try {
+      return await check();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next !== undefined)
+        next(); // the place passes to the next one in line
+      else this.#running--;
+    }
+  }
+}
+
 /** A fixed scrypt hash, checked when the email is unknown so both answers take as long. */
 let dummyHash: Promise<string> | undefined;
 
@@ -51,6 +90,7 @@ export async function checkPassword(
   pool: pg.Pool,
   email: string,
   password: string,
+  checks?: PasswordChecks,
 ): Promise<{ id: string; role: Role } | undefined> {
   const { rows } = await pool.query<{ id: string; role: Role; status: string; password_hash: string | null }>(
     'SELECT id, role, status, password_hash FROM customers WHERE lower(email) = lower($1)',
@@ -59,7 +99,9 @@ export async function checkPassword(
   const row = rows[0];
   dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
   const stored = row?.password_hash ?? (await dummyHash);
-  const ok = await verifyPassword(password, stored);
+  const ok = await (checks === undefined
+    ? verifyPassword(password, stored)
+    : checks.run(() => verifyPassword(password, stored)));
   if (!ok || row === undefined || row.password_hash === null || row.status !== 'active') return undefined;
   return { id: row.id, role: row.role };
 }

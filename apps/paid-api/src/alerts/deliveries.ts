@@ -7,6 +7,7 @@
  * alert, then the delivery is marked failed. Times are the database's clock.
  */
 import type pg from 'pg';
+import { postWebhook } from './egress.js';
 import { ID_HEADER, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signing.js';
 
 export interface DeliveryOptions {
@@ -18,6 +19,11 @@ export interface DeliveryOptions {
   readonly retryForMs?: number | undefined;
   /** Time allowed to a receiver, in ms. Default 10,000. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Send to receivers on private, loopback and link-local addresses too (a receiver on your own
+   * network; tests). Default false: a customer's URL can only reach public addresses.
+   */
+  readonly allowPrivate?: boolean | undefined;
   /** Deliveries claimed per round. Default 20. */
   readonly batch?: number | undefined;
   /** Called when a round fails (the database is down): the next round retries. */
@@ -80,21 +86,20 @@ export function deliveryWorker(pool: pg.Pool, options: DeliveryOptions = {}): De
     else {
       const timestamp = Math.floor(Date.now() / 1000);
       try {
-        const res = await fetch(d.url, {
-          method: 'POST',
-          headers: {
+        const res = await postWebhook(
+          d.url,
+          {
             'content-type': 'application/json',
             'user-agent': 'twofa-kit-paid-api-webhooks',
             [ID_HEADER]: d.alert_id,
             [TIMESTAMP_HEADER]: String(timestamp),
             [SIGNATURE_HEADER]: signWebhook(d.secret, timestamp, d.body),
           },
-          body: d.body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+          d.body,
+          { timeoutMs, allowPrivate: options.allowPrivate ?? false, keep: RESPONSE_KEPT },
+        );
         httpStatus = res.status;
-        response = (await res.text()).slice(0, RESPONSE_KEPT);
+        response = res.body;
       } catch (e) {
         error = (e as Error).name === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : String((e as Error).message);
       }

@@ -1,10 +1,12 @@
 /**
  * `pnpm --dir apps/paid-api keys <command>`: the key lifecycle from a terminal, on the same
  * `DATABASE_URL` (or embedded PostgreSQL) as the server. Each command prints only its result on
- * stdout; errors go to stderr with exit code 1 (2 for a usage mistake).
+ * stdout; errors go to stderr with exit code 1 (2 for a usage mistake). Every change is written to
+ * the audit log with no account as its actor (shown as `CLI`).
  *
- *   customer create --email E --plan P [--password PW]    → the customer id
+ *   customer create --email E --plan P [--password-stdin] → the customer id (the password: stdin's first line)
  *   customer invite --customer ID [--url BASE_URL]         → a link to set a Dashboard password
+ *   link revoke LINK | --customer ID                      → how many links were cancelled
  *   key create --customer ID [--expires ISO-DATE]         → the new key (the only time it is shown)
  *   key rotate KEY_ID [--grace SECONDS]                   → the new key
  *   key revoke KEY_ID                                     → KEY_ID
@@ -21,12 +23,28 @@ import { parseArgs } from 'node:util';
 import { WINDOWS } from '@twofa-kit/core';
 import { limiterStore } from '@twofa-kit/example-support';
 import type pg from 'pg';
-import { createCustomer, getCustomer, type Limits, setLimits, setPlan } from '../accounts/customers.js';
-import { createInvitation } from '../accounts/invitations.js';
+import { audit, CLI_ACTOR } from '../accounts/audit.js';
+import {
+  type AlsoInTransaction,
+  createCustomer,
+  getCustomer,
+  type Limits,
+  setLimits,
+  setPlan,
+} from '../accounts/customers.js';
+import { createInvitation, revokeInvitations } from '../accounts/invitations.js';
 import { paidApiConfig } from '../config.js';
 import { migrate, openDatabase } from '../db/pool.js';
 import { PaidApiError } from '../errors.js';
-import { createKey, expireKey, type KeyRecord, listKeys, revokeKey, rotateKey } from '../keys/service.js';
+import {
+  type AlsoForKey,
+  createKey,
+  expireKey,
+  type KeyRecord,
+  listKeys,
+  revokeKey,
+  rotateKey,
+} from '../keys/service.js';
 import { USAGE } from './usage.js';
 
 class UsageError extends Error {}
@@ -73,14 +91,43 @@ function limitsText(limits: Limits): string {
 
 const LIMIT_OPTIONS = Object.fromEntries(WINDOWS.map((w) => [w.name, { type: 'string' as const }]));
 
+/** The audit log's line for a key change made here, in its transaction. */
+const keyAudit =
+  (action: string, details: Record<string, unknown> = {}): AlsoForKey =>
+  (client, record) =>
+    audit(client, CLI_ACTOR, action, record.customerId, { key: record.id, ...details });
+
+/** The same for a change to a customer (plan, limits). */
+const customerAudit =
+  (action: string): AlsoInTransaction =>
+  (client, before, after) =>
+    audit(client, CLI_ACTOR, action, after.id, {
+      from: action === 'plan.set' ? before.plan : before.limits,
+      to: action === 'plan.set' ? after.plan : after.limits,
+    });
+
+/** The first line of standard input (a password given without showing it in the process list). */
+async function firstLineOfStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
 /** Runs one command; returns the lines to print. */
 async function runCommand(pool: pg.Pool, argv: readonly string[], env = process.env): Promise<string> {
   const [group, action, ...rest] = argv;
   const config = paidApiConfig(env);
-  const parse = (options: Record<string, { type: 'string' }>) => {
+  const parse = (options: Record<string, { type: 'string' | 'boolean' }>) => {
     try {
       const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
-      return { values: values as Values, positionals };
+      // A flag (boolean option) reads as the string 'true'.
+      const strings = Object.fromEntries(
+        Object.entries(values).map(([name, value]) => [name, value === true ? 'true' : value]),
+      );
+      return { values: strings as Values, positionals };
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
@@ -91,12 +138,22 @@ async function runCommand(pool: pg.Pool, argv: readonly string[], env = process.
         email: { type: 'string' },
         plan: { type: 'string' },
         password: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
       });
       if (positionals.length > 0) throw new UsageError('customer create takes no positional argument');
+      if (values.password !== undefined) {
+        // Any local user can read a process's arguments (ps, /proc): never a password there.
+        throw new UsageError('--password is not taken on the command line: use --password-stdin');
+      }
+      const password = values['password-stdin'] === undefined ? undefined : await firstLineOfStdin();
       const customer = await createCustomer(pool, config.planTable, {
         email: required(values, 'email'),
         plan: required(values, 'plan'),
-        password: values.password,
+        password,
+      });
+      await audit(pool, CLI_ACTOR, 'customer.create', customer.id, {
+        plan: customer.plan,
+        password: password !== undefined,
       });
       return customer.id;
     }
@@ -105,14 +162,31 @@ async function runCommand(pool: pg.Pool, argv: readonly string[], env = process.
       if (positionals.length > 0) throw new UsageError('customer invite takes no positional argument');
       const base = (values.url ?? `http://${config.host}:${config.port}`).replace(/\/+$/, '');
       if (!/^https?:\/\/[^\s/]+/.test(base)) throw new UsageError('--url must be like https://api.example.com');
-      const token = await createInvitation(pool, required(values, 'customer'));
+      const customer = required(values, 'customer');
+      const token = await createInvitation(pool, customer);
+      await audit(pool, CLI_ACTOR, 'invitation.create', customer, {});
       return `${base}/dashboard/invite/${token}`;
+    }
+    case 'link revoke': {
+      const { values, positionals } = parse({ customer: { type: 'string' } });
+      if ((positionals.length === 1) === (values.customer !== undefined)) {
+        throw new UsageError('link revoke takes a LINK or --customer ID');
+      }
+      const cancelled = await revokeInvitations(
+        pool,
+        values.customer === undefined ? { link: positionals[0] as string } : { customerId: values.customer },
+      );
+      await audit(pool, CLI_ACTOR, 'invitation.revoke', values.customer ?? null, { cancelled });
+      return String(cancelled);
     }
     case 'key create': {
       const { values, positionals } = parse({ customer: { type: 'string' }, expires: { type: 'string' } });
       if (positionals.length > 0) throw new UsageError('key create takes no positional argument');
       const expires = values.expires === undefined ? undefined : date(values.expires, 'expires');
-      const issued = await createKey(pool, required(values, 'customer'), { expiresAt: expires });
+      const issued = await createKey(pool, required(values, 'customer'), {
+        expiresAt: expires,
+        also: keyAudit('key.create'),
+      });
       return issued.key;
     }
     case 'key rotate': {
@@ -120,20 +194,30 @@ async function runCommand(pool: pg.Pool, argv: readonly string[], env = process.
       const grace = values.grace === undefined ? undefined : Number(values.grace);
       if (values.grace !== undefined && !/^\d+$/.test(values.grace))
         throw new UsageError('--grace must be whole seconds');
-      const issued = await rotateKey(pool, onePositional(positionals, 'KEY_ID'), { graceSeconds: grace });
+      const issued = await rotateKey(pool, onePositional(positionals, 'KEY_ID'), {
+        graceSeconds: grace,
+        also: (client, old, fresh) =>
+          audit(client, CLI_ACTOR, 'key.rotate', old.customerId, {
+            key: old.id,
+            newKey: fresh.id,
+            graceSeconds: grace,
+          }),
+      });
       return issued.key;
     }
     case 'key revoke': {
       const { positionals } = parse({});
-      return (await revokeKey(pool, onePositional(positionals, 'KEY_ID'))).id;
+      return (await revokeKey(pool, onePositional(positionals, 'KEY_ID'), keyAudit('key.revoke'))).id;
     }
     case 'key expire': {
       const { values, positionals } = parse({ at: { type: 'string' } });
       const at = required(values, 'at');
+      const when = at === 'never' ? null : date(at, 'at');
       const record = await expireKey(
         pool,
         onePositional(positionals, 'KEY_ID'),
-        at === 'never' ? null : date(at, 'at'),
+        when,
+        keyAudit('key.expire', { at: when?.toISOString() ?? 'never' }),
       );
       return `${record.id}\t${record.expiresAt === null ? 'never' : record.expiresAt.toISOString()}`;
     }
@@ -144,7 +228,13 @@ async function runCommand(pool: pg.Pool, argv: readonly string[], env = process.
     }
     case 'plan set': {
       const { values } = parse({ customer: { type: 'string' }, plan: { type: 'string' } });
-      const customer = await setPlan(pool, config.planTable, required(values, 'customer'), required(values, 'plan'));
+      const customer = await setPlan(
+        pool,
+        config.planTable,
+        required(values, 'customer'),
+        required(values, 'plan'),
+        customerAudit('plan.set'),
+      );
       return `${customer.id}\t${customer.plan}`;
     }
     case 'limits set': {
@@ -159,12 +249,17 @@ async function runCommand(pool: pg.Pool, argv: readonly string[], env = process.
       }
       if (Object.keys(limits).length === 0)
         throw new UsageError(`give at least one of ${WINDOWS.map((w) => `--${w.name}`).join(', ')}`);
-      const customer = await setLimits(pool, required(values, 'customer'), limits as Limits);
+      const customer = await setLimits(
+        pool,
+        required(values, 'customer'),
+        limits as Limits,
+        customerAudit('limits.set'),
+      );
       return `${customer.id}\t${limitsText(customer.limits)}`;
     }
     case 'limits clear': {
       const { values } = parse({ customer: { type: 'string' } });
-      const customer = await setLimits(pool, required(values, 'customer'), {});
+      const customer = await setLimits(pool, required(values, 'customer'), {}, customerAudit('limits.set'));
       return `${customer.id}\t${limitsText(customer.limits)}`;
     }
     case 'credits add': {
@@ -188,6 +283,7 @@ async function runCommand(pool: pg.Pool, argv: readonly string[], env = process.
         if (store?.topUp === undefined) throw new PaidApiError('this limiter store keeps no credits');
         const topUpId = values.id ?? `cli:${randomUUID()}`;
         const result = await store.topUp(customer.id, Number(amountText), topUpId);
+        await audit(pool, CLI_ACTOR, 'credits.add', customer.id, { amount: Number(amountText), topUpId });
         return String(result.balance);
       } finally {
         await close();

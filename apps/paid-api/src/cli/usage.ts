@@ -1,7 +1,8 @@
 /** The CLI's commands (`keys help`), quoted by docs/guides/paid-api.md and the example's README. */
 export const USAGE = `usage: keys <command>
-  customer create --email E --plan P [--password PW]
+  customer create --email E --plan P [--password-stdin]
   customer invite --customer ID [--url BASE_URL]
+  link revoke LINK | --customer ID
   key create --customer ID [--expires ISO-DATE]
   key rotate KEY_ID [--grace SECONDS]
   key revoke KEY_ID

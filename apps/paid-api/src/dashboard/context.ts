@@ -6,7 +6,7 @@ import type { TwoFa } from '@twofa-kit/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { findSession, type Session } from '../accounts/sessions.js';
-import { cookies, form, html, SESSION_COOKIE, sameToken, seeOther } from './http.js';
+import { form, html, readCookie, SESSION_COOKIE, sameToken, seeOther } from './http.js';
 import { messagePage } from './views/layout.js';
 
 export interface SignedIn {
@@ -29,7 +29,7 @@ export interface DashboardContext {
 
 export function dashboardContext(pool: pg.Pool, twoFa: TwoFa, clock: () => number): DashboardContext {
   async function sessionOf(request: FastifyRequest): Promise<SignedIn | undefined> {
-    const token = cookies(request)[SESSION_COOKIE];
+    const token = readCookie(request, SESSION_COOKIE);
     if (token === undefined || token === '') return undefined;
     const session = await findSession(pool, token);
     return session === undefined ? undefined : { session, token };

@@ -1,5 +1,9 @@
-/** A customer's overview page and the actions on its keys: create, rotate, revoke. */
+/**
+ * A customer's overview page and the actions on its keys: create, rotate, revoke, each written to
+ * the audit log (the customer as the actor) in the transaction of the change.
+ */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { audit } from '../accounts/audit.js';
 import { getCustomer } from '../accounts/customers.js';
 import type { Session } from '../accounts/sessions.js';
 import { PaidApiError } from '../errors.js';
@@ -56,10 +60,18 @@ export function keyRoutes(app: FastifyInstance, ctx: DashboardContext): void {
   app.post('/keys', async (request, reply) => {
     const found = await ctx.requirePost(request, reply);
     if (found === undefined) return reply;
-    const issued = await createKey(pool, found.session.customerId);
-    return renderOverview(request, reply, found.session, {
-      newKey: { key: issued.key, what: `New key ${issued.record.display}` },
-    });
+    const actor = found.session.customerId;
+    try {
+      const issued = await createKey(pool, actor, {
+        also: (client, record) => audit(client, actor, 'key.create', actor, { key: record.id }),
+      });
+      return renderOverview(request, reply, found.session, {
+        newKey: { key: issued.key, what: `New key ${issued.record.display}` },
+      });
+    } catch (error) {
+      if (!(error instanceof PaidApiError)) throw error;
+      return renderOverview(request, reply, found.session, { notice: error.message, status: 409 });
+    }
   });
 
   /** The key, when it is this customer's (another customer's key is "not found", like a missing one). */
@@ -84,7 +96,12 @@ export function keyRoutes(app: FastifyInstance, ctx: DashboardContext): void {
       return html(reply, 400, messagePage('Rotate', 'The grace period must be 0 to 30 days, in seconds.'));
     }
     try {
-      const issued = await rotateKey(pool, key.id, { graceSeconds: grace });
+      const actor = found.session.customerId;
+      const issued = await rotateKey(pool, key.id, {
+        graceSeconds: grace,
+        also: (client, old, fresh) =>
+          audit(client, actor, 'key.rotate', actor, { key: old.id, newKey: fresh.id, graceSeconds: grace }),
+      });
       return renderOverview(request, reply, found.session, {
         newKey: { key: issued.key, what: `New key ${issued.record.display}, replacing ${key.display}` },
       });
@@ -99,7 +116,8 @@ export function keyRoutes(app: FastifyInstance, ctx: DashboardContext): void {
     if (found === undefined) return reply;
     const key = await ownKey(found.session, request.params.id);
     if (key === undefined) return html(reply, 404, messagePage('Not found', 'No such key.'));
-    await revokeKey(pool, key.id);
+    const actor = found.session.customerId;
+    await revokeKey(pool, key.id, (client, record) => audit(client, actor, 'key.revoke', actor, { key: record.id }));
     return seeOther(reply, '/dashboard');
   });
 }

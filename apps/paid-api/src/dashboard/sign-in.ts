@@ -1,38 +1,65 @@
 /**
- * Signing in and out. Failed sign-ins are limited per client address and per email with the kit's
- * limiter machinery (`MemoryStore` and `clientBucket`, as its failed-auth guard).
+ * Signing in and out.
+ *
+ * Guessing is limited with the kit's failed-auth guard (`createAuthGuard`), one per email and one
+ * per client address (IPv6: its /64, /56 and /48 budgets together), in fixed windows. An attempt
+ * holds a place in both budgets BEFORE its password is checked, so attempts in flight count: a
+ * burst of concurrent guesses gets at most as many checks as there are failures left, the rest
+ * wait for those to settle and are then refused (429) — or 503 past the wait. The guard's table
+ * never forgets a client that is counting. The scrypt checks themselves are bounded per process
+ * (`PasswordChecks`): past the running and queued bound, 503 with `Retry-After`.
  */
 import { randomBytes } from 'node:crypto';
-import { clientBucket, MemoryStore, type WindowSpec } from '@twofa-kit/core';
+import { createAuthGuard, TwoFaError } from '@twofa-kit/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { checkPassword } from '../accounts/passwords.js';
+import { checkPassword, PasswordChecks, PasswordChecksBusyError } from '../accounts/passwords.js';
 import { openSession, revokeSession, SESSION_TTL_SECONDS } from '../accounts/sessions.js';
 import type { DashboardContext } from './context.js';
-import { cookie, cookies, form, html, LOGIN_CSRF_COOKIE, SESSION_COOKIE, sameToken, seeOther } from './http.js';
+import {
+  clearCookie,
+  form,
+  formTokenOk,
+  html,
+  LOGIN_CSRF_COOKIE,
+  newFormToken,
+  SESSION_COOKIE,
+  seeOther,
+  setCookie,
+} from './http.js';
 import { loginPage } from './views/sign-in.js';
 
 export interface SignInLimit {
   /** Failed sign-ins allowed per email per window (guessing one account's password). Default 10. */
   readonly perEmail: number;
   /**
-   * Failed sign-ins allowed per client address (IPv6: per /64) per window (trying many accounts
-   * from one place). Default 50: higher, since many people may share an address.
+   * Failed sign-ins allowed per client address per window (trying many accounts from one place).
+   * Default 50: higher, since many people may share an address. IPv6: per /64, with 4 × as much
+   * per /56 and 16 × per /48, as the kit's guard counts.
    */
   readonly perAddress: number;
   /** The window, in seconds. Default 900. */
   readonly windowSeconds: number;
+  /** Password checks running at once in this process. Default 2. */
+  readonly checksRunning?: number;
+  /** Password checks waiting for a place; past it, 503. Default 32. */
+  readonly checksQueued?: number;
 }
 
 export const DEFAULT_SIGN_IN_LIMIT: SignInLimit = Object.freeze({ perEmail: 10, perAddress: 50, windowSeconds: 900 });
 
+/** How long an attempt may wait for a place in its budgets (other attempts in flight) and the check. */
+const WAIT_MS = 10_000;
+/** Clients (addresses, prefixes, emails) counted at once per guard. */
+const MAX_CLIENTS = 100_000;
+/** Seconds a client is told to wait when the password checks are saturated. */
+const BUSY_RETRY_SECONDS = 5;
+
 export function signInRoutes(app: FastifyInstance, ctx: DashboardContext, limit: SignInLimit): void {
   const { pool } = ctx;
-  const failures = new MemoryStore({ clock: ctx.clock, maxIdentities: 10_000 });
-  const windowsFor = (limitOf: number): WindowSpec[] => [
-    { name: 'signin', seconds: limit.windowSeconds, limit: limitOf },
-  ];
-  const perAddress = windowsFor(limit.perAddress);
-  const perEmail = windowsFor(limit.perEmail);
+  const window = { windowSeconds: limit.windowSeconds, maxClients: MAX_CLIENTS };
+  const perAddress = createAuthGuard({ max: limit.perAddress, ...window }, ctx.clock);
+  const perEmail = createAuthGuard({ max: limit.perEmail, ...window }, ctx.clock);
+  const checks = new PasswordChecks(limit.checksRunning ?? 2, limit.checksQueued ?? 32);
 
   function showLogin(
     request: FastifyRequest,
@@ -40,9 +67,7 @@ export function signInRoutes(app: FastifyInstance, ctx: DashboardContext, limit:
     status: number,
     opts: Parameters<typeof loginPage>[1],
   ) {
-    const csrf = randomBytes(24).toString('base64url');
-    reply.header('set-cookie', cookie(request, LOGIN_CSRF_COOKIE, csrf, 3_600));
-    return html(reply, status, loginPage(csrf, opts));
+    return html(reply, status, loginPage(newFormToken(request, reply), opts));
   }
 
   app.get('/login', async (request, reply) => {
@@ -52,33 +77,48 @@ export function signInRoutes(app: FastifyInstance, ctx: DashboardContext, limit:
 
   app.post('/login', async (request, reply) => {
     const { email = '', password = '', csrf } = form(request);
-    if (!sameToken(csrf, cookies(request)[LOGIN_CSRF_COOKIE])) {
+    if (!formTokenOk(request, csrf)) {
       return showLogin(request, reply, 403, { error: 'The form expired: please sign in again.', email });
     }
-    const buckets: [string, WindowSpec[]][] = [
-      [`ip:${clientBucket(request.ip)}`, perAddress],
-      [`email:${email.trim().toLowerCase()}`, perEmail],
-    ];
-    const states = buckets.map(([b, w]) => failures.peek(b, w));
-    const blocked = states.find((s) => !s.allowed);
-    if (blocked !== undefined) {
-      const retry = Math.max(1, Math.ceil(blocked.retryAfterMs / 1000));
-      reply.header('retry-after', String(retry));
-      return showLogin(request, reply, 429, {
-        error: `Too many failed sign-ins. Try again in ${Math.ceil(retry / 60)} min.`,
-        email,
-      });
+    // Each attempt is its own guess (an identical one in flight still costs a check): a unique token.
+    const attempt = randomBytes(12).toString('base64url');
+    const emailBucket = `email:${email.trim().toLowerCase()}`;
+    let account: Awaited<ReturnType<typeof checkPassword>>;
+    try {
+      await perAddress.lookup(
+        request.ip,
+        attempt,
+        () =>
+          perEmail.lookup(
+            emailBucket,
+            attempt,
+            async () => {
+              account = await checkPassword(pool, email, password, checks);
+              return account === undefined ? null : { id: account.id, plan: account.role };
+            },
+            WAIT_MS,
+          ),
+        WAIT_MS,
+      );
+    } catch (error) {
+      if (error instanceof TwoFaError && error.kind === 'TOO_MANY_AUTH_FAILURES') {
+        const retry = Number(error.headers['retry-after'] ?? 1);
+        reply.header('retry-after', String(retry));
+        return showLogin(request, reply, 429, {
+          error: `Too many failed sign-ins. Try again in ${Math.ceil(retry / 60)} min.`,
+          email,
+        });
+      }
+      if ((error instanceof TwoFaError && error.kind === 'UNAVAILABLE') || error instanceof PasswordChecksBusyError) {
+        reply.header('retry-after', String(BUSY_RETRY_SECONDS));
+        return showLogin(request, reply, 503, { error: 'Too many sign-ins right now. Try again in a moment.', email });
+      }
+      throw error;
     }
-    const account = await checkPassword(pool, email, password);
-    if (account === undefined) {
-      for (const [b, w] of buckets) failures.consume(b, w);
-      return showLogin(request, reply, 401, { error: 'Wrong email or password.', email });
-    }
+    if (account === undefined) return showLogin(request, reply, 401, { error: 'Wrong email or password.', email });
     const token = await openSession(pool, account.id);
-    reply.header('set-cookie', [
-      cookie(request, SESSION_COOKIE, token, SESSION_TTL_SECONDS),
-      cookie(request, LOGIN_CSRF_COOKIE, '', 0),
-    ]);
+    setCookie(request, reply, SESSION_COOKIE, token, SESSION_TTL_SECONDS);
+    clearCookie(request, reply, LOGIN_CSRF_COOKIE);
     return seeOther(reply, account.role === 'admin' ? '/dashboard/admin' : '/dashboard');
   });
 
@@ -86,7 +126,7 @@ export function signInRoutes(app: FastifyInstance, ctx: DashboardContext, limit:
     const found = await ctx.requirePost(request, reply);
     if (found === undefined) return reply;
     await revokeSession(pool, found.token);
-    reply.header('set-cookie', cookie(request, SESSION_COOKIE, '', 0));
+    clearCookie(request, reply, SESSION_COOKIE);
     return seeOther(reply, '/dashboard/login');
   });
 }

@@ -1,21 +1,26 @@
 /**
  * The embedded PostgreSQL used when `DATABASE_URL` is unset: PGlite (PostgreSQL compiled to
- * WebAssembly, in-process, nothing to install) with its data in a local directory, served on
- * 127.0.0.1 by `@electric-sql/pglite-socket` so the same `pg` code talks to it.
+ * WebAssembly, in-process, nothing to install) with its data in a local directory, served by
+ * `@electric-sql/pglite-socket` on a Unix socket inside that directory, so the same `pg` code
+ * talks to it.
+ *
+ * Access is the directory's: it is made (or reset to) mode 0700, so only its owner can reach the
+ * socket or read the data files. (PGlite's socket server has no password check; a TCP port on
+ * 127.0.0.1 would let any local user in.)
  *
  * PGlite is one process's database: the first process to open the directory (the server, or a CLI
- * command when no server runs) hosts it and writes its port to `host.json`; every other process
- * finds that file and connects to the port. A stale file (its process gone) is taken over.
+ * command when no server runs) hosts it and writes `host.json`; every other process finds that
+ * file and connects to the socket. A stale file (its process gone) is taken over.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface Embedded {
-  /** `postgres://postgres@127.0.0.1:<port>/postgres` */
+  /** `postgres://postgres@localhost/postgres?host=<the data directory>`: the socket inside it. */
   readonly url: string;
   /** True when this process hosts the database (and `close` stops it). */
   readonly host: boolean;
@@ -24,10 +29,14 @@ export interface Embedded {
 
 interface HostFile {
   readonly pid: number;
-  readonly port?: number;
+  /** Set once the socket listens. */
+  readonly ready?: boolean;
 }
 
-const LOOPBACK = '127.0.0.1';
+/** The socket's name inside the directory: what `pg` connects to for `host=<directory>` (port 5432). */
+const SOCKET = '.s.PGSQL.5432';
+/** The longest Unix socket path the kernel takes (`sun_path`, less the final NUL). */
+const MAX_SOCKET_PATH = 107;
 /** How long a process waits for another one that is still opening the database (first open: initdb). */
 const WAIT_FOR_HOST_MS = 120_000;
 
@@ -49,9 +58,9 @@ function readHost(path: string): HostFile | undefined {
   }
 }
 
-function reachable(port: number): Promise<boolean> {
+function reachable(path: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: LOOPBACK, port });
+    const socket = createConnection({ path });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -60,8 +69,8 @@ function reachable(port: number): Promise<boolean> {
   });
 }
 
-function urlFor(port: number): string {
-  return `postgres://postgres@${LOOPBACK}:${port}/postgres`;
+function urlFor(dataDir: string): string {
+  return `postgres://postgres@localhost/postgres?host=${encodeURIComponent(dataDir)}`;
 }
 
 /** Claims the directory by creating `host.json` exclusively; false when someone else holds it. */
@@ -81,15 +90,16 @@ async function host(dataDir: string, hostPath: string): Promise<Embedded> {
   let db: PGlite | undefined;
   try {
     db = await PGlite.create(join(dataDir, 'pgdata'));
-    const server = new PGLiteSocketServer({ db, host: LOOPBACK, port: 0, maxConnections: 100 });
+    const socket = join(dataDir, SOCKET);
+    rmSync(socket, { force: true }); // left by a process that is gone (this one holds host.json now)
+    const server = new PGLiteSocketServer({ db, path: socket, maxConnections: 100 });
     await server.start();
-    const port = Number(server.getServerConn().split(':').pop());
     const tmp = `${hostPath}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ pid: process.pid, port }));
+    writeFileSync(tmp, JSON.stringify({ pid: process.pid, ready: true }));
     renameSync(tmp, hostPath);
     const opened = db;
     return {
-      url: urlFor(port),
+      url: urlFor(dataDir),
       host: true,
       close: async () => {
         await server.stop();
@@ -105,8 +115,15 @@ async function host(dataDir: string, hostPath: string): Promise<Embedded> {
 }
 
 /** Opens (hosting or joining) the embedded PostgreSQL whose data lives in `dataDir`. */
-export async function openEmbedded(dataDir: string): Promise<Embedded> {
-  mkdirSync(dataDir, { recursive: true });
+export async function openEmbedded(directory: string): Promise<Embedded> {
+  const dataDir = resolve(directory); // a socket directory for `pg` must be an absolute path
+  if (join(dataDir, SOCKET).length > MAX_SOCKET_PATH) {
+    throw new Error(
+      `the embedded PostgreSQL's directory path is too long for its socket (${dataDir}): choose a shorter PAID_API_DATA_DIR`,
+    );
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700); // also when it existed: its socket and data are its owner's alone
   const hostPath = join(dataDir, 'host.json');
   const deadline = Date.now() + WAIT_FOR_HOST_MS;
   for (;;) {
@@ -116,8 +133,8 @@ export async function openEmbedded(dataDir: string): Promise<Embedded> {
       rmSync(hostPath, { force: true }); // its process is gone: take it over
       continue;
     }
-    if (current?.port !== undefined && (await reachable(current.port))) {
-      return { url: urlFor(current.port), host: false, close: async () => {} };
+    if (current?.ready === true && (await reachable(join(dataDir, SOCKET)))) {
+      return { url: urlFor(dataDir), host: false, close: async () => {} };
     }
     if (Date.now() > deadline) {
       throw new Error(`the embedded PostgreSQL in ${dataDir} is held by process ${current?.pid} but does not answer`);

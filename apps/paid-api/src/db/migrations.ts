@@ -153,4 +153,11 @@ CREATE INDEX customers_list ON customers (role, created_at DESC, id);
 `,
   },
   BILLING_MIGRATION,
+  {
+    version: 5,
+    name: 'audit log: changes made from the CLI, which has no account',
+    sql: `
+ALTER TABLE audit_log ALTER COLUMN actor_id DROP NOT NULL;
+`,
+  },
 ];

@@ -26,19 +26,99 @@ export interface OpenOptions {
   readonly dataDir: string;
   /** Most pooled connections to a real PostgreSQL. Default 10. */
   readonly maxConnections?: number;
+  /** Timeouts and the wait queue's bound (`DEFAULT_LIMITS`): a hung database answers 503, not never. */
+  readonly limits?: Partial<DatabaseLimits>;
+}
+
+export interface DatabaseLimits {
+  /** How long to wait for a connection (a new one, or a free one of the pool), in ms. */
+  readonly connectMs: number;
+  /** A statement's longest run, in ms: `statement_timeout` on the server, and a client-side bound a little above it. */
+  readonly statementMs: number;
+  /** Requests waiting for a connection at once; past it the next one fails at once (`DatabaseBusyError`). */
+  readonly maxWaiting: number;
+}
+
+export const DEFAULT_LIMITS: DatabaseLimits = Object.freeze({ connectMs: 3_000, statementMs: 5_000, maxWaiting: 100 });
+
+/** More requests than `maxWaiting` wait for a connection: the next one is refused at once. */
+export class DatabaseBusyError extends Error {
+  override readonly name = 'DatabaseBusyError';
+  constructor() {
+    super('too many requests waiting for a database connection');
+  }
+}
+
+/** Errors that mean the database is unreachable, hung or saturated (a 503), not a bug (a 500). */
+export function databaseUnavailable(error: unknown): boolean {
+  if (error instanceof DatabaseBusyError) return true;
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (
+    typeof code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|08...|57P0[13]|53300|57014)$/.test(code)
+  ) {
+    return true;
+  }
+  return (
+    typeof message === 'string' &&
+    /^(timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client was closed)/.test(
+      message,
+    )
+  );
+}
+
+/** A `pg` pool whose wait queue is bounded: past `maxWaiting` waiting, `connect` (and so `query`) fails at once. */
+class BoundedPool extends pg.Pool {
+  readonly #maxWaiting: number;
+
+  constructor(config: pg.PoolConfig, maxWaiting: number) {
+    super(config);
+    this.#maxWaiting = maxWaiting;
+  }
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(
+    callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void,
+  ): void;
+  override connect(
+    callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void,
+  ): Promise<pg.PoolClient> | undefined {
+    if (this.waitingCount >= this.#maxWaiting) {
+      const error = new DatabaseBusyError();
+      if (callback === undefined) return Promise.reject(error);
+      queueMicrotask(() => callback(error, undefined, () => {}));
+      return undefined;
+    }
+    if (callback === undefined) return super.connect();
+    super.connect(callback);
+    return undefined;
+  }
+}
+
+function poolConfig(url: string, max: number, limits: DatabaseLimits): pg.PoolConfig {
+  return {
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: limits.connectMs,
+    statement_timeout: limits.statementMs,
+    // The client's own bound, for a server that does not answer at all (hung, or its host gone).
+    query_timeout: limits.statementMs + 1_000,
+    idle_in_transaction_session_timeout: limits.statementMs * 2,
+  };
 }
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (options.url !== undefined && options.url.trim() !== '') {
     const url = options.url.trim();
-    const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+    const pool = new BoundedPool(poolConfig(url, options.maxConnections ?? 10, limits), limits.maxWaiting);
     pool.on('error', () => {}); // an idle client's connection dropped: the pool replaces it
     return { pool, url, embedded: false, close: () => pool.end() };
   }
   const embedded = await openEmbedded(options.dataDir);
   // The embedded server runs one statement stream at a time: a second pooled connection could only
   // wait behind an open transaction of the first.
-  const pool = new pg.Pool({ connectionString: embedded.url, max: 1 });
+  const pool = new BoundedPool(poolConfig(embedded.url, 1, limits), limits.maxWaiting);
   pool.on('error', () => {});
   return {
     pool,

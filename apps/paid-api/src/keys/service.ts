@@ -14,6 +14,11 @@ import { PaidApiError } from '../errors.js';
 import { announce } from './changes.js';
 
 export const KEY_PREFIX = 'tfa_live_';
+/** Working keys (active or in a rotation's grace period) a customer may hold at once. */
+export const MAX_KEYS_PER_CUSTOMER = 20;
+
+/** Runs in the transaction of a key change, after it (the audit log's line, so both commit or neither). */
+export type AlsoForKey = (client: pg.PoolClient, record: KeyRecord) => Promise<void>;
 /** Characters of the key kept for display: the first (after the prefix) and the last. */
 const SHOWN = 4;
 /** Default grace period of a rotation: a day for deployments to pick up the new key. */
@@ -94,6 +99,16 @@ async function insertKey(
   customerId: string,
   expiresAt: Date | null,
 ): Promise<IssuedKey> {
+  // The customer's row is locked for the transaction, so concurrent issues count one after the other.
+  await client.query('SELECT 1 FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
+  const working = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM api_keys WHERE customer_id = $1 AND revoked_at IS NULL
+        AND (expires_at IS NULL OR expires_at > now()) AND (grace_ends_at IS NULL OR grace_ends_at > now())`,
+    [customerId],
+  );
+  if ((working.rows[0]?.n ?? 0) >= MAX_KEYS_PER_CUSTOMER) {
+    throw new PaidApiError(`a customer holds at most ${MAX_KEYS_PER_CUSTOMER} working keys: revoke one first`);
+  }
   const key = generateKey();
   const { rows } = await client.query<KeyRow>(
     `INSERT INTO api_keys (id, customer_id, digest, prefix, last_chars, expires_at)
@@ -112,7 +127,7 @@ function checkDate(name: string, date: Date): Date {
 export async function createKey(
   pool: pg.Pool,
   customerId: string,
-  options: { expiresAt?: Date | undefined } = {},
+  options: { expiresAt?: Date | undefined; also?: AlsoForKey | undefined } = {},
 ): Promise<IssuedKey> {
   const expiresAt = options.expiresAt === undefined ? null : checkDate('expires', options.expiresAt);
   return transaction(pool, async (client) => {
@@ -124,6 +139,7 @@ export async function createKey(
     }
     const issued = await insertKey(client, customerId, expiresAt);
     await announce(client, customerId);
+    await options.also?.(client, issued.record);
     return issued;
   });
 }
@@ -145,7 +161,13 @@ export async function getKey(pool: pg.Pool, keyId: string): Promise<KeyRecord> {
   return toRecord(rows[0]);
 }
 
-async function change(pool: pg.Pool, keyId: string, set: string, values: unknown[]): Promise<KeyRecord> {
+async function change(
+  pool: pg.Pool,
+  keyId: string,
+  set: string,
+  values: unknown[],
+  also: AlsoForKey | undefined,
+): Promise<KeyRecord> {
   return transaction(pool, async (client) => {
     const { rows } = await client.query<KeyRow>(`UPDATE api_keys SET ${set} WHERE id = $1 RETURNING *, ${STATUS}`, [
       keyId,
@@ -153,18 +175,20 @@ async function change(pool: pg.Pool, keyId: string, set: string, values: unknown
     ]);
     if (rows[0] === undefined) throw new PaidApiError(`no key ${JSON.stringify(keyId)}`);
     await announce(client, rows[0].customer_id);
-    return toRecord(rows[0]);
+    const record = toRecord(rows[0]);
+    await also?.(client, record);
+    return record;
   });
 }
 
 /** Revokes a key at once (a second revocation keeps the first time). */
-export async function revokeKey(pool: pg.Pool, keyId: string): Promise<KeyRecord> {
-  return change(pool, keyId, 'revoked_at = coalesce(revoked_at, now())', []);
+export async function revokeKey(pool: pg.Pool, keyId: string, also?: AlsoForKey): Promise<KeyRecord> {
+  return change(pool, keyId, 'revoked_at = coalesce(revoked_at, now())', [], also);
 }
 
 /** Sets (or, with null, removes) the moment the key stops working; a past date expires it now. */
-export async function expireKey(pool: pg.Pool, keyId: string, at: Date | null): Promise<KeyRecord> {
-  return change(pool, keyId, 'expires_at = $2', [at === null ? null : checkDate('expires', at)]);
+export async function expireKey(pool: pg.Pool, keyId: string, at: Date | null, also?: AlsoForKey): Promise<KeyRecord> {
+  return change(pool, keyId, 'expires_at = $2', [at === null ? null : checkDate('expires', at)], also);
 }
 
 /**
@@ -175,7 +199,10 @@ export async function expireKey(pool: pg.Pool, keyId: string, at: Date | null): 
 export async function rotateKey(
   pool: pg.Pool,
   keyId: string,
-  options: { graceSeconds?: number | undefined } = {},
+  options: {
+    graceSeconds?: number | undefined;
+    also?: (client: pg.PoolClient, old: KeyRecord, issued: KeyRecord) => Promise<void>;
+  } = {},
 ): Promise<IssuedKey> {
   const grace = options.graceSeconds ?? DEFAULT_GRACE_SECONDS;
   if (!Number.isSafeInteger(grace) || grace < 0) throw new PaidApiError('grace must be a whole number of seconds ≥ 0');
@@ -190,6 +217,7 @@ export async function rotateKey(
       [keyId, issued.record.id, grace],
     );
     await announce(client, old.customer_id);
+    await options.also?.(client, toRecord(old), issued.record);
     return issued;
   });
 }

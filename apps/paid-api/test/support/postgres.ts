@@ -14,6 +14,8 @@ import { freePort } from '@twofa-kit/testing/redis-servers';
 export interface PostgresServer {
   readonly url: string;
   readonly port: number;
+  /** The postmaster's process id (its backends are its children). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -117,5 +119,26 @@ export async function startPostgres(): Promise<PostgresServer> {
       for (const k of [...live]) k();
     });
   }
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop: async () => kill() };
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, pid, stop: async () => kill() };
+}
+
+/** Sends `signal` to this test's own server: the postmaster and every backend it started. */
+export function signalPostgres(server: PostgresServer, signal: 'SIGSTOP' | 'SIGCONT'): void {
+  const children = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        // Field 4 of /proc/<pid>/stat is the parent's id (after the command name in parentheses).
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === server.pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+  for (const pid of [server.pid, ...children]) {
+    try {
+      process.kill(pid, signal);
+    } catch {}
+  }
 }

@@ -27,14 +27,15 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** `pnpm --dir apps/paid-api keys ...args` */
-export function keys(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
+/** `pnpm --dir apps/paid-api keys ...args`, with `input` on its standard input. */
+export function keys(args: readonly string[], env: Record<string, string>, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('pnpm', ['--dir', 'apps/paid-api', 'keys', ...args], {
       cwd: ROOT,
       env: childEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    child.stdin.end(input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ADAPTERS, type AdapterHarness, type RunningServer } from '../harness.js';
+import { ADAPTERS } from '../adapters.js';
+import type { AdapterHarness, RunningServer } from '../harness.js';
 import { contractOptions, GENERATE, KEYS, PREFIX, rawRequest, SEED_SECRET, TestClock } from '../helpers.js';
 
 /** Headers the HTTP server or the host app add on their own (not the kit's answer). */

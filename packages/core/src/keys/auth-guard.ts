@@ -222,8 +222,9 @@ export function createAuthGuard(
   /**
    * A store's answers, reused for up to `SHARED_STATE_REUSE_MS` by this process, so a client's
    * requests cost one store call per second, not one each; a failure here refreshes it at once.
+   * Timed on the monotonic clock, and never past the window's end on `clock` either (`ends`).
    */
-  const recent = new Map<string, { remaining: number; resetAt: number; until: number }>();
+  const recent = new Map<string, { remaining: number; resetAt: number; until: number; ends: number }>();
 
   function remember(name: string, state: GuardState): void {
     if (counter === undefined) return;
@@ -233,6 +234,7 @@ export function createAuthGuard(
       remaining: state.remaining,
       resetAt: now + state.resetMs,
       until: now + Math.min(SHARED_STATE_REUSE_MS, state.resetMs),
+      ends: clock() + state.resetMs,
     });
   }
 
@@ -240,7 +242,7 @@ export function createAuthGuard(
     const hit = counter === undefined ? undefined : recent.get(name);
     if (hit !== undefined) {
       const now = performance.now();
-      if (hit.until > now) return { remaining: hit.remaining, resetMs: hit.resetAt - now };
+      if (hit.until > now && hit.ends > clock()) return { remaining: hit.remaining, resetMs: hit.resetAt - now };
     }
     const state = counts.authFailures(buckets, windowSeconds, false);
     if (isThenable(state)) return state.then((s) => remembered(name, s));

@@ -13,7 +13,7 @@ export interface RouteCosts {
   readonly usage?: number;
 }
 
-/** Prepaid credits (see docs/guides/credits.md). */
+/** Prepaid credits: who pays, what a request costs, the alerts (see the guide on prepaid credits). */
 export interface CreditsOptions {
   /**
    * True: every identity pays, and one without a balance has 0 credits (402 until a top-up);

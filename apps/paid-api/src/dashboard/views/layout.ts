@@ -4,6 +4,7 @@
  * script (the copy button; the page works without it). Charts are server-rendered SVG. This file
  * holds what every page shares: the layout, escaping, the CSRF field and the message page.
  */
+import { createHash } from 'node:crypto';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const esc = (value: unknown): string => String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
@@ -44,7 +45,10 @@ table.cards td[data-label]::before{content:attr(data-label) ": ";font-weight:600
 }
 `;
 
+/** The one script (the copy button), allowed by its hash in the Content-Security-Policy. */
 const COPY_SCRIPT = `document.addEventListener('click',e=>{const b=e.target.closest('[data-copy]');if(!b)return;navigator.clipboard.writeText(document.getElementById(b.dataset.copy).textContent).then(()=>{b.textContent='Copied'})})`;
+
+export const SCRIPT_HASH = `sha256-${createHash('sha256').update(COPY_SCRIPT).digest('base64')}`;
 
 export interface PageSession {
   readonly email: string;

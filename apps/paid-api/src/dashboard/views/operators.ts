@@ -89,7 +89,7 @@ ${totalsSection(totals)}
 <p id="customer-count">${list.total} ${list.total === 1 ? 'customer' : 'customers'}${list.query === '' ? '' : ` match “${esc(list.query)}”`}</p>
 <div class="scroll"><table id="customers" class="cards"><thead><tr><th scope="col">Customer</th><th scope="col">Status</th><th scope="col">Plan</th><th scope="col">Limits</th><th scope="col">Access</th></tr></thead>
 <tbody>${rows.join('') || `<tr><td colspan="5">${list.query === '' ? 'No customer yet.' : 'No customer matches.'}</td></tr>`}</tbody></table></div>${pager(list)}</section>
-<section aria-labelledby="audit-title"><h2 id="audit-title">Audit log</h2><div class="scroll"><table id="audit" class="cards"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Customer</th><th scope="col">Details</th></tr></thead>
+<section aria-labelledby="audit-title"><h2 id="audit-title">Audit log</h2><div class="scroll" tabindex="0" role="region" aria-labelledby="audit-title"><table id="audit" class="cards"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Customer</th><th scope="col">Details</th></tr></thead>
 <tbody>${audits.join('') || '<tr><td colspan="5">Nothing yet.</td></tr>'}</tbody></table></div></section>`,
     session,
   );

@@ -6,12 +6,18 @@ import type { VerifyRecord } from './verify-types.js';
  * replay memory and one failure count. The key expires when nothing in it matters any more.
  *
  * KEYS[1] = the hash. ARGV = step ('' when the code matched none), rememberMs, maxFailures,
- * failureWindowMs. Reply: { status, retryAfterMs }.
+ * failureWindowMs; for tests only, a fifth: the Unix ms to use instead of `TIME` (see
+ * `RedisStoreOptions.testClock`). Reply: { status, retryAfterMs }.
  */
 export const VERIFY_LUA = `if redis.replicate_commands then redis.replicate_commands() end
 local key = KEYS[1]
-local time = redis.call('TIME')
-local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local nowMs
+if ARGV[5] then
+  nowMs = tonumber(ARGV[5])
+else
+  local time = redis.call('TIME')
+  nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
 local stored = redis.call('HMGET', key, 'last', 'fails', 'until')
 local last = tonumber(stored[1])
 local fails = tonumber(stored[2]) or 0

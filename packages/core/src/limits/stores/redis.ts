@@ -88,8 +88,8 @@ export interface RedisStoreOptions {
    */
   batch?: boolean;
   /**
-   * Tests only: the time (Unix ms) the script uses instead of Redis's `TIME`, so a test can move
-   * the clock across a month's end. Never set it in production: instances would no longer agree
+   * Tests only: the time (Unix ms) the scripts (limits, failed-auth guard, verify memory) use
+   * instead of Redis's `TIME`, so a test can move the clock across a month's end or a window. Never set it in production: instances would no longer agree
    * on time. Default none (Redis's `TIME` decides).
    */
   testClock?: () => number;
@@ -117,8 +117,8 @@ const CONSUME_COMMAND = 'twofaKitConsumeV3';
 const PEEK_COMMAND = 'twofaKitPeekV3';
 const TOP_UP_COMMAND = 'twofaKitTopUpV1';
 const REFUND_COMMAND = 'twofaKitRefundV1';
-const VERIFY_COMMAND = 'twofaKitVerifyV1';
-const GUARD_COMMAND = 'twofaKitAuthFailuresV1';
+const VERIFY_COMMAND = 'twofaKitVerifyV2';
+const GUARD_COMMAND = 'twofaKitAuthFailuresV2';
 const BATCH_COMMAND = 'twofaKitBatchV2';
 
 /** The most calls one batch script run carries; more in one turn make several runs. */
@@ -368,6 +368,7 @@ export class RedisStore implements LimiterStore {
     const answered = await this.#once('verify', async () => {
       const args = [attempt.step === null ? '' : String(attempt.step), String(Math.ceil(attempt.rememberMs))];
       args.push(String(rules.maxFailures), String(rules.failureWindowMs));
+      if (this.#testClock !== undefined) args.push(String(this.#testClock()));
       return verifyRecordFromReply(await deadline(verify(`${this.#prefix}verify:{${key}}`, ...args), this.#timeoutMs));
     });
     if (answered !== undefined) return answered.value;
@@ -432,6 +433,7 @@ export class RedisStore implements LimiterStore {
       const tag = sha256Hex((buckets[0] as GuardBucket).group);
       const keys = buckets.map((b) => `${this.#prefix}auth:{${tag}}:${sha256Hex(b.key)}`);
       const args = [count ? 'count' : 'peek', String(windowSeconds), ...buckets.map((b) => String(b.limit))];
+      if (this.#testClock !== undefined) args.push(String(this.#testClock()));
       const reply = await deadline(guard(...(keys as [string, ...string[]]), ...args), this.#timeoutMs);
       if (!Array.isArray(reply) || reply.length !== 2) throw new Error('unexpected reply from the guard script');
       return { remaining: Number(reply[0]), resetMs: Number(reply[1]) };
