@@ -13,6 +13,7 @@ import {
   redactUrl,
   type TwoFaEvent,
 } from '@twofa-kit/core';
+import { limitServerTimes } from '@twofa-kit/example-support';
 import { twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
@@ -135,6 +136,9 @@ export function buildApp(options: AppOptions): PaidApp {
           },
         }),
   });
+  // Time limits on the request head, the whole request, idle and keep-alive connections: Fastify's
+  // own defaults leave a request unbounded, so a slow body could hold a connection forever.
+  limitServerTimes(app.server);
   app.get('/health', async () => ({ status: 'ok' }));
   app.register(twoFaPlugin, { twoFa });
   const stripe = billing === undefined ? undefined : stripeClient(billing);

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_PLANS } from '@twofa-kit/core';
+import { SERVER_TIMEOUTS } from '@twofa-kit/example-support';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -133,6 +134,16 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard under attack'))('the Dashbo
     }
     // One failure in each of 9 distinct /64s (each allows 2); their /56 allows 4 × 2 = 8.
     expect(statuses).toEqual([...Array<number>(8).fill(401), 429]);
+  });
+
+  it("the server has the example servers' time limits: a slow body cannot hold a connection", async () => {
+    const paid = buildApp({ pool, usageFlushMs: 600_000 });
+    apps.push(paid);
+    const server = paid.app.server;
+    expect(server.requestTimeout).toBe(SERVER_TIMEOUTS.requestTimeout);
+    expect(server.headersTimeout).toBe(SERVER_TIMEOUTS.headersTimeout);
+    expect(server.keepAliveTimeout).toBe(SERVER_TIMEOUTS.keepAliveTimeout);
+    expect(server.timeout).toBe(SERVER_TIMEOUTS.idleTimeout);
   });
 
   it('a cookie header with %, %zz and a 4 KB junk cookie gets the normal page on every Dashboard route', async () => {
