@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { type Listening, METRICS_PATH, runExample } from '@twofa-kit/example-support';
+import { type Listening, limitServerTimes, runExample } from '@twofa-kit/example-support';
 import type { Hono } from 'hono';
 import { buildApp } from './app.js';
 
@@ -32,17 +32,12 @@ function listen(app: Hono, hostname: string, port: number): Promise<Listening> {
     const server = serve({ fetch: app.fetch, hostname, port }, (info: AddressInfo) =>
       resolve({ port: info.port, close: () => new Promise((done) => server.close(() => done())) }),
     );
+    limitServerTimes(server as Parameters<typeof limitServerTimes>[0]);
   });
 }
 
-await runExample('hono', async ({ config, metrics, options }) => {
+// With TWOFA_METRICS=1, runExample serves the metrics on their own address (TWOFA_METRICS_ADDR).
+await runExample('hono', async ({ config, options }) => {
   const app = buildApp(options, { trustProxy: config.trustProxy });
-  if (metrics !== undefined) {
-    // TWOFA_METRICS=1: Prometheus metrics outside the prefix.
-    app.get(METRICS_PATH, async (c) => {
-      const { contentType, body } = await metrics.scrape();
-      return c.body(body, 200, { 'content-type': contentType });
-    });
-  }
   return listen(app, config.host, config.port);
 });

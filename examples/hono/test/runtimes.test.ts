@@ -69,7 +69,12 @@ describe.runIf(redisTestsEnabled('the Hono example on Bun and Deno'))('examples/
   });
 
   it('starts on each, answers the documented request, and both share one free plan on one Redis', async () => {
-    const env = { TWOFA_API_KEYS: 'runtime-free-key:free', REDIS_URL: redis.url };
+    // One id secret for both: the key's id (its counters in Redis) is the same on each runtime.
+    const env = {
+      TWOFA_API_KEYS: 'runtime-free-key:free',
+      REDIS_URL: redis.url,
+      TWOFA_ID_SECRET: 'runtime-test-id-secret-0123456789',
+    };
     const servers = [];
     for (const runtime of ['bun', 'deno'] as const) {
       const server = await startOn(runtime, env);
