@@ -3,7 +3,7 @@ import { TwoFaConfigError, TwoFaError } from '../http/errors.js';
 import { secondsCeil } from '../limits/headers.js';
 import { MemoryGuardCounter } from '../limits/stores/guard-memory.js';
 import type { GuardBucket, GuardCounter, GuardState } from '../limits/stores/guard-types.js';
-import { isThenable, type Later } from '../maybe-promise.js';
+import { isThenable, type MaybePromise } from '../maybe-promise.js';
 import { checkKnownOptions, checkNumber } from '../option-checks.js';
 import type { Identity } from '../types.js';
 import { hashKey } from './static-keys.js';
@@ -144,9 +144,9 @@ export interface AuthGuard {
   lookup(
     ip: string | undefined,
     apiKey: string | undefined,
-    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
+    run: (apiKey: string | undefined, timeLeftMs: number) => MaybePromise<Identity | null>,
     timeoutMs: number,
-  ): Later<Identity | null>;
+  ): MaybePromise<Identity | null>;
 }
 
 const OFF: AuthGuard = { lookup: (_ip, apiKey, run, timeoutMs) => run(apiKey, timeoutMs) };
@@ -233,7 +233,7 @@ export function createAuthGuard(
     });
   }
 
-  function current(buckets: readonly GuardBucket[], name: string): Later<GuardState> {
+  function current(buckets: readonly GuardBucket[], name: string): MaybePromise<GuardState> {
     const hit = counter === undefined ? undefined : recent.get(name);
     if (hit !== undefined) {
       const now = performance.now();
@@ -250,7 +250,7 @@ export function createAuthGuard(
   }
 
   /** Counts a failure in every bucket of the client (a `null` answer), then answers null. */
-  function failed(buckets: readonly GuardBucket[], name: string): Later<null> {
+  function failed(buckets: readonly GuardBucket[], name: string): MaybePromise<null> {
     const state = counts.authFailures(buckets, windowSeconds, true);
     if (isThenable(state)) {
       return state.then((s) => {
@@ -267,7 +267,7 @@ export function createAuthGuard(
     buckets: readonly GuardBucket[],
     token: string,
     deadline: number,
-    asked: Later<GuardState>,
+    asked: MaybePromise<GuardState>,
   ): Promise<void> {
     const name = (buckets[0] as GuardBucket).key;
     for (let state = await asked; ; state = await current(buckets, name)) {
@@ -324,9 +324,9 @@ export function createAuthGuard(
   async function lookupLater(
     buckets: readonly GuardBucket[],
     apiKey: string | undefined,
-    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
+    run: (apiKey: string | undefined, timeLeftMs: number) => MaybePromise<Identity | null>,
     deadline: number,
-    state: Later<GuardState>,
+    state: MaybePromise<GuardState>,
   ): Promise<Identity | null> {
     const name = (buckets[0] as GuardBucket).key;
     const token = apiKey ?? '';
@@ -366,7 +366,7 @@ export function createAuthGuard(
     buckets: readonly GuardBucket[],
     apiKey: string | undefined,
     digest: string,
-    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
+    run: (apiKey: string | undefined, timeLeftMs: number) => MaybePromise<Identity | null>,
     deadline: number,
   ): Promise<Identity | null> {
     const name = (buckets[0] as GuardBucket).key;
@@ -432,9 +432,9 @@ export function createAuthGuard(
   function guardedLookup(
     buckets: readonly GuardBucket[],
     apiKey: string | undefined,
-    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
+    run: (apiKey: string | undefined, timeLeftMs: number) => MaybePromise<Identity | null>,
     deadline: number,
-  ): Later<Identity | null> {
+  ): MaybePromise<Identity | null> {
     const name = (buckets[0] as GuardBucket).key;
     const timeoutMs = Math.max(1, deadline - performance.now());
     const state = current(buckets, name);
