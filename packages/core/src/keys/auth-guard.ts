@@ -1,4 +1,3 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import { TwoFaConfigError, TwoFaError } from '../http/errors.js';
 import { secondsCeil } from '../limits/headers.js';
 import { MemoryGuardCounter } from '../limits/stores/guard-memory.js';
@@ -6,6 +5,7 @@ import type { GuardBucket, GuardCounter, GuardState } from '../limits/stores/gua
 import { isThenable, type MaybePromise } from '../maybe-promise.js';
 import { checkKnownOptions, checkNumber } from '../option-checks.js';
 import type { Identity } from '../types.js';
+import { clientBuckets } from './client-buckets.js';
 import { hashKey } from './static-keys.js';
 
 /**
@@ -77,60 +77,6 @@ export function resolveAuthFailureLimit(option: AuthFailureLimitOptions | false 
  * (the lookups that reserve nothing).
  */
 export const SHARED_STATE_REUSE_MS = 1000;
-
-/** Failures allowed to a /56 and to a /48, as multiples of the address limit (`max`). */
-export const IPV6_PREFIX_BUDGETS = Object.freeze({ 56: 4, 48: 16 });
-
-/** The eight 16-bit groups of an IPv6 address (`isIPv6` already true), zone index dropped. */
-function ipv6Groups(ip: string): number[] {
-  const zone = ip.indexOf('%');
-  const addr = zone < 0 ? ip : ip.slice(0, zone);
-  const parse = (part: string): number[] => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const g of part.split(':')) {
-      if (g.includes('.')) {
-        const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
-        out.push((a << 8) | b, (c << 8) | d);
-      } else out.push(Number.parseInt(g, 16));
-    }
-    return out;
-  };
-  const gap = addr.indexOf('::');
-  if (gap < 0) return parse(addr);
-  const left = parse(addr.slice(0, gap));
-  const right = parse(addr.slice(gap + 2));
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-}
-
-/**
- * The budgets a client address counts in, narrowest first: IPv4 as is (also when IPv4-mapped,
- * `::ffff:1.2.3.4`); IPv6 by its /64 (one host usually holds a whole /64) and, together, its /56
- * (4 × `max`) and /48 (16 × `max`), so rotating through a prefix does not reset the count; no
- * address → the shared `unknown`. String operations only (no regular expression on addresses).
- */
-export function clientBuckets(ip: string | undefined, max: number): GuardBucket[] {
-  if (ip === undefined || ip === '') return [{ key: 'unknown', group: 'unknown', limit: max }];
-  if (!ip.includes(':')) return [{ key: ip, group: ip, limit: max }]; // IPv4 (or a host's own label)
-  if (ip.slice(0, 7).toLowerCase() === '::ffff:' && isIPv4(ip.slice(7))) {
-    const v4 = ip.slice(7);
-    return [{ key: v4, group: v4, limit: max }];
-  }
-  if (!isIPv6(ip)) return [{ key: ip, group: ip, limit: max }];
-  const g = ipv6Groups(ip).map((n) => n.toString(16));
-  const [a, b, c, d] = [g[0], g[1], g[2], Number.parseInt(g[3] ?? '0', 16)];
-  const p48 = `${a}:${b}:${c}::/48`;
-  return [
-    { key: `${a}:${b}:${c}:${g[3]}::/64`, group: p48, limit: max },
-    { key: `${a}:${b}:${c}:${(d & 0xff00).toString(16)}::/56`, group: p48, limit: max * IPV6_PREFIX_BUDGETS[56] },
-    { key: p48, group: p48, limit: max * IPV6_PREFIX_BUDGETS[48] },
-  ];
-}
-
-/** The narrowest bucket of a client address (its /64 for IPv6). */
-export function clientBucket(ip: string | undefined): string {
-  return (clientBuckets(ip, 1)[0] as GuardBucket).key;
-}
 
 export interface AuthGuard {
   /**
@@ -221,7 +167,7 @@ export function createAuthGuard(
    */
   const recent = new Map<string, { remaining: number; resetAt: number; until: number; ends: number }>();
 
-  function remember(name: string, state: GuardState): void {
+  function cacheSharedState(name: string, state: GuardState): void {
     if (counter === undefined) return;
     const now = performance.now();
     if (recent.size >= maxClients) recent.clear();
@@ -240,12 +186,12 @@ export function createAuthGuard(
       if (hit.until > now && hit.ends > clock()) return { remaining: hit.remaining, resetMs: hit.resetAt - now };
     }
     const state = counts.authFailures(buckets, windowSeconds, false);
-    if (isThenable(state)) return state.then((s) => remembered(name, s));
-    return remembered(name, state);
+    if (isThenable(state)) return state.then((s) => cachedSharedState(name, s));
+    return cachedSharedState(name, state);
   }
 
-  function remembered(name: string, state: GuardState): GuardState {
-    remember(name, state);
+  function cachedSharedState(name: string, state: GuardState): GuardState {
+    cacheSharedState(name, state);
     return state;
   }
 
@@ -254,11 +200,11 @@ export function createAuthGuard(
     const state = counts.authFailures(buckets, windowSeconds, true);
     if (isThenable(state)) {
       return state.then((s) => {
-        remember(name, s);
+        cacheSharedState(name, s);
         return null;
       });
     }
-    remember(name, state);
+    cacheSharedState(name, state);
     return null;
   }
 
@@ -392,7 +338,7 @@ export function createAuthGuard(
       // keys elsewhere may hold it full for as long as their lookups take).
       const p = pending.get(name);
       if (p === undefined) {
-        remember(name, { remaining: state.remaining + 1, resetMs: state.resetMs });
+        cacheSharedState(name, { remaining: state.remaining + 1, resetMs: state.resetMs });
         throw tooMany(state.resetMs);
       }
       await waitIn(p.waiting, deadline);
@@ -409,12 +355,12 @@ export function createAuthGuard(
         throw error;
       }
       if (identity === null) {
-        remember(name, reserved); // the reservation is the failure
+        cacheSharedState(name, reserved); // the reservation is the failure
         return null;
       }
       await unreserve(buckets);
       // Its own reservation given back: at least 1 left (others' may still be held).
-      remember(name, { remaining: reserved.remaining + 1, resetMs: reserved.resetMs });
+      cacheSharedState(name, { remaining: reserved.remaining + 1, resetMs: reserved.resetMs });
       if (valid.size >= maxClients) valid.clear();
       valid.add(digest);
       return identity;
