@@ -115,13 +115,23 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
    * microtask). The first step that throws ends the request with that error's envelope (`fail`).
    */
   const STEPS: readonly Step[] = [
-    findRoute, //         the route for the path and method: else 404, 405
-    authenticate, //      a route with a key: the key's identity (or the one `authenticateEarly` found): else 401, 429, 500, 503
-    refuseUnpaid, //      an identity the key store marks as not paid up: 402
-    chargeQuota, //       the limiter (quota windows, credits): count, or only peek when the count waits for valid input: else 429, 402
-    readInput, //         the route's parameters from the body and the query: else 400, 413, 415
-    chargeValidInput, //  the count `chargeQuota` left for valid input (`countInvalidRequests: false`): validate, then count: else 400, 429, 402
-    answer, //            the route itself: 200
+    // The route for the path and method. Else 404, 405.
+    findRoute,
+    // On a route that needs a key: the key's identity, through the failed-auth guard (or the one
+    // `authenticateEarly` found). Else 401, 429 (too many failures), 500, 503.
+    authenticate,
+    // An identity the key store marks as not paid up. 402.
+    refuseUnpaid,
+    // The limiter and the credits: counted now, or only peeked when the count waits for valid
+    // input (`countInvalidRequests: false`). Else 429, 402 (not enough credits).
+    chargeQuota,
+    // The route's parameters from the body and the query. Else 400, 413, 415.
+    readInput,
+    // The count `chargeQuota` left for valid input: the input validated, then counted.
+    // Else 400, 429, 402.
+    chargeValidInput,
+    // The route itself: 200.
+    answer,
   ];
   /** What `authenticateEarly` runs, before the body is read: the same first two steps. */
   const EARLY_STEPS: readonly Step[] = [findRoute, authenticate];
