@@ -1,18 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { METRICS_PATH, runExample } from '@twofa-kit/example-support';
-import type { Express } from 'express';
+import { limitServerTimes, runExample } from '@twofa-kit/example-support';
 import { buildApp } from './app.js';
 
-await runExample('nestjs', async ({ config, metrics, options }) => {
+// With TWOFA_METRICS=1, runExample serves the metrics on their own address (TWOFA_METRICS_ADDR).
+await runExample('nestjs', async ({ config, options }) => {
   const app = await buildApp(options, { trustProxy: config.trustProxy });
-  if (metrics !== undefined) {
-    // TWOFA_METRICS=1: Prometheus metrics outside the prefix.
-    (app.getHttpAdapter().getInstance() as Express).get(METRICS_PATH, (_req, res, next) => {
-      metrics.scrape().then(({ contentType, body }) => res.type(contentType).send(body), next);
-    });
-  }
-  await app.listen(config.port, config.host);
   const server: Server = app.getHttpServer();
+  limitServerTimes(server);
+  await app.listen(config.port, config.host);
   return { port: (server.address() as AddressInfo).port, close: () => app.close() };
 });

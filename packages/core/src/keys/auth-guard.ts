@@ -106,23 +106,24 @@ interface Pending {
   readonly waiting: (() => void)[];
 }
 
+/** One reservation, shared by the concurrent lookups of one key from one client. */
+interface Share {
+  /** Settles with the reservation's state, or rejects when the client has no room. */
+  ready: Promise<GuardState>;
+  /** The reservation, once made. */
+  reserved: GuardState | undefined;
+  /** Lookups holding it. */
+  holders: number;
+  /** A lookup found the key valid / found it unknown. */
+  valid: boolean;
+  failed: boolean;
+}
+
 function tooMany(resetMs: number): TwoFaError {
   const retryAfter = secondsCeil(resetMs);
   return new TwoFaError('TOO_MANY_AUTH_FAILURES', {
     data: { retry_after: retryAfter },
     headers: { 'retry-after': String(retryAfter) },
-  });
-}
-
-/** Waits for `promise` to settle (either way), or rejects with UNAVAILABLE at `deadline`. */
-function settledBy(promise: Promise<unknown>, deadline: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TwoFaError('UNAVAILABLE')), Math.max(0, deadline - performance.now()));
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    promise.then(done, done);
   });
 }
 
@@ -295,8 +296,8 @@ export function createAuthGuard(
   const reserving = counter?.releaseAuthFailure !== undefined;
   /** SHA-256 digests of keys found valid by this process: their lookups need no reservation. */
   const valid = new Set<string>();
-  /** Lookups in flight by client and key digest: a burst of one key waits for the first. */
-  const flights = new Map<string, Promise<unknown>>();
+  /** Reservations shared by the lookups in flight of one client and key digest. */
+  const shares = new Map<string, Share>();
 
   /** Takes a reservation back; a store that fails keeps it (counted: the safe side). */
   async function unreserve(buckets: readonly GuardBucket[]): Promise<void> {
@@ -307,7 +308,11 @@ export function createAuthGuard(
     }
   }
 
-  /** A lookup of a key not known valid, with a shared counter: reserve, run, release if valid. */
+  /**
+   * A lookup of a key not known valid, with a shared counter. Concurrent lookups of one key from
+   * one client share one reservation (one guess); it is given back once the last of them has
+   * settled, when the key was valid (or only the key store failed).
+   */
   async function reservedLookup(
     buckets: readonly GuardBucket[],
     apiKey: string | undefined,
@@ -316,22 +321,68 @@ export function createAuthGuard(
     deadline: number,
   ): Promise<Identity | null> {
     const name = (buckets[0] as GuardBucket).key;
-    const flightName = `${name}\0${digest}`;
-    let state: GuardState;
-    for (;;) {
-      // The same key from the same client already in flight here: its answer decides for both.
-      const flight = flights.get(flightName);
-      if (flight !== undefined) {
-        await settledBy(flight, deadline);
-        if (valid.has(digest)) return guardedLookup(buckets, apiKey, run, deadline);
-        continue;
+    const shareName = `${name}\0${digest}`;
+    let share = shares.get(shareName);
+    if (share === undefined) {
+      const created: Share = {
+        ready: reserve(buckets, deadline),
+        reserved: undefined,
+        holders: 0,
+        valid: false,
+        failed: false,
+      };
+      created.ready.then(
+        (state) => {
+          created.reserved = state;
+        },
+        () => {}, // each holder gets the refusal
+      );
+      share = created;
+      shares.set(shareName, share);
+    }
+    share.holders++;
+    const token = apiKey ?? '';
+    try {
+      const reserved = await share.ready;
+      register(name, token);
+      try {
+        const identity = await run(apiKey, Math.max(1, deadline - performance.now()));
+        if (identity === null) {
+          share.failed = true;
+          cacheSharedState(name, reserved); // the reservation is the failure
+          return null;
+        }
+        share.valid = true;
+        if (valid.size >= maxClients) valid.clear();
+        valid.add(digest);
+        return identity;
+      } finally {
+        release(name, token);
       }
+    } finally {
+      share.holders--;
+      if (share.holders === 0) {
+        shares.delete(shareName);
+        const reserved = share.reserved;
+        if (reserved !== undefined && (share.valid || !share.failed)) {
+          await unreserve(buckets);
+          // Its reservation given back: at least 1 left (others' may still be held).
+          cacheSharedState(name, { remaining: reserved.remaining + 1, resetMs: reserved.resetMs });
+        }
+      }
+    }
+  }
+
+  /** Counts one failure in the store for a lookup about to run; refuses when there is no room. */
+  async function reserve(buckets: readonly GuardBucket[], deadline: number): Promise<GuardState> {
+    const name = (buckets[0] as GuardBucket).key;
+    for (;;) {
       const hit = recent.get(name);
-      if (hit !== undefined && hit.until > performance.now() && hit.remaining <= 0) {
+      if (hit !== undefined && hit.until > performance.now() && hit.ends > clock() && hit.remaining <= 0) {
         throw tooMany(hit.resetAt - performance.now());
       }
-      state = await counts.authFailures(buckets, windowSeconds, true);
-      if (state.remaining >= 0) break;
+      const state = await counts.authFailures(buckets, windowSeconds, true);
+      if (state.remaining >= 0) return state;
       await unreserve(buckets);
       // No room: other lookups of this client in flight here may give theirs back; else refused,
       // and so are its next guesses for a moment without asking the store (reservations of valid
@@ -342,35 +393,6 @@ export function createAuthGuard(
         throw tooMany(state.resetMs);
       }
       await waitIn(p.waiting, deadline);
-    }
-    const reserved = state;
-    const token = apiKey ?? '';
-    register(name, token);
-    const settled = (async () => {
-      let identity: Identity | null;
-      try {
-        identity = await run(apiKey, Math.max(1, deadline - performance.now()));
-      } catch (error) {
-        await unreserve(buckets); // the store failed, not the client
-        throw error;
-      }
-      if (identity === null) {
-        cacheSharedState(name, reserved); // the reservation is the failure
-        return null;
-      }
-      await unreserve(buckets);
-      // Its own reservation given back: at least 1 left (others' may still be held).
-      cacheSharedState(name, { remaining: reserved.remaining + 1, resetMs: reserved.resetMs });
-      if (valid.size >= maxClients) valid.clear();
-      valid.add(digest);
-      return identity;
-    })();
-    flights.set(flightName, settled);
-    try {
-      return await settled;
-    } finally {
-      flights.delete(flightName);
-      release(name, token);
     }
   }
 
