@@ -22,6 +22,7 @@ import { logMailer, type Mailer } from './alerts/mailer.js';
 import { type BillingConfig, stripeClient } from './billing/stripe.js';
 import { stripeWebhookPlugin } from './billing/webhook.js';
 import { dashboardPlugin, type SignInLimit } from './dashboard/plugin.js';
+import type { SelfServiceOptions } from './dashboard/self-service.js';
 import { type DbKeyStore, dbKeyStore, type KeyStoreOptions } from './keys/store.js';
 import { type UsageSink, usageSink } from './usage/sink.js';
 
@@ -50,12 +51,14 @@ export interface AppOptions extends KeyStoreOptions {
   readonly billing?: BillingConfig | undefined;
   /** The kit's prepaid credits (`lowBalance` makes `credits.low` alerts). Default: the kit's. */
   readonly credits?: CreditsOptions | undefined;
-  /** Where alert mails go. Default: the log. */
+  /** Where mails go: alerts and the Dashboard's (address confirmation, reset). Default: the log. */
   readonly mailer?: Mailer | undefined;
   /** The alert webhooks' worker: its settings, or false for none on this instance. */
   readonly deliveries?: DeliveryOptions | false | undefined;
   /** The key that signs the Dashboard's CSRF cookie; the same on every instance. Default: random. */
   readonly dashboardSecret?: string | undefined;
+  /** The Dashboard's sign-up, `PUBLIC_URL`, two-factor key and their limits. */
+  readonly selfService?: SelfServiceOptions | undefined;
 }
 
 /** A request's URL for the log: query credentials redacted, and the token of a link's path. */
@@ -82,8 +85,9 @@ export function buildApp(options: AppOptions): PaidApp {
     ...(billing === undefined ? {} : { pastDueGraceMs: billing.graceSeconds * 1000 }),
   });
   const warn = (what: string) => (error: Error) => console.warn(`paid-api: ${what} (${error.message})`);
+  const mailer = options.mailer ?? logMailer();
   const alerts = alertService(options.pool, {
-    mailer: options.mailer ?? logMailer(),
+    mailer,
     clock: options.clock,
     onError: warn('an alert was not recorded or mailed'),
   });
@@ -152,12 +156,14 @@ export function buildApp(options: AppOptions): PaidApp {
     cookieSecret: options.dashboardSecret,
     clock: options.clock,
     billing: billing === undefined || stripe === undefined ? undefined : { config: billing, stripe },
+    selfService: { ...options.selfService, mailer },
   });
   app.addHook('onClose', async () => {
     await twoFa.close();
     await usage.close();
     await alerts.idle();
     await deliveries?.close();
+    mailer.close?.();
   });
   return { app, keys, usage, alerts, deliveries };
 }

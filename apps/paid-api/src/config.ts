@@ -3,12 +3,14 @@
  * variables, `TWOFA_PLANS`, `TRUST_PROXY`, read by `@twofa-kit/example-support`) plus
  * `DATABASE_URL`, `PAID_API_DATA_DIR`, `KEY_CACHE_TTL_MS`, and `DASHBOARD_ADMIN_EMAIL` /
  * `DASHBOARD_ADMIN_PASSWORD` (the first operator), `DASHBOARD_SECRET` (signs the Dashboard's CSRF
- * cookie). `TWOFA_API_KEYS` is not used: keys live in the database.
+ * cookie), and for self-service `PUBLIC_URL`, `SMTP_URL`, `MAIL_FROM`, `DASHBOARD_SIGNUP` and
+ * `DASHBOARD_SECRET_KEY`. `TWOFA_API_KEYS` is not used: keys live in the database.
  */
 import { fileURLToPath } from 'node:url';
 import { type PlanLimits, type PlanTable, TwoFaConfigError } from '@twofa-kit/core';
 import { configFromEnv, type EnvSource, type RedisConnection } from '@twofa-kit/example-support';
 import { type BillingConfig, billingConfig } from './billing/stripe.js';
+import { parseSecretKey, type SignUpMode } from './dashboard/self-service.js';
 import { DEFAULT_KEY_CACHE_TTL_MS } from './keys/store.js';
 
 export interface PaidApiConfig {
@@ -31,9 +33,15 @@ export interface PaidApiConfig {
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   /** `DASHBOARD_SECRET`: signs the Dashboard's CSRF cookie; the same on every instance. Default: random per process. */
   readonly dashboardSecret: string | undefined;
+  /** `PUBLIC_URL`: the base of every link in a mail. Default `http://localhost:<PORT>`. */
+  readonly publicUrl: string;
+  /** `DASHBOARD_SIGNUP`: `invite` (the default) or `open`. */
+  readonly signup: SignUpMode;
+  /** `DASHBOARD_SECRET_KEY` (32 bytes), or undefined: a key kept in the data directory. */
+  readonly secretKey: Buffer | undefined;
   /** Stripe: `STRIPE_*`, `BILLING_GRACE_SECONDS`, `BILLING_FREE_PLAN` (see `billing/stripe.ts`); undefined when off. */
   readonly billing: BillingConfig | undefined;
-  /** `SMTP_URL` (alert mails over SMTP; unset: to the log) and `MAIL_FROM`. */
+  /** `SMTP_URL` (mails over SMTP: alerts, address confirmation, reset; unset: to the log) and `MAIL_FROM`. */
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string | undefined;
   /** `USAGE_FLUSH_MS`: how often the usage history is written (default 5,000); a crash loses at most this much. */
@@ -67,6 +75,17 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
       'DASHBOARD_SECRET must be at least 32 characters (for example: openssl rand -base64 32)',
     );
   }
+  const signup = env.DASHBOARD_SIGNUP?.trim() || 'invite';
+  if (signup !== 'open' && signup !== 'invite') {
+    throw new TwoFaConfigError(`DASHBOARD_SIGNUP must be "open" or "invite", got ${JSON.stringify(signup)}`);
+  }
+  const publicUrl = env.PUBLIC_URL?.trim() || `http://localhost:${port}`;
+  if (!/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
+    throw new TwoFaConfigError(
+      `PUBLIC_URL must be an http(s) URL like https://api.example.com, got ${JSON.stringify(publicUrl)}`,
+    );
+  }
+  const secretText = env.DASHBOARD_SECRET_KEY?.trim();
   const flushText = env.USAGE_FLUSH_MS?.trim() || '5000';
   if (!/^\d{1,9}$/.test(flushText) || Number(flushText) < 10) {
     throw new TwoFaConfigError('USAGE_FLUSH_MS must be a whole number of ms ≥ 10');
@@ -89,6 +108,9 @@ export function paidApiConfig(env: EnvSource = process.env): PaidApiConfig {
     keyCacheTtlMs,
     admin: adminEmail === undefined ? undefined : { email: adminEmail, password: adminPassword as string },
     dashboardSecret,
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    signup,
+    secretKey: secretText ? parseSecretKey(secretText) : undefined,
     billing: billingConfig(env, planTable),
     smtpUrl: env.SMTP_URL?.trim() || undefined,
     mailFrom: env.MAIL_FROM?.trim() || undefined,

@@ -25,6 +25,14 @@ export {
   INVITATION_TTL_SECONDS,
   revokeInvitations,
 } from './accounts/invitations.js';
+export {
+  cancelLink,
+  cancelLinksOf,
+  createLink,
+  LINK_TTL_SECONDS,
+  type LinkPurpose,
+  linkAccount,
+} from './accounts/links.js';
 export { ensureAdmin } from './accounts/operators.js';
 export {
   checkPassword,
@@ -33,15 +41,21 @@ export {
   PasswordChecksBusyError,
   verifyPassword,
 } from './accounts/passwords.js';
+export { finishReset, startReset } from './accounts/reset.js';
 export {
   findSession,
+  listSessions,
   openSession,
   type Role,
   revokeSession,
   revokeSessionsOf,
   SESSION_TTL_SECONDS,
   type Session,
+  type SessionInfo,
 } from './accounts/sessions.js';
+export { operatorsNeedTwoFactor, setOperatorsNeedTwoFactor } from './accounts/settings.js';
+export { type SignUp, signUp, verifyEmail } from './accounts/signup.js';
+export { openSecret, RECOVERY_CODE_COUNT, sealSecret } from './accounts/two-factor.js';
 export { type AlertPayload, type AlertService, alertService } from './alerts/alerts.js';
 export {
   DEFAULT_RETRY_FOR_MS,
@@ -56,7 +70,7 @@ export {
 } from './alerts/deliveries.js';
 export { logMailer, type Mail, type Mailer, mailerFor, smtpMailer } from './alerts/mailer.js';
 export { newWebhookSecret, signWebhook, verifyWebhook } from './alerts/signing.js';
-export { type AppOptions, buildApp, type PaidApp } from './app.js';
+export { type AppOptions, buildApp, loggedUrl, type PaidApp } from './app.js';
 export { createCheckout, stripeCustomerOf } from './billing/checkout.js';
 export {
   type BillingConfig,
@@ -78,6 +92,15 @@ export {
   SESSION_COOKIE,
   type SignInLimit,
 } from './dashboard/plugin.js';
+export {
+  parseSecretKey,
+  type SelfService,
+  type SelfServiceOptions,
+  type SignUpMode,
+  selfService,
+} from './dashboard/self-service.js';
+export { type AttemptLimit, DEFAULT_CODE_LIMIT, DEFAULT_MAIL_LIMIT } from './dashboard/throttle.js';
+export { SIGN_IN_STEP_COOKIE } from './dashboard/two-factor.js';
 export { type Embedded, openEmbedded } from './db/embedded.js';
 export { MIGRATIONS, type Migration } from './db/migrations.js';
 export {

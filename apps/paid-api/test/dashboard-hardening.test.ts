@@ -300,8 +300,8 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard under attack'))('the Dashbo
     expect((await visitor.get(`/dashboard/invite/${second}`)).status).toBe(200);
     // Two links at once (as an older build could leave): using one cancels the other.
     await pool.query(
-      `INSERT INTO invitations (digest, customer_id, expires_at)
-       VALUES (encode(sha256(convert_to($1, 'UTF8')), 'hex'), $2, now() + interval '1 hour')`,
+      `INSERT INTO account_links (digest, customer_id, purpose, expires_at)
+       VALUES (encode(sha256(convert_to($1, 'UTF8')), 'hex'), $2, 'invite', now() + interval '1 hour')`,
       ['another-working-link-token', user.id],
     );
     expect((await visitor.post(`/dashboard/invite/${second}`, { password: 'a brand new password' })).status).toBe(303);

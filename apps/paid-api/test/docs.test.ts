@@ -7,9 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_CODE_LIMIT,
   DEFAULT_GRACE_SECONDS,
   DEFAULT_KEY_CACHE_TTL_MS,
+  DEFAULT_MAIL_LIMIT,
   DEFAULT_SIGN_IN_LIMIT,
+  LINK_TTL_SECONDS,
+  RECOVERY_CODE_COUNT,
   SESSION_TTL_SECONDS,
   USAGE,
 } from '../src/index.js';
@@ -55,6 +59,26 @@ describe('docs/guides/paid-api.md and apps/paid-api/README.md', () => {
     for (const name of read) expect(page, name).toContain(`\`${name}\``);
   });
 
+  it('state the self-service numbers the code has', () => {
+    const flat = page.replace(/\s+/g, ' ');
+    expect(LINK_TTL_SECONDS.reset).toBe(30 * 60);
+    expect(flat).toContain('valid 30 minutes and once');
+    expect(flat).toContain(`valid ${LINK_TTL_SECONDS.verify / 3600} hours`);
+    expect(flat).toContain(`then ${RECOVERY_CODE_COUNT} recovery codes`);
+    const mail = DEFAULT_MAIL_LIMIT;
+    expect(flat).toContain(`per address (${mail.perAccount}) and per client address (${mail.perAddress}) an hour`);
+    expect(mail.windowSeconds).toBe(3_600);
+    const code = DEFAULT_CODE_LIMIT;
+    expect(flat).toContain(
+      `per account (${code.perAccount}) and per client address (${code.perAddress}) per ${code.windowSeconds / 60} minutes`,
+    );
+    for (const doc of [page, exampleReadme]) {
+      for (const name of ['PUBLIC_URL', 'SMTP_URL', 'MAIL_FROM', 'DASHBOARD_SIGNUP', 'DASHBOARD_SECRET_KEY']) {
+        expect(doc, name).toContain(`\`${name}\``);
+      }
+    }
+  });
+
   it('are linked: the README links the page, the example README links the page', () => {
     expect(read('README.md')).toContain('[Running a paid API](docs/guides/paid-api.md)');
     expect(exampleReadme).toContain('(../../docs/guides/paid-api.md)');
@@ -67,6 +91,11 @@ describe('docs/guides/paid-api.md and apps/paid-api/README.md', () => {
     const e2e = read('apps/paid-api/test/dashboard-e2e.test.ts');
     const taken = [...e2e.matchAll(/join\(SHOTS, '([\w-]+\.png)'\)/g)].map((m) => m[1] as string);
     expect(taken.length).toBeGreaterThanOrEqual(4);
+    // The self-service journey's screenshots: shoot(page, 'name.png').
+    const journey = read('apps/paid-api/test/self-service-e2e.test.ts');
+    const shots = [...journey.matchAll(/shoot\(page, '([\w-]+\.png)'/g)].map((m) => m[1] as string);
+    expect(shots.length).toBeGreaterThanOrEqual(8);
+    taken.push(...shots);
     for (const shot of taken) {
       expect(page, shot).toContain(`(../dashboard/${shot})`);
       expect(existsSync(join(ROOT, 'docs/dashboard', shot)), shot).toBe(true);

@@ -17,11 +17,23 @@ export interface Mailer {
 
 export const DEFAULT_MAIL_FROM = 'twofa-kit paid API <no-reply@localhost>';
 
-/** Writes each mail to `write` (default: the console), marked as such: nothing leaves the machine. */
+/**
+ * Writes each mail to `write` (default: the console) between marker lines: nothing leaves the
+ * machine. A mail may hold a link that signs someone in or resets a password: a development tool.
+ */
 export function logMailer(write: (line: string) => void = (line) => console.log(line)): Mailer {
   return {
     send: async (mail) => {
-      write(`[mail not sent: SMTP_URL is unset] to=${mail.to} subject=${JSON.stringify(mail.subject)}\n${mail.text}`);
+      write(
+        [
+          '----- MAIL NOT SENT (SMTP_URL is unset; development only) -----',
+          `To: ${mail.to}`,
+          `Subject: ${mail.subject}`,
+          '',
+          mail.text,
+          '----- END OF MAIL -----',
+        ].join('\n'),
+      );
     },
   };
 }

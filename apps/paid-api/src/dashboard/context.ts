@@ -6,7 +6,9 @@ import type { TwoFa } from '@twofa-kit/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { findSession, type Session } from '../accounts/sessions.js';
+import { operatorsNeedTwoFactor } from '../accounts/settings.js';
 import { form, html, readCookie, SESSION_COOKIE, sameToken, seeOther } from './http.js';
+import type { SelfService } from './self-service.js';
 import { messagePage } from './views/layout.js';
 
 export interface SignedIn {
@@ -19,6 +21,8 @@ export interface DashboardContext {
   readonly pool: pg.Pool;
   readonly twoFa: TwoFa;
   readonly clock: () => number;
+  /** Sign-up, mails, the two-factor key and limits. */
+  readonly self: SelfService;
   /** The session of the request's cookie, when it is live. */
   sessionOf(request: FastifyRequest): Promise<SignedIn | undefined>;
   /** The signed-in session for a page (else a redirect to the sign-in page), with a role check. */
@@ -27,7 +31,12 @@ export interface DashboardContext {
   requirePost(request: FastifyRequest, reply: FastifyReply, role?: 'admin'): Promise<SignedIn | undefined>;
 }
 
-export function dashboardContext(pool: pg.Pool, twoFa: TwoFa, clock: () => number): DashboardContext {
+export function dashboardContext(
+  pool: pg.Pool,
+  twoFa: TwoFa,
+  clock: () => number,
+  self: SelfService,
+): DashboardContext {
   async function sessionOf(request: FastifyRequest): Promise<SignedIn | undefined> {
     const token = readCookie(request, SESSION_COOKIE);
     if (token === undefined || token === '') return undefined;
@@ -43,6 +52,11 @@ export function dashboardContext(pool: pg.Pool, twoFa: TwoFa, clock: () => numbe
     }
     if (role === 'admin' && found.session.role !== 'admin') {
       await html(reply, 403, messagePage('Not allowed', 'This page is for operators.'));
+      return undefined;
+    }
+    // The operators' setting: an operator without a second factor enrols before anything else.
+    if (role === 'admin' && !found.session.twoFactor && (await operatorsNeedTwoFactor(pool))) {
+      await seeOther(reply, '/dashboard/two-factor');
       return undefined;
     }
     return found;
@@ -62,5 +76,5 @@ export function dashboardContext(pool: pg.Pool, twoFa: TwoFa, clock: () => numbe
     return found;
   }
 
-  return { pool, twoFa, clock, sessionOf, requirePage, requirePost };
+  return { pool, twoFa, clock, self, sessionOf, requirePage, requirePost };
 }

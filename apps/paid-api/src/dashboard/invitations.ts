@@ -1,19 +1,9 @@
 /** An invitation link: the customer sets a password, once, and is signed in. */
 import type { FastifyInstance } from 'fastify';
 import { acceptInvitation, invitationEmail } from '../accounts/invitations.js';
-import { openSession, SESSION_TTL_SECONDS } from '../accounts/sessions.js';
 import type { DashboardContext } from './context.js';
-import {
-  clearCookie,
-  form,
-  formTokenOk,
-  html,
-  LOGIN_CSRF_COOKIE,
-  newFormToken,
-  SESSION_COOKIE,
-  seeOther,
-  setCookie,
-} from './http.js';
+import { form, formTokenOk, html, newFormToken } from './http.js';
+import { finishPassword } from './two-factor.js';
 import { messagePage } from './views/layout.js';
 import { invitePage } from './views/sign-in.js';
 
@@ -43,9 +33,7 @@ export function invitationRoutes(app: FastifyInstance, ctx: DashboardContext): v
     }
     const id = await acceptInvitation(pool, request.params.token, password);
     if (id === undefined) return html(reply, 404, messagePage('Invitation', 'This invitation is used or expired.'));
-    const token = await openSession(pool, id);
-    setCookie(request, reply, SESSION_COOKIE, token, SESSION_TTL_SECONDS);
-    clearCookie(request, reply, LOGIN_CSRF_COOKIE);
-    return seeOther(reply, '/dashboard');
+    // As after a sign-in's password: an account with two-factor sign-in still needs its code.
+    return finishPassword(ctx, request, reply, id);
   });
 }

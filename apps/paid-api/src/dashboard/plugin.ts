@@ -17,8 +17,13 @@
  * beside it are untouched): `@fastify/cookie` (parsing, signing), `@fastify/formbody` (the only
  * body parser here: a JSON body answers 415), `@fastify/helmet` (CSP, nosniff, framing, referrer).
  *
+ * Self-service: sign-up with address confirmation (`signup.ts`), password reset (`reset.ts`),
+ * two-factor sign-in with TOTP and recovery codes (`two-factor.ts`), a person's sessions
+ * (`sessions.ts`) and the usage history as CSV (`usage-csv.ts`); mails leave through
+ * `accounts/mail.ts`.
+ *
  * One file per group of routes: `sign-in.ts`, `invitations.ts`, `keys.ts` (a customer's overview
- * and keys), `operators.ts`; their pages in `views/`.
+ * and keys), `operators.ts` and the self-service ones above; their pages in `views/`.
  */
 import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
@@ -34,7 +39,13 @@ import { html } from './http.js';
 import { invitationRoutes } from './invitations.js';
 import { keyRoutes } from './keys.js';
 import { operatorRoutes } from './operators.js';
+import { resetRoutes } from './reset.js';
+import { type SelfServiceOptions, selfService } from './self-service.js';
+import { sessionRoutes } from './sessions.js';
 import { DEFAULT_SIGN_IN_LIMIT, type SignInLimit, signInRoutes } from './sign-in.js';
+import { signUpRoutes } from './signup.js';
+import { twoFactorRoutes } from './two-factor.js';
+import { usageCsvRoutes } from './usage-csv.js';
 import { messagePage, SCRIPT_HASH } from './views/layout.js';
 
 export { LOGIN_CSRF_COOKIE, SESSION_COOKIE } from './http.js';
@@ -53,6 +64,8 @@ export interface DashboardOptions {
   readonly cookieSecret?: string | undefined;
   /** Unix ms. Default `Date.now`. */
   readonly clock?: (() => number) | undefined;
+  /** Sign-up, mails, two-factor sign-in, throttling of both. */
+  readonly selfService?: SelfServiceOptions | undefined;
   /** Stripe, for the billing page's purchases (`billing.ts`). Default: none offered. */
   readonly billing?: DashboardBilling | undefined;
 }
@@ -106,10 +119,16 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
   });
   app.setNotFoundHandler((_request, reply) => html(reply, 404, messagePage('Not found', 'There is no such page.')));
 
-  const ctx = dashboardContext(options.pool, options.twoFa, options.clock ?? Date.now);
+  const self = selfService(options.selfService);
+  const ctx = dashboardContext(options.pool, options.twoFa, options.clock ?? Date.now, self);
   signInRoutes(app, ctx, options.signInLimit ?? DEFAULT_SIGN_IN_LIMIT);
   invitationRoutes(app, ctx);
   keyRoutes(app, ctx);
   operatorRoutes(app, ctx);
+  signUpRoutes(app, ctx);
+  resetRoutes(app, ctx);
+  twoFactorRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  usageCsvRoutes(app, ctx);
   billingRoutes(app, ctx, options.billing);
 }

@@ -13,19 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { createAuthGuard, TwoFaError } from '@twofa-kit/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkPassword, PasswordChecks, PasswordChecksBusyError } from '../accounts/passwords.js';
-import { openSession, revokeSession, SESSION_TTL_SECONDS } from '../accounts/sessions.js';
+import { revokeSession } from '../accounts/sessions.js';
 import type { DashboardContext } from './context.js';
-import {
-  clearCookie,
-  form,
-  formTokenOk,
-  html,
-  LOGIN_CSRF_COOKIE,
-  newFormToken,
-  SESSION_COOKIE,
-  seeOther,
-  setCookie,
-} from './http.js';
+import { clearCookie, form, formTokenOk, html, newFormToken, SESSION_COOKIE, seeOther } from './http.js';
+import { finishPassword } from './two-factor.js';
 import { loginPage } from './views/sign-in.js';
 
 export interface SignInLimit {
@@ -116,10 +107,7 @@ export function signInRoutes(app: FastifyInstance, ctx: DashboardContext, limit:
       throw error;
     }
     if (account === undefined) return showLogin(request, reply, 401, { error: 'Wrong email or password.', email });
-    const token = await openSession(pool, account.id);
-    setCookie(request, reply, SESSION_COOKIE, token, SESSION_TTL_SECONDS);
-    clearCookie(request, reply, LOGIN_CSRF_COOKIE);
-    return seeOther(reply, account.role === 'admin' ? '/dashboard/admin' : '/dashboard');
+    return finishPassword(ctx, request, reply, account.id);
   });
 
   app.post('/logout', async (request, reply) => {

@@ -6,6 +6,11 @@
  * Version 3 keeps daily roll-ups of that usage (per customer and across all), written by a trigger
  * in the transaction that writes the hour, so the operators' totals read a few rows, not millions.
  * Version 4 is billing's and the alerts' (`billing/schema.ts`).
+ * Version 5 lets the audit log hold changes made from the CLI (no account).
+ * Version 6 is self-service: whether an address is verified; the links for confirming an address,
+ * resetting a password and invitations, all under one set of rules (digests only); two-factor
+ * sign-in (the TOTP secret encrypted, recovery codes as digests, the pending second step of a
+ * sign-in); what a session was last seen doing; and the operators' settings.
  */
 import { BILLING_MIGRATION } from '../billing/schema.js';
 
@@ -158,6 +163,54 @@ CREATE INDEX customers_list ON customers (role, created_at DESC, id);
     name: 'audit log: changes made from the CLI, which has no account',
     sql: `
 ALTER TABLE audit_log ALTER COLUMN actor_id DROP NOT NULL;
+`,
+  },
+  {
+    version: 6,
+    name: 'self-service: email verification, password reset, two-factor sign-in, session details, settings',
+    sql: `
+ALTER TABLE customers ADD COLUMN email_verified boolean NOT NULL DEFAULT true;
+ALTER TABLE customers ADD COLUMN totp_secret text;
+ALTER TABLE customers ADD COLUMN totp_pending text;
+ALTER TABLE customers ADD COLUMN totp_enabled_at timestamptz;
+
+CREATE TABLE account_links (
+  digest        text PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
+  customer_id   text NOT NULL REFERENCES customers (id),
+  purpose       text NOT NULL CHECK (purpose IN ('verify', 'reset', 'invite')),
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  expires_at    timestamptz NOT NULL,
+  used_at       timestamptz
+);
+CREATE INDEX account_links_customer ON account_links (customer_id, purpose);
+-- Invitation links follow the same rules from now on: the ones still in "invitations" move here.
+INSERT INTO account_links (digest, customer_id, purpose, created_at, expires_at, used_at)
+  SELECT digest, customer_id, 'invite', created_at, expires_at, used_at FROM invitations;
+
+CREATE TABLE recovery_codes (
+  digest        text PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
+  customer_id   text NOT NULL REFERENCES customers (id),
+  used_at       timestamptz
+);
+CREATE INDEX recovery_codes_customer ON recovery_codes (customer_id);
+
+CREATE TABLE sign_in_steps (
+  digest        text PRIMARY KEY CHECK (digest ~ '^[0-9a-f]{64}$'),
+  customer_id   text NOT NULL REFERENCES customers (id),
+  user_agent    text,
+  expires_at    timestamptz NOT NULL,
+  used_at       timestamptz
+);
+
+ALTER TABLE dashboard_sessions ADD COLUMN id bigserial;
+ALTER TABLE dashboard_sessions ADD COLUMN last_seen_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE dashboard_sessions ADD COLUMN user_agent text;
+CREATE UNIQUE INDEX dashboard_sessions_id ON dashboard_sessions (id);
+
+CREATE TABLE dashboard_settings (
+  name          text PRIMARY KEY,
+  value         jsonb NOT NULL
+);
 `,
   },
 ];

@@ -62,6 +62,7 @@ export function page(title: string, body: string, session?: PageSession): string
       ? ''
       : `<nav aria-label="Account"><span>${esc(session.email)}</span>
 ${session.role === 'admin' ? ' · <a href="/dashboard/admin">Customers</a> · <a href="/dashboard/admin/deliveries">Webhooks</a>' : ' · <a href="/dashboard">Overview</a> · <a href="/dashboard/billing">Billing and alerts</a>'}
+ · <a href="/dashboard/two-factor">Two-factor</a> · <a href="/dashboard/sessions">Sessions</a>
 <form method="post" action="/dashboard/logout" class="inline">${csrfField(session.csrf)}<button class="secondary" type="submit">Sign out</button></form></nav>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

@@ -127,6 +127,7 @@ ${fresh}
 <section aria-labelledby="history-title"><h2 id="history-title">Requests</h2>
 ${chart('chart-daily', 'Per day, last 30 days', data.daily, (d) => d.toISOString().slice(5, 10))}
 ${chart('chart-hourly', 'Per hour, last 48 hours', data.hourly, (d) => `${d.toISOString().slice(11, 13)}h`)}
+<p><a href="/dashboard/usage.csv" download>Download as CSV</a> (both charts' numbers)</p>
 </section>
 <section aria-labelledby="keys-title"><h2 id="keys-title">API keys</h2>
 <form method="post" action="/dashboard/keys">${csrfField(session.csrf)}<button type="submit">Create a key</button></form>

@@ -10,7 +10,8 @@ ${options.error ? `<p class="error" role="alert" id="login-error">${esc(options.
 <form method="post" action="/dashboard/login"${options.error ? ' aria-describedby="login-error"' : ''}>${csrfField(csrf)}
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required value="${esc(options.email ?? '')}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<p><button type="submit">Sign in</button></p></form></section>`,
+<p><button type="submit">Sign in</button></p></form>
+<p><a href="/dashboard/reset">Forgot your password?</a> · <a href="/dashboard/signup">Create an account</a></p></section>`,
   );
 }
 
