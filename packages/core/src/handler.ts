@@ -490,7 +490,7 @@ function takeEarlyIdentity(early: WeakMap<object, Identity>, request: TwoFaReque
   return identity;
 }
 
-/** The matched route: every step after `match` has one. */
+/** The route `findRoute` found: every later step has one. */
 function routeOf(state: RequestState): RouteDef {
   return state.route as RouteDef;
 }
