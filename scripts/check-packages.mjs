@@ -9,7 +9,7 @@ import { join } from 'node:path';
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'node_modules', '.bin');
 let failed = 0;
-for (const name of ['core', 'fastify', 'koa', 'express', 'nestjs']) {
+for (const name of ['core', 'fastify', 'koa', 'express', 'nestjs', 'fetch', 'hono']) {
   const dir = join(ROOT, 'packages', name);
   for (const [tool, args, clean] of [
     ['publint', ['--strict'], /All good!/],

@@ -43,7 +43,7 @@ function build() {
   const started = Date.now();
   // The packages the servers import, core first, one at a time: a plain per-package build
   // does not depend on the workspace graph (whose test-only devDependencies may form cycles).
-  for (const pkg of ['core', 'fastify', 'koa', 'express', 'nestjs']) {
+  for (const pkg of ['core', 'fastify', 'koa', 'express', 'nestjs', 'fetch', 'hono']) {
     const r = spawnSync('pnpm', ['--dir', `packages/${pkg}`, 'run', 'build'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -113,6 +113,36 @@ const TABLE_SERVERS = {
     if (typeof TwoFaModule !== 'function') throw new Unavailable('@twofa-kit/nestjs has no TwoFaModule yet');
     return nestFastifyApp({ imports: [TwoFaModule.forRoot(await kitOptions())] });
   },
+  async 'hono-bare'() {
+    const { Hono } = await import('hono');
+    const app = new Hono();
+    app.post(PATH, async (c) => {
+      await c.req.text();
+      return c.json(FIXED_ENVELOPE);
+    });
+    return { honoFetch: app.fetch };
+  },
+  async 'hono-kit'() {
+    const { twoFaApp } = await import('@twofa-kit/hono');
+    const { Hono } = await import('hono');
+    const app = new Hono();
+    app.route('/', twoFaApp(await kitOptions()));
+    return { honoFetch: app.fetch };
+  },
+  // Run by Bun (load.mjs starts the child with Bun for `runtime: 'bun'` rows).
+  async 'bun-bare'() {
+    return {
+      bunFetch: async (request) => {
+        await request.text();
+        return Response.json(FIXED_ENVELOPE);
+      },
+    };
+  },
+  async 'bun-kit'() {
+    const { twoFaFetch } = await import('@twofa-kit/fetch');
+    const handler = twoFaFetch(await kitOptions());
+    return { bunFetch: (request, server) => handler(request, { ip: server.requestIP(request)?.address }) };
+  },
   async 'fastify-kit-redis'() {
     return kitRedisApp({ autoPipelining: false });
   },
@@ -139,6 +169,19 @@ export async function start(name) {
   const make = SERVERS[name];
   if (make === undefined) throw new Error(`unknown server ${name}`);
   const app = await make();
+  if (app.bunFetch !== undefined) {
+    if (globalThis.Bun === undefined) throw new Unavailable(`${name} runs on Bun only`);
+    const server = globalThis.Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: app.bunFetch });
+    return { port: server.port, close: () => server.stop(true) };
+  }
+  if (app.honoFetch !== undefined) {
+    const { serve } = await import('@hono/node-server');
+    return new Promise((resolve) => {
+      const server = serve({ fetch: app.honoFetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+        resolve({ port: info.port, close: () => new Promise((r) => server.close(r)) }),
+      );
+    });
+  }
   if (typeof app.listen === 'function' && typeof app.ready === 'function') {
     await app.listen({ port: 0, host: '127.0.0.1' });
     return { port: app.server.address().port, close: () => app.close() };

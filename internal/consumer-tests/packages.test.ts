@@ -22,6 +22,8 @@ const PACKAGES = {
   koa: { types: ['@types/koa'] },
   express: { types: ['@types/express'] },
   nestjs: { types: [] as string[] },
+  fetch: { types: [] as string[] },
+  hono: { types: [] as string[] },
 };
 
 describe.each(Object.entries(PACKAGES))('@twofa-kit/%s', (name, { types }) => {

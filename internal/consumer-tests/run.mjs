@@ -8,6 +8,10 @@
 //   fastify-esm      the same source, "type": "module"
 //   nestjs-express   TypeScript NestJS 12 app on @nestjs/platform-express, "type": "module"
 //   nestjs-fastify   TypeScript NestJS 12 app on @nestjs/platform-fastify, its key store an injected service
+//   hono-esm         a Hono 4 app, run on Node.js (@hono/node-server), on Bun and on Deno
+//   fetch-bun        the fetch entry on Bun.serve (TypeScript, run by Bun)
+//   fetch-deno       the fetch entry on Deno.serve (TypeScript, run by Deno)
+//   nextjs           a Next.js App Router route handler, built once with `next build`, run with `next start`
 // The TypeScript apps are type-checked with TypeScript 5.x `tsc` and run from its output. Each app
 // must answer the API documentation's curl example (`curl -X POST -H "X-API-Key: ..." -d
 // "secret=JBSWY3DPEHPK3PXP" .../api/2fa/generate`) with the RFC 6238 code, 401 without a key, then
@@ -15,19 +19,22 @@
 // Node.js lines: each app is installed and compiled once, then run under the Node.js running this
 // script and under each line of NODE_LINES (default 22, 24 and 26), each brought once from npm's
 // `node@N` package (`npx -y node@N`) while the apps install. Only the run step repeats per line.
+// Bun and Deno come from npm (`npx -y bun@1`, `npx -y deno@2`); the Bun, Deno and Next.js runs use
+// the Node.js running this script only.
 // Run by .ci/run; locally: `node internal/consumer-tests/run.mjs` (needs the npm registry, npm and
 // curl; `NODE_LINES=` runs the current Node.js only). Prints one line per check and ends with
 // `consumer: N passed, N failed`.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const APPS = join(ROOT, 'internal', 'consumer-tests', 'apps');
-const PACKAGES = ['core', 'fastify', 'koa', 'express', 'nestjs'];
+const PACKAGES = ['core', 'fastify', 'koa', 'express', 'nestjs', 'fetch', 'hono'];
 const SECRET = 'JBSWY3DPEHPK3PXP';
 const KEY = 'consumer-free-key';
 const FREE_PER_MINUTE = 5;
@@ -43,6 +50,23 @@ const FRAMEWORKS = {
   'nestjs-fastify': { '@nestjs/platform-fastify': '^12.0.0' },
   typescript: { typescript: '~5.9.0', '@types/node': '^20.19.0' },
 };
+/** What the Hono and Next.js apps install beside the kit. */
+const WEB_FRAMEWORKS = {
+  hono: { hono: '^4.9.0', '@hono/node-server': '^2.0.0' },
+  next: { next: '^16.0.0', react: '^19.0.0', 'react-dom': '^19.0.0', '@types/react': '^19.0.0' },
+};
+/**
+ * The other runtimes' executables, from npm (found once through `npx`, so stopping an app stops the
+ * runtime itself: a signal to `npx` would not reach it).
+ */
+let runtimes;
+function runtime(name) {
+  runtimes ??= {
+    bun: run('npx', ['-y', 'bun@1', '-e', 'console.log(process.execPath)']).trim(),
+    deno: run('npx', ['-y', 'deno@2', 'eval', 'console.log(Deno.execPath())']).trim(),
+  };
+  return name === 'bun' ? [runtimes.bun] : [runtimes.deno, 'run', '-A'];
+}
 
 let passed = 0;
 let failed = 0;
@@ -105,12 +129,16 @@ function curlGenerate(port) {
   return { status, headers, body: JSON.parse(body) };
 }
 
-/** Starts `<node> <entry>` in `cwd`, resolves with the port it prints, and a stop function. */
-function start(cwd, entry, node) {
+/**
+ * Starts `command` in `cwd`, resolves with the port it prints (`listening on N`, or Next.js's `Ready`
+ * on the port it was given), and a stop function.
+ */
+function start(cwd, command, port = 0) {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [entry], {
+    const [cmd, ...args] = command;
+    const child = spawn(cmd, args, {
       cwd,
-      env: { ...process.env, PORT: '0', API_KEY: KEY },
+      env: { ...process.env, PORT: String(port), API_KEY: KEY, NEXT_TELEMETRY_DISABLED: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -122,7 +150,7 @@ function start(cwd, entry, node) {
     };
     child.stdout.on('data', (d) => {
       out += d;
-      const m = /listening on (\d+)/.exec(out);
+      const m = /listening on (\d+)/.exec(out) ?? (port !== 0 && /Ready in/.test(out) ? [out, port] : null);
       if (m) {
         clearTimeout(timer);
         resolve({ port: Number(m[1]), output: () => out, stop: () => child.kill() });
@@ -135,16 +163,27 @@ function start(cwd, entry, node) {
   });
 }
 
+/** A free TCP port on 127.0.0.1 (for `next start`, which needs one given). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 /** Waits past a minute boundary when fewer than 5 s are left, so the free plan's minute holds all requests. */
 async function awayFromMinuteEnd() {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < 5_000) await new Promise((r) => setTimeout(r, left + 200));
 }
 
-async function exercise(name, cwd, entry, node) {
+async function exercise(name, cwd, entry, node, command = [node, entry], port = 0) {
   let app;
   try {
-    app = await start(cwd, entry, node);
+    app = await start(cwd, command, port);
   } catch (error) {
     check(`${name}: starts`, false, firstError({ stderr: error.message }));
     return;
@@ -296,6 +335,42 @@ async function main() {
           ...FRAMEWORKS[`nestjs-${platform}`],
         }),
       ),
+      {
+        name: 'hono-esm',
+        type: 'module',
+        from: 'hono-esm',
+        deps: { ...kit('core', 'hono'), ...WEB_FRAMEWORKS.hono },
+        entry: 'node.mjs',
+        runs: [
+          { name: 'hono-esm on Bun', entry: 'bun.mjs', command: () => [...runtime('bun'), 'bun.mjs'] },
+          { name: 'hono-esm on Deno', entry: 'deno.mjs', command: () => [...runtime('deno'), 'deno.mjs'] },
+        ],
+      },
+      {
+        name: 'fetch-bun',
+        type: 'module',
+        from: 'fetch-bun',
+        deps: kit('core', 'fetch'),
+        onlyRuns: true,
+        runs: [{ name: 'fetch-bun on Bun.serve', entry: 'server.ts', command: () => [...runtime('bun'), 'server.ts'] }],
+      },
+      {
+        name: 'fetch-deno',
+        type: 'module',
+        from: 'fetch-deno',
+        deps: kit('core', 'fetch'),
+        onlyRuns: true,
+        runs: [
+          { name: 'fetch-deno on Deno.serve', entry: 'server.ts', command: () => [...runtime('deno'), 'server.ts'] },
+        ],
+      },
+      {
+        name: 'nextjs',
+        type: 'module',
+        from: 'nextjs',
+        deps: { ...kit('core', 'fetch'), ...WEB_FRAMEWORKS.next, ...FRAMEWORKS.typescript },
+        next: true,
+      },
     ];
     // The installs and the Node.js lines wait on the network: all at once.
     since = performance.now();
@@ -323,7 +398,26 @@ async function main() {
         check(`${app.name}: npm install`, false, install.output);
         continue;
       }
-      let entry = 'app.js';
+      if (app.next) {
+        // One `next build` (it type-checks the route with the app's TypeScript), then `next start`.
+        const next = join(dir, 'node_modules/next/dist/bin/next');
+        try {
+          run(process.execPath, [next, 'build'], dir);
+          check(`${app.name}: next build`, true);
+        } catch (error) {
+          check(`${app.name}: next build`, false, String(error.stdout || error.message).slice(-2000));
+          continue;
+        }
+        const port = await freePort();
+        const command = [process.execPath, next, 'start', '-H', '127.0.0.1', '-p', String(port)];
+        await exercise(`${app.name} (next start)`, dir, undefined, process.execPath, command, port);
+        continue;
+      }
+      for (const extra of app.runs ?? []) {
+        await exercise(extra.name, dir, extra.entry, undefined, extra.command());
+      }
+      if (app.onlyRuns) continue;
+      let entry = app.entry ?? 'app.js';
       since = performance.now();
       if (app.typescript) {
         const version = run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '--version'], dir).trim();

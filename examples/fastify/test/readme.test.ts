@@ -43,7 +43,7 @@ describe('README.md', () => {
   });
 
   it('quotes every snippet verbatim, the example apps first', () => {
-    const snippets = [...withSnippets.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
+    const snippets = [...withSnippets.matchAll(/<!-- snippet: (\S+) -->\n```(?:ts|js)\n([\s\S]*?)```/g)];
     expect(snippets.map((m) => m[1]).slice(0, 3)).toEqual([
       'examples/fastify/src/app.ts',
       'examples/koa/src/app.ts',
@@ -52,6 +52,16 @@ describe('README.md', () => {
     for (const [, path, code] of snippets) {
       expect(code, path).toBe(readFileSync(join(ROOT, path as string), 'utf8'));
     }
+    // Hono, Next.js, Bun and Deno: the consumer apps CI installs from the packed packages and runs.
+    const paths = snippets.map((m) => m[1]);
+    const hono = paths.indexOf('internal/consumer-tests/apps/hono-esm/app.mjs');
+    expect(hono).toBeGreaterThan(2);
+    expect(paths.slice(hono, hono + 4)).toEqual([
+      'internal/consumer-tests/apps/hono-esm/app.mjs',
+      'internal/consumer-tests/apps/nextjs/app/api/2fa/[[...path]]/route.ts',
+      'internal/consumer-tests/apps/fetch-bun/server.ts',
+      'internal/consumer-tests/apps/fetch-deno/server.ts',
+    ]);
   });
 
   it('has the error table of ERROR_KINDS', () => {

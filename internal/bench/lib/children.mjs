@@ -1,18 +1,26 @@
 /** Spawning benchmark children: each server runs in its own process and event loop. */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const SERVERS = fileURLToPath(new URL('../servers.mjs', import.meta.url));
+
+let bun;
+/** Bun's executable, from npm (`npx -y bun@1`), found once. */
+function bunPath() {
+  bun ??= execFileSync('npx', ['-y', 'bun@1', '-e', 'console.log(process.execPath)'], { encoding: 'utf8' }).trim();
+  return bun;
+}
 
 /**
  * Starts server `name` in a child process. Resolves to `{ name, port, child, heap(), stop() }`, or
  * `{ name, unavailable }` when the row cannot be built yet.
  */
-export function spawnServer(name, { env = {}, execArgv = [] } = {}) {
+export function spawnServer(name, { env = {}, execArgv = [], runtime = 'node' } = {}) {
   const child = fork(SERVERS, [name], {
     env: { ...process.env, NODE_ENV: 'production', ...env },
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    ...(runtime === 'bun' ? { execPath: bunPath(), serialization: 'json' } : {}),
   });
   return new Promise((resolve, reject) => {
     const onExit = (code) => reject(new Error(`server ${name} exited with ${code} before it was ready`));

@@ -36,6 +36,10 @@ export const ROWS = [
   { name: 'express-kit', label: 'Express + kit (memory)', base: 'express-bare', target: rowTarget('express-kit') },
   { name: 'nest-fastify-bare', fixed: true, label: 'Nest (Fastify platform), bare route', base: 'nest-fastify-bare' },
   { name: 'nest-fastify-kit', label: 'Nest (Fastify platform) + kit (memory)', base: 'nest-fastify-bare' },
+  { name: 'hono-bare', fixed: true, label: 'Hono (Node.js), bare route', base: 'hono-bare' },
+  { name: 'hono-kit', label: 'Hono (Node.js) + kit (memory)', base: 'hono-bare', target: rowTarget('hono-kit') },
+  { name: 'bun-bare', fixed: true, label: 'Bun.serve, bare route', base: 'bun-bare', runtime: 'bun' },
+  { name: 'bun-kit', label: 'Bun.serve + fetch entry (memory)', base: 'bun-bare', runtime: 'bun' },
 ];
 
 /** Diagnostic rows, only run when named with `--rows`. */
@@ -171,7 +175,10 @@ export async function runLoad({ rounds, durationS, warmupS, redisUrl, only, log 
         skipped.push({ name: row.name, label: row.label, reason: 'redis-server not available' });
         continue;
       }
-      const s = await spawnServer(row.name, { env: redisUrl ? { BENCH_REDIS_URL: redisUrl } : {} });
+      const s = await spawnServer(row.name, {
+        env: redisUrl ? { BENCH_REDIS_URL: redisUrl } : {},
+        ...(row.runtime === undefined ? {} : { runtime: row.runtime }),
+      });
       if (s.unavailable) {
         skipped.push({ name: row.name, label: row.label, reason: s.unavailable });
         continue;

@@ -52,6 +52,15 @@ export const TARGETS = [
     measure: (r) => row(r, 'koa-kit')?.ratio,
   },
   {
+    id: 'hono-kit-vs-bare',
+    label: 'Hono (Node.js) + kit (memory) ≥ {target} × bare Hono',
+    row: 'hono-kit',
+    vsBare: true,
+    target: 0.85,
+    at: 'least',
+    measure: (r) => row(r, 'hono-kit')?.ratio,
+  },
+  {
     id: 'express-kit-vs-bare',
     label: 'Express + kit (memory) ≥ {target} × bare Express',
     row: 'express-kit',

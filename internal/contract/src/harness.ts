@@ -1,13 +1,17 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAdaptorServer, type Http2Bindings, type HttpBindings } from '@hono/node-server';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { createTwoFa, type TwoFaOptions } from '@twofa-kit/core';
 import { twoFaRouter as expressRouter } from '@twofa-kit/express';
 import { twoFaFrameworkErrors, twoFaPlugin } from '@twofa-kit/fastify';
+import { forwardedAddress, type TwoFaFetchContext, twoFaFetch } from '@twofa-kit/fetch';
+import { twoFaApp } from '@twofa-kit/hono';
 import { twoFaRouter as koaRouter } from '@twofa-kit/koa';
 import express from 'express';
 import Fastify from 'fastify';
+import { Hono } from 'hono';
 import Koa from 'koa';
 
 /** What the host app around the kit has. */
@@ -29,7 +33,8 @@ export interface HostSetup {
 }
 
 export interface RunningServer {
-  server: http.Server;
+  /** The Node server (absent when the runtime's own server runs: `Bun.serve`, `Deno.serve`). */
+  server?: http.Server | undefined;
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   url: string;
   close(): Promise<void>;
@@ -38,6 +43,12 @@ export interface RunningServer {
 /** Starts one framework's app with the kit mounted, listening on a free port. */
 export interface AdapterHarness {
   name: string;
+  /**
+   * How the app sees the request target: as sent (`raw`, node:http frameworks; the default) or as a
+   * WHATWG URL (`whatwg`: `Request.url` on fetch-standard servers, where dot segments, `%2e%2e`
+   * too, are already resolved, so a target that resolves outside the prefix is the host's).
+   */
+  requestUrl?: 'raw' | 'whatwg';
   /** The framework matches paths case-sensitively (Fastify): `/API/2fa` is then not under `/api/2fa`. */
   caseSensitivePaths?: boolean;
   start(options: TwoFaOptions, host?: HostSetup): Promise<RunningServer>;
@@ -191,5 +202,91 @@ export const EXPRESS: AdapterHarness = {
     }
     const running = await listen(http.createServer(app));
     return { ...running, close: () => running.close().then(() => router.twoFa.close()) };
+  },
+};
+
+/**
+ * A fetch-standard host (`Bun.serve`, `Deno.serve`, a Next.js route handler) as a function: the kit's
+ * handler for its prefix, the host's own routes (`hostRoutes`) in its `fallback`. A fetch host has
+ * no body parser in front of its routes: each route reads its own body, so `withHostParsers` means
+ * the host's echo route parses JSON itself.
+ */
+export function fetchHost(
+  options: TwoFaOptions,
+  host: HostSetup,
+): { fetch: (request: Request, context: TwoFaFetchContext) => Promise<Response>; close(): Promise<void> } {
+  const json = (body: unknown, status = 200) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
+  const own = async (request: Request): Promise<Response> => {
+    const path = new URL(request.url).pathname;
+    try {
+      if (request.method === 'GET' && path === HOST_ROUTES.ping) return json({ pong: true });
+      if (request.method === 'POST' && path === HOST_ROUTES.echo) {
+        const text = await request.text();
+        return json({ body: text === '' ? null : JSON.parse(text) });
+      }
+      if (request.method === 'GET' && path === HOST_ROUTES.boom) throw new Error('boom');
+    } catch {
+      return json(HOST_ROUTES.hostErrorBody, 500);
+    }
+    return new Response('Not Found', { status: 404 });
+  };
+  const handler = twoFaFetch({ ...options, ...(host.hostRoutes ? { fallback: own } : {}) });
+  return { fetch: handler, close: () => handler.twoFa.close() };
+}
+
+/** The fetch entry on a Node http server (through @hono/node-server's Request/Response bridge). */
+export const FETCH: AdapterHarness = {
+  name: 'fetch',
+  requestUrl: 'whatwg',
+  async start(options, host = {}) {
+    const app = fetchHost(options, host);
+    const hops = host.trustProxyHops ?? 0;
+    const server = createAdaptorServer({
+      overrideGlobalObjects: false, // keep the runtime's own Request/Response (Bun.serve and Deno.serve take no other)
+      fetch: (request: Request, env: HttpBindings | Http2Bindings) =>
+        app.fetch(request, {
+          ip: forwardedAddress(request.headers.get('x-forwarded-for'), env.incoming.socket.remoteAddress, hops),
+        }),
+    }) as http.Server;
+    const running = await listen(server);
+    return { ...running, close: () => running.close().then(() => app.close()) };
+  },
+};
+
+/**
+ * A Hono host with the kit mounted at `/`: the host's routes beside it (`hostRoutes`); a Hono host
+ * reads bodies in its own routes (`withHostParsers`: its echo route parses JSON itself).
+ */
+export function honoHost(options: TwoFaOptions, host: HostSetup): { app: Hono; close(): Promise<void> } {
+  const app = new Hono();
+  const twoFa = twoFaApp({ ...options, trustProxy: host.trustProxyHops ?? 0 });
+  if (host.hostRoutes) {
+    app.onError((_error, c) => c.json(HOST_ROUTES.hostErrorBody, 500));
+    app.get(HOST_ROUTES.ping, (c) => c.json({ pong: true }));
+  }
+  app.route('/', twoFa);
+  if (host.hostRoutes) {
+    app.post(HOST_ROUTES.echo, async (c) => {
+      const text = await c.req.text();
+      return c.json({ body: text === '' ? null : JSON.parse(text) });
+    });
+    app.get(HOST_ROUTES.boom, () => {
+      throw new Error('boom');
+    });
+  }
+  return { app, close: () => twoFa.twoFa.close() };
+}
+
+/** The Hono app on @hono/node-server. */
+export const HONO: AdapterHarness = {
+  name: 'hono',
+  requestUrl: 'whatwg',
+  async start(options, host = {}) {
+    const { app, close } = honoHost(options, host);
+    // The runtime's own Request/Response left in place: Bun.serve and Deno.serve take no other.
+    const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as http.Server;
+    const running = await listen(server);
+    return { ...running, close: () => running.close().then(close) };
   },
 };

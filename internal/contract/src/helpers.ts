@@ -226,7 +226,7 @@ export interface SeenRequest {
   rawQuery: string;
   basePath: string | undefined;
   ip: string | undefined;
-  body: 'stream' | 'parsed' | 'none' | 'failed';
+  body: 'stream' | 'web' | 'sized' | 'parsed' | 'none' | 'failed';
   apiKeyHeader: boolean;
 }
 

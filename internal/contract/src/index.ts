@@ -3,8 +3,12 @@ export {
   type AdapterHarness,
   EXPRESS,
   FASTIFY,
+  FETCH,
+  fetchHost,
+  HONO,
   HOST_ROUTES,
   type HostSetup,
+  honoHost,
   KOA,
   type RunningServer,
 } from './harness.js';
@@ -13,4 +17,5 @@ export { type AdapterMounts, generateForm, type MountedApp, mountingSuite, serve
 export { NEST_EXPRESS, NEST_FASTIFY } from './nest.js';
 export { runContractOnRedis } from './redis.js';
 export { runContract } from './run.js';
+export { FETCH_BUN, FETCH_DENO, HONO_BUN, HONO_DENO } from './runtimes.js';
 export { type ContractSuite, SUITES } from './suites/index.js';

@@ -316,9 +316,11 @@ export function startupMessage(
   port: number,
   demoKeys: readonly DemoKey[] | undefined,
   metricsUrl?: string,
+  { docs = true }: { docs?: boolean } = {},
 ): string {
   const url = listenUrl(host, port);
-  const lines = [`twofa-kit ${framework} example listening on ${url}`, `API reference: ${url}/api/2fa/docs`];
+  const lines = [`twofa-kit ${framework} example listening on ${url}`];
+  if (docs) lines.push(`API reference: ${url}/api/2fa/docs`);
   if (metricsUrl !== undefined) lines.push(`Prometheus metrics on ${metricsUrl}`);
   if (demoKeys !== undefined) {
     lines.push('Demo API keys for this run (set TWOFA_API_KEYS=key:plan,... to use your own):');

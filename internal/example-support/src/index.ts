@@ -24,6 +24,7 @@ export {
 } from './metrics.js';
 export {
   type ExampleSetup,
+  exampleOptions,
   type Listening,
   limitServerTimes,
   listening,

@@ -38,18 +38,7 @@ export async function runExample(framework: string, start: (setup: ExampleSetup)
     const config = configFromEnv();
     const metrics = metricsFromEnv();
     const metricsAddress = metrics === undefined ? undefined : metricsAddressFromEnv();
-    const limiter = await limiterStore(config.redis, metrics);
-    const { close } = limiter;
-    // Starting credits need the store in hand: the in-memory one is made here instead of by the kit.
-    const store = limiter.store ?? (config.credits === undefined ? undefined : new MemoryStore());
-    if (store !== undefined) await applyCredits(store, config.credits);
-    const options = {
-      resolveKey: config.resolveKey,
-      plans: config.plans,
-      store,
-      onEvent: metrics?.onEvent,
-      docs: true,
-    };
+    const { options, close } = await exampleOptions(config, metrics);
     const server = await start({ config, metrics, options });
     // The metrics on their own address (loopback by default), never on the API's port.
     let scrape: Listening | undefined;
@@ -101,6 +90,29 @@ export function limitServerTimes<S extends Server>(server: S, limits: ServerTime
   server.keepAliveTimeout = limits.keepAliveTimeout;
   server.setTimeout(limits.idleTimeout);
   return server;
+}
+
+/**
+ * The kit's options an example server runs with, from the environment read once: the limiter
+ * (Redis or memory, with the starting credits), the metrics' listener, the API reference page.
+ * `runExample` uses it; a server it does not start (the Next.js example) calls it itself.
+ */
+export async function exampleOptions(
+  config: EnvConfig,
+  metrics: Metrics | undefined,
+): Promise<{ options: ExampleSetup['options']; close: () => Promise<void> }> {
+  const limiter = await limiterStore(config.redis, metrics);
+  // Starting credits need the store in hand: the in-memory one is made here instead of by the kit.
+  const store = limiter.store ?? (config.credits === undefined ? undefined : new MemoryStore());
+  if (store !== undefined) await applyCredits(store, config.credits);
+  const options = {
+    resolveKey: config.resolveKey,
+    plans: config.plans,
+    store,
+    onEvent: metrics?.onEvent,
+    docs: true,
+  };
+  return { options, close: limiter.close };
 }
 
 /** A `node:http` server once it listens (rejects on 'error', e.g. EADDRINUSE), with `SERVER_TIMEOUTS`. */

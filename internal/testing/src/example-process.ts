@@ -1,7 +1,7 @@
 /**
- * Runs a BUILT example server (`node dist/server.js`) as a child process, the way a user starts
- * it, after rebuilding it (and the packages it imports) when its `dist` is missing or older than
- * the sources. Shared by the examples' tests.
+ * Runs a BUILT example server (`node dist/server.js`; Next.js: `node start.mjs`, which runs `next
+ * start`) as a child process, the way a user starts it, after rebuilding it (and the packages it
+ * imports) when its build is missing or older than the sources. Shared by the examples' tests.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-export type Framework = 'fastify' | 'koa' | 'express' | 'nestjs';
+export type Framework = 'fastify' | 'koa' | 'express' | 'nestjs' | 'hono' | 'nextjs';
 
 /** The published packages an example runs on: the core, its framework's package, and what that loads. */
 const PACKAGES: Record<Framework, readonly string[]> = {
@@ -18,7 +18,12 @@ const PACKAGES: Record<Framework, readonly string[]> = {
   koa: ['core', 'koa'],
   express: ['core', 'express'],
   nestjs: ['core', 'nestjs', 'express'],
+  hono: ['core', 'hono'],
+  nextjs: ['core', 'fetch'],
 };
+
+/** The Next.js example has no `src`: its sources, and `next build`'s output instead of `dist`. */
+const NEXT_SOURCES = ['app', 'lib', 'instrumentation.ts', 'next.config.mjs'];
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -43,18 +48,25 @@ function oldestMtime(files: string[]): number {
   return oldest;
 }
 
+function newestOf(path: string): number {
+  try {
+    return statSync(path).isDirectory() ? newestMtime(path) : statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 function isFresh(fw: Framework): boolean {
-  const sources = [
-    ...PACKAGES[fw].map((p) => `packages/${p}/src`),
-    'internal/example-support/src',
-    `examples/${fw}/src`,
-  ].map((d) => join(ROOT, d));
+  const own = fw === 'nextjs' ? NEXT_SOURCES.map((p) => `examples/nextjs/${p}`) : [`examples/${fw}/src`];
+  const sources = [...PACKAGES[fw].map((p) => `packages/${p}/src`), 'internal/example-support/src', ...own].map((d) =>
+    join(ROOT, d),
+  );
   const outputs = [
     ...PACKAGES[fw].map((p) => `packages/${p}/dist/index.js`),
     'internal/example-support/dist/index.js',
-    `examples/${fw}/dist/server.js`,
+    fw === 'nextjs' ? 'examples/nextjs/.next/BUILD_ID' : `examples/${fw}/dist/server.js`,
   ];
-  return oldestMtime(outputs.map((f) => join(ROOT, f))) >= Math.max(...sources.map(newestMtime));
+  return oldestMtime(outputs.map((f) => join(ROOT, f))) >= Math.max(...sources.map(newestOf));
 }
 
 /**
@@ -80,10 +92,15 @@ export async function ensureBuilt(fw: Framework): Promise<void> {
     const filters = [
       ...PACKAGES[fw].map((p) => `@twofa-kit/${p}`),
       '@twofa-kit/example-support',
-      `@twofa-kit/example-${fw}`,
+      ...(fw === 'nextjs' ? [] : [`@twofa-kit/example-${fw}`]),
     ].flatMap((f) => ['--filter', f]);
     try {
       execFileSync('pnpm', [...filters, 'run', 'build'], { cwd: ROOT, stdio: 'pipe', encoding: 'utf8' });
+      if (fw === 'nextjs') {
+        const cwd = join(ROOT, 'examples/nextjs');
+        const next = join(cwd, 'node_modules/next/dist/bin/next');
+        execFileSync(process.execPath, [next, 'build'], { cwd, stdio: 'pipe', encoding: 'utf8' });
+      }
     } catch (error) {
       const { stdout, stderr } = error as { stdout?: string; stderr?: string };
       throw new Error(`building the ${fw} example failed:\n${stdout ?? ''}\n${stderr ?? ''}`);
@@ -110,7 +127,7 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function spawnExample(fw: Framework, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['dist/server.js'], {
+  const child = spawn(process.execPath, [fw === 'nextjs' ? 'start.mjs' : 'dist/server.js'], {
     cwd: join(ROOT, 'examples', fw),
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

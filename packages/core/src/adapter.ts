@@ -1,7 +1,15 @@
 // `@twofa-kit/core/adapter`: what an adapter needs to serve the kit from a framework (the three in
 // this repository, and any a host writes for another one): the route table the adapter loops over,
 // and the few request steps every adapter does the same way.
-export { hostBody, splitUrl, type TwoFaSource, twoFaOf } from './http/adapter.js';
+export {
+  forwardedAddress,
+  hostBody,
+  splitUrl,
+  type TwoFaSource,
+  twoFaOf,
+  webBody,
+  webHeaders,
+} from './http/adapter.js';
 export type { ParamDef } from './http/params.js';
 export { ROUTES } from './routes/index.js';
 export type { JsonSchema, RouteContext, RouteDef, RouteMethod, RouteOutcome } from './routes/types.js';

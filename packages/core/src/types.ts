@@ -10,6 +10,17 @@ export type HeaderMap = Readonly<Record<string, string | readonly string[] | und
 export type BodySource =
   /** Nobody has read the body yet: the core reads it, enforcing the body limit. */
   | { readonly kind: 'stream'; readonly stream: Readable }
+  /**
+   * Nobody has read the body yet, and it is a WHATWG stream (`Request.body` in Bun, Deno, Next.js
+   * route handlers, Workers): the core reads it, enforcing the body limit.
+   */
+  | { readonly kind: 'web'; readonly stream: ReadableStream<Uint8Array> }
+  /**
+   * Nobody has read the body yet, and the request declares its length (`Content-Length`, which the
+   * server's HTTP parser holds the body to): the core checks that length against the body limit,
+   * then calls `read` (a server's fast path for the whole body, e.g. `Request.arrayBuffer()`).
+   */
+  | { readonly kind: 'sized'; readonly read: () => Promise<ArrayBuffer | Uint8Array> }
   /** The host app's own body parser already ran (express.json, koa bodyparser, ...). */
   | { readonly kind: 'parsed'; readonly value: unknown }
   /** No body (GET, or the framework reported none). */

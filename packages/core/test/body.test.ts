@@ -1,7 +1,16 @@
 import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bodyParams, formParams, mediaType, objectParams, parseRawBody, readStream } from '../src/http/body.js';
+import { forwardedAddress } from '../src/http/adapter.js';
+import {
+  bodyParams,
+  formParams,
+  mediaType,
+  objectParams,
+  parseRawBody,
+  readStream,
+  readWebStream,
+} from '../src/http/body.js';
 import { TwoFaError } from '../src/http/errors.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -223,5 +232,97 @@ describe('form bodies read as Latin-1 when ASCII', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+/** A WHATWG stream of `chunks`, recording how far it was pulled and whether it was cancelled. */
+function webStream(chunks: readonly string[], fail?: Error) {
+  const seen = { pulled: 0, cancelled: false };
+  let i = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (i < chunks.length) {
+        seen.pulled++;
+        controller.enqueue(new TextEncoder().encode(chunks[i++] as string));
+      } else if (fail !== undefined) controller.error(fail);
+      else controller.close();
+    },
+    cancel() {
+      seen.cancelled = true;
+    },
+  });
+  return { stream, seen };
+}
+
+describe('readWebStream (Request.body of Bun, Deno, Next.js)', () => {
+  it('reads every chunk, up to exactly the limit', async () => {
+    const { stream } = webStream(['secret=', 'JBSW', 'Y3DP']);
+    expect((await readWebStream(stream, FORM, 15)).toString()).toBe('secret=JBSWY3DP');
+    const p = await bodyParams({ kind: 'web', stream: webStream(['secret=A']).stream }, FORM, 100);
+    expect(p.get('secret')).toEqual({ kind: 'string', value: 'A' });
+  });
+
+  it('refuses a body one byte over the limit (413) and cancels the rest unread', async () => {
+    const { stream, seen } = webStream(['secret=', 'JBSW', 'Y3DPX', 'never read']);
+    expect(await kindOf(() => readWebStream(stream, FORM, 15))).toBe('PAYLOAD_TOO_LARGE');
+    expect(seen).toEqual({ pulled: 3, cancelled: true });
+  });
+
+  it('refuses a declared Content-Length over the limit before reading anything (413)', async () => {
+    const { stream, seen } = webStream(['secret=A']);
+    expect(await kindOf(() => readWebStream(stream, { ...FORM, 'content-length': '16' }, 15))).toBe(
+      'PAYLOAD_TOO_LARGE',
+    );
+    expect(seen).toEqual({ pulled: 0, cancelled: true });
+  });
+
+  it('answers a stream that errors (a client that went away) with 400', async () => {
+    const { stream } = webStream(['secret='], new Error('aborted'));
+    expect(await kindOf(() => readWebStream(stream, FORM, 100))).toBe('MALFORMED_BODY');
+  });
+});
+
+describe('forwardedAddress (a fetch host behind reverse proxies)', () => {
+  it('reads the entry the nearest trusted proxy appended, never one the client wrote', () => {
+    const header = 'forged, 203.0.113.7, 10.0.0.2';
+    expect(forwardedAddress(header, '10.0.0.1', 0)).toBe('10.0.0.1');
+    expect(forwardedAddress(header, '10.0.0.1', 1)).toBe('10.0.0.2');
+    expect(forwardedAddress(header, '10.0.0.1', 2)).toBe('203.0.113.7');
+    expect(forwardedAddress(header, undefined, 9)).toBe('forged'); // the furthest there is
+    expect(forwardedAddress(null, '10.0.0.1', 1)).toBe('10.0.0.1');
+    expect(forwardedAddress(' 2001:db8::1 ', undefined, 1)).toBe('2001:db8::1');
+  });
+});
+
+describe('a body of declared length, read whole (`sized`)', () => {
+  const sized = (text: string, declared: string) => {
+    let reads = 0;
+    const body = {
+      kind: 'sized' as const,
+      read: async () => {
+        reads++;
+        return new TextEncoder().encode(text);
+      },
+    };
+    return { body, headers: { ...FORM, 'content-length': declared }, reads: () => reads };
+  };
+
+  it('reads it when the declared length is within the limit', async () => {
+    const { body, headers } = sized('secret=A', '8');
+    expect((await bodyParams(body, headers, 8)).get('secret')).toEqual({ kind: 'string', value: 'A' });
+  });
+
+  it('refuses a declared length over the limit without reading (413)', async () => {
+    const { body, headers, reads } = sized('secret=AB', '9');
+    expect(await kindOf(() => bodyParams(body, headers, 8))).toBe('PAYLOAD_TOO_LARGE');
+    expect(reads()).toBe(0);
+  });
+
+  it('refuses bytes past the limit whatever was declared (413), and a failed read (400)', async () => {
+    expect(await kindOf(() => bodyParams(sized('secret=ABCD', '3').body, { ...FORM, 'content-length': '3' }, 8))).toBe(
+      'PAYLOAD_TOO_LARGE',
+    );
+    const failing = { kind: 'sized' as const, read: () => Promise.reject(new Error('client went away')) };
+    expect(await kindOf(() => bodyParams(failing, { ...FORM, 'content-length': '3' }, 8))).toBe('MALFORMED_BODY');
   });
 });

@@ -46,9 +46,12 @@ describe('@twofa-kit/core public interface', () => {
     expect(runtimeExports(adapter)).toMatchInlineSnapshot(`
       [
         "ROUTES: array",
+        "forwardedAddress: function",
         "hostBody: function",
         "splitUrl: function",
         "twoFaOf: function",
+        "webBody: function",
+        "webHeaders: function",
       ]
     `);
   });

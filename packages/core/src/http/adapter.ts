@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { createTwoFa, type TwoFa } from '../handler.js';
 import { checkKnownOptions } from '../option-checks.js';
 import { TWOFA_OPTION_NAMES, type TwoFaOptions } from '../options.js';
-import type { BodySource } from '../types.js';
+import type { BodySource, HeaderMap } from '../types.js';
 import { TwoFaConfigError } from './errors.js';
 
 /** Either the core's options, or a core built elsewhere (so several apps can share one). */
@@ -37,4 +37,51 @@ export function hostBody(parsed: unknown, stream: Readable): BodySource {
 export function splitUrl(url: string): { path: string; rawQuery: string } {
   const q = url.indexOf('?');
   return q < 0 ? { path: url, rawQuery: '' } : { path: url.slice(0, q), rawQuery: url.slice(q + 1) };
+}
+
+/** A WHATWG `Headers` as the core reads headers: lower-case names, repeated values joined. */
+export function webHeaders(headers: Headers): HeaderMap {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  return out;
+}
+
+/**
+ * The body of a WHATWG `Request` still to read, from its headers (as `webHeaders` made them, or the
+ * server's own header map): read whole by `arrayBuffer()` when it declares its length (a fast path
+ * on most servers; the core checks the length first), else streamed within the limit; none for a
+ * GET or HEAD without one. `request.body` is touched only for a streamed body.
+ */
+export function webBody(request: Request, headers: HeaderMap): BodySource {
+  if (headers['content-length'] !== undefined) return { kind: 'sized', read: () => request.arrayBuffer() };
+  if (headers['transfer-encoding'] === undefined && (request.method === 'GET' || request.method === 'HEAD')) {
+    return { kind: 'none' };
+  }
+  const stream = request.body;
+  return stream === null ? { kind: 'none' } : { kind: 'web', stream };
+}
+
+/**
+ * The client address behind `hops` trusted reverse proxies, read as Express's `trust proxy` = n
+ * reads it: the peer, then the `X-Forwarded-For` entries from the right; the address `hops` steps
+ * back (or the furthest one there is). With `hops` 0 the peer itself: the header, which the client
+ * can write, is not read.
+ */
+export function forwardedAddress(
+  forwardedFor: string | null | undefined,
+  peer: string | undefined,
+  hops: number,
+): string | undefined {
+  if (hops <= 0 || forwardedFor === null || forwardedFor === undefined || forwardedFor === '') return peer;
+  let end = forwardedFor.length;
+  let address = peer;
+  for (let hop = 0; hop < hops && end >= 0; hop++) {
+    const start = forwardedFor.lastIndexOf(',', end - 1);
+    const entry = forwardedFor.slice(start + 1, end).trim();
+    if (entry !== '') address = entry;
+    end = start;
+  }
+  return address;
 }

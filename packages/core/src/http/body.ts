@@ -141,6 +141,65 @@ export function readStream(stream: Readable, headers: HeaderMap, limit: number):
   });
 }
 
+/**
+ * Reads a WHATWG body stream (`Request.body`) into a Buffer, refusing past `limit` bytes (413) as
+ * soon as the declared length or the bytes received exceed it; the rest of the stream is then
+ * cancelled, not read. A stream that errors is a 400.
+ */
+export async function readWebStream(
+  stream: ReadableStream<Uint8Array>,
+  headers: HeaderMap,
+  limit: number,
+): Promise<Buffer> {
+  const declared = Number(headerValue(headers, 'content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    stream.cancel().catch(() => {});
+    throw new TwoFaError('PAYLOAD_TOO_LARGE');
+  }
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        reader.cancel().catch(() => {});
+        throw new TwoFaError('PAYLOAD_TOO_LARGE');
+      }
+      chunks.push(value);
+    }
+  } catch (cause) {
+    throw cause instanceof TwoFaError ? cause : new TwoFaError('MALFORMED_BODY', { cause });
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * Reads a body whose length the request declares, after checking that length against `limit`
+ * (413 without reading when it is over, or absent); a body that still turns out longer is a 413,
+ * one that cannot be read a 400.
+ */
+async function readSized(
+  read: () => Promise<ArrayBuffer | Uint8Array>,
+  headers: HeaderMap,
+  limit: number,
+): Promise<Buffer> {
+  const declared = Number(headerValue(headers, 'content-length'));
+  if (!(declared <= limit)) throw new TwoFaError('PAYLOAD_TOO_LARGE');
+  let bytes: ArrayBuffer | Uint8Array;
+  try {
+    bytes = await read();
+  } catch (cause) {
+    throw new TwoFaError('MALFORMED_BODY', { cause });
+  }
+  if (bytes.byteLength > limit) throw new TwoFaError('PAYLOAD_TOO_LARGE');
+  return bytes instanceof Uint8Array
+    ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    : Buffer.from(bytes);
+}
+
 /** Parses raw body bytes by Content-Type: form or JSON object; anything else non-empty is 415. */
 export function parseRawBody(raw: Buffer, headers: HeaderMap): ParamSource {
   if (raw.length === 0) return EMPTY_PARAMS;
@@ -246,6 +305,10 @@ export function bodyParams(body: BodySource, headers: HeaderMap, limit: number):
       return EMPTY_PARAMS;
     case 'stream':
       return readStream(body.stream, headers, limit).then((raw) => parseRawBody(raw, headers));
+    case 'web':
+      return readWebStream(body.stream, headers, limit).then((raw) => parseRawBody(raw, headers));
+    case 'sized':
+      return readSized(body.read, headers, limit).then((raw) => parseRawBody(raw, headers));
     case 'failed':
       throw new TwoFaError(hostParserErrorKind(body.error), { cause: body.error });
     case 'parsed':

@@ -57,6 +57,27 @@ function int(name: string, value: unknown, fallback: number, max: number): numbe
   return checkNumber(`authFailureLimit.${name}`, value, { min: 1, max }, fallback);
 }
 
+/** The code of the warning a guard gives once when a request comes without a client address. */
+export const NO_CLIENT_ADDRESS_CODE = 'TWOFA_NO_CLIENT_ADDRESS';
+const NO_CLIENT_ADDRESS_WARNING =
+  'twofa-kit: a request came without a client address, so the failed-auth guard counts every such ' +
+  'request as one client. Pass the address (for the fetch entry: the second argument, `{ ip }`) or ' +
+  'set authFailureLimit: false. This warning is given once per process.';
+
+let warnedNoAddress = false;
+/** The missing-address warning, once per process (however many cores it runs). */
+function warnNoAddress(): void {
+  warnedNoAddress = true;
+  emitWarning(NO_CLIENT_ADDRESS_WARNING, NO_CLIENT_ADDRESS_CODE);
+}
+
+/** A process warning where the runtime has them (Node, Bun, Deno), else the console. */
+function emitWarning(message: string, code: string): void {
+  const proc = (globalThis as { process?: { emitWarning?: (m: string, o: { code: string }) => void } }).process;
+  if (typeof proc?.emitWarning === 'function') proc.emitWarning(message, { code });
+  else console.warn(`${code}: ${message}`);
+}
+
 /** Validates the `authFailureLimit` option (undefined → the defaults; false → off). */
 export function resolveAuthFailureLimit(option: AuthFailureLimitOptions | false | undefined): AuthFailureLimit | false {
   if (option === false) return false;
@@ -432,6 +453,7 @@ export function createAuthGuard(
 
   return {
     lookup(ip, apiKey, run, timeoutMs) {
+      if ((ip === undefined || ip === '') && !warnedNoAddress) warnNoAddress();
       const deadline = performance.now() + timeoutMs;
       const buckets = clientBuckets(ip, max);
       if (!reserving) return guardedLookup(buckets, apiKey, run, deadline);

@@ -1,0 +1,3 @@
+import { exampleSuite } from '@twofa-kit/testing/example-suite';
+
+exampleSuite('hono');

@@ -1,0 +1,4 @@
+import { FETCH, runContractOnRedis } from '@twofa-kit/contract';
+
+// The whole contract with the limits in Redis (a redis-server of its own).
+runContractOnRedis(FETCH);
