@@ -9,7 +9,8 @@
 // The counter and its defaults are internal to the core: taken from its build (`pnpm build`).
 const dist = new URL('../../packages/core/dist/', import.meta.url);
 const { MemoryGuardCounter } = await import(new URL('limits/stores/guard-memory.js', dist).href);
-const { clientBuckets, DEFAULT_AUTH_FAILURE_LIMIT } = await import(new URL('keys/auth-guard.js', dist).href);
+const { DEFAULT_AUTH_FAILURE_LIMIT } = await import(new URL('keys/auth-guard.js', dist).href);
+const { clientBuckets } = await import(new URL('keys/client-buckets.js', dist).href);
 
 const clients = Number(process.argv[2] ?? 1_000_000);
 const extra = Number(process.argv[3] ?? 10_000);

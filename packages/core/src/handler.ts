@@ -12,7 +12,7 @@ import { windowsFor } from './limits/plans.js';
 import type { GuardCounter } from './limits/stores/guard-types.js';
 import { MemoryStore } from './limits/stores/memory.js';
 import type { ConsumeOptions, ConsumeResult, CreditCharge, WindowSpec } from './limits/stores/types.js';
-import { isThenable, type Later } from './maybe-promise.js';
+import { isThenable, type MaybePromise } from './maybe-promise.js';
 import { type ResolvedConfig, resolveOptions, type TwoFaOptions } from './options.js';
 import { docsRoutes } from './routes/docs.js';
 import { ROUTES } from './routes/index.js';
@@ -55,27 +55,36 @@ interface Limits {
 }
 
 /**
- * One request on its way through the pipeline: what it is, and what it has gathered so far. Its
- * event and its response headers are built from it; each step reads and fills it.
+ * One request on its way through `STEPS`: what it is, and what the steps have found so far. Each
+ * step reads it and fills its own fields; its event and its response headers are built from it.
  */
-interface Pass {
+interface RequestState {
   readonly started: number;
   readonly request: TwoFaRequest;
-  /** Set by `match`: every later step has it. */
+  /** Set by `findRoute`: every later step has it. */
   route: RouteDef | undefined;
   query: URLSearchParams;
+  /** Set by `authenticate` on a route that needs a key; null on one that does not. */
   identity: Identity | null;
+  /** The identity's limits, once `chargeQuota` has asked the limiter. */
+  limits: Limits | undefined;
+  /** What the request asks of the identity's credits, when it pays by credits. */
+  credits: CreditCharge | undefined;
+  /** The limiter's last answer, its decision and the rate headers made from it. */
   limit: ConsumeResult | undefined;
   decision: LimiterDecision | undefined;
   rate: RateHeaders | undefined;
-  /** The identity's limits, once `charge` has asked the limiter. */
-  limits: Limits | undefined;
-  /** The count waits for valid input (`countInvalidRequests: false`): `charge` only peeked. */
-  deferred: boolean;
-  /** What the request asks of the identity's credits, when it pays by credits. */
-  credits: CreditCharge | undefined;
+  /** Set by `readInput`. */
   values: ParamValues;
+  /** Set by `answer`, the last step. */
+  response: TwoFaResponse | undefined;
 }
+
+/**
+ * One step of the request: reads and fills the state, or throws a `TwoFaError` (the answer is then
+ * that error's envelope). A promise means the next step waits for it.
+ */
+type Step = (state: RequestState) => MaybePromise<void>;
 
 /** One event: its type and status, and the fields only some outcomes have. */
 interface Outcome {
@@ -96,92 +105,95 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   const byPath = new Map(routes.map((r) => [r.path, r]));
   const limitsFor = limitsCache(config.plans);
   const authGuard = createAuthGuard(config.authFailureLimit, config.clock, guardCounterOf(config.store));
+  /** Identities `authenticateEarly` found, by the request's `headers` object, until `respond` takes them. */
+  const earlyIdentities = new WeakMap<object, Identity>();
 
   /**
-   * The pipeline: match → authenticate → charge → read input → (count, when deferred) → answer.
-   * Each step either moves the request on or throws a `TwoFaError`; `fail` turns any throw into the
-   * envelope. A step whose answer is a promise continues when it settles; every other step runs at
-   * once, so a request whose key store, limiter and body answer synchronously is answered
-   * synchronously (no promise, no microtask).
+   * The order of the checks, top to bottom. `runSteps` runs them one after the other: at once while
+   * each answers at once, after the promise when one returns a promise. So a request whose key
+   * store, limiter and body answer synchronously is answered synchronously (no promise, no
+   * microtask). The first step that throws ends the request with that error's envelope (`fail`).
    */
-  function newPass(request: TwoFaRequest): Pass {
+  const STEPS: readonly Step[] = [
+    // The route for the path and method. Else 404, 405.
+    findRoute,
+    // On a route that needs a key: the key's identity, through the failed-auth guard (or the one
+    // `authenticateEarly` found). Else 401, 429 (too many failures), 500, 503.
+    authenticate,
+    // An identity the key store marks as not paid up. 402.
+    refuseUnpaid,
+    // The limiter and the credits: counted now, or only peeked when the count waits for valid
+    // input (`countInvalidRequests: false`). Else 429, 402 (not enough credits).
+    chargeQuota,
+    // The route's parameters from the body and the query. Else 400, 413, 415.
+    readInput,
+    // The count `chargeQuota` left for valid input: the input validated, then counted.
+    // Else 400, 429, 402.
+    chargeValidInput,
+    // The route itself: 200.
+    answer,
+  ];
+  /** What `authenticateEarly` runs, before the body is read: the same first two steps. */
+  const EARLY_STEPS: readonly Step[] = [findRoute, authenticate];
+
+  function newState(request: TwoFaRequest): RequestState {
     return {
       started: config.onEvent === undefined ? 0 : performance.now(),
       request,
       route: undefined,
       query: NO_QUERY,
       identity: null,
+      limits: undefined,
+      credits: undefined,
       limit: undefined,
       decision: undefined,
       rate: undefined,
-      limits: undefined,
-      deferred: false,
-      credits: undefined,
       values: NO_VALUES,
+      response: undefined,
     };
   }
 
   function respond(request: TwoFaRequest): TwoFaResponse | Promise<TwoFaResponse> {
-    const pass = newPass(request);
+    const state = newState(request);
     try {
-      const response = matched(pass, match(request));
-      return isThenable(response) ? Promise.resolve(response).catch((error) => fail(pass, error)) : response;
+      const done = runSteps(STEPS, state, 0);
+      return isThenable(done)
+        ? done.then(
+            () => state.response as TwoFaResponse,
+            (error: unknown) => fail(state, error),
+          )
+        : (state.response as TwoFaResponse);
     } catch (error) {
-      return fail(pass, error);
+      return fail(state, error);
     }
   }
-
-  // The steps after `match`, each `(pass, the previous step's answer)`, chained by `after`.
-
-  function matched(pass: Pass, route: RouteDef): Later<TwoFaResponse> {
-    pass.route = route;
-    if (pass.request.rawQuery !== '') pass.query = new URLSearchParams(pass.request.rawQuery);
-    if (!route.auth) return withInput(pass);
-    const early = takeEarly(earlyIdentities, pass.request);
-    return early === undefined ? after(pass, authenticate(pass), authenticated) : authenticated(pass, early);
-  }
-
-  /** Identities `authenticateEarly` found, by the request's `headers` object, until `respond` takes them. */
-  const earlyIdentities = new WeakMap<object, Identity>();
 
   function authenticateEarly(request: TwoFaRequest): TwoFaResponse | undefined | Promise<TwoFaResponse | undefined> {
-    const pass = newPass(request);
+    const state = newState(request);
     try {
-      const route = match(request);
-      if (!route.auth) return undefined;
-      pass.route = route;
-      if (request.rawQuery !== '') pass.query = new URLSearchParams(request.rawQuery);
-      const found = (identity: Identity): undefined => void earlyIdentities.set(request.headers, identity);
-      const identity = authenticate(pass);
-      return isThenable(identity)
-        ? Promise.resolve(identity).then(found, (error: unknown) => fail(pass, error))
-        : found(identity);
+      const done = runSteps(EARLY_STEPS, state, 0);
+      return isThenable(done)
+        ? done.then(
+            () => keepEarlyIdentity(state),
+            (error: unknown) => fail(state, error),
+          )
+        : keepEarlyIdentity(state);
     } catch (error) {
-      return fail(pass, error);
+      return fail(state, error);
     }
   }
 
-  function authenticated(pass: Pass, identity: Identity): Later<TwoFaResponse> {
-    pass.identity = identity;
-    if (identity.paymentRequired !== undefined) {
-      throw new TwoFaError('PAYMENT_REQUIRED', { data: { reason: String(identity.paymentRequired) } });
-    }
-    return after(pass, charge(pass, identity), withInput);
+  /** After `authenticateEarly`'s steps: the identity found, kept for `respond`; nothing to answer yet. */
+  function keepEarlyIdentity(state: RequestState): undefined {
+    if (state.identity !== null) earlyIdentities.set(state.request.headers, state.identity);
+    return undefined;
   }
 
-  function withInput(pass: Pass): Later<TwoFaResponse> {
-    return after(pass, readInput(pass), withValues);
-  }
-
-  function withValues(pass: Pass, values: ParamValues): Later<TwoFaResponse> {
-    pass.values = values;
-    if (!pass.deferred) return answer(pass);
-    routeOf(pass).validate?.(values, config);
-    return after(pass, chargeValidated(pass), answer);
-  }
+  // --- The steps, in the order of STEPS ---------------------------------------------------------
 
   /** The route for the path and method, or NOT_FOUND / METHOD_NOT_ALLOWED. */
-  function match(request: TwoFaRequest): RouteDef {
+  function findRoute(state: RequestState): void {
+    const { request } = state;
     const path = request.path;
     const route = byPath.get(path.length > 1 && path.endsWith('/') ? trimTrailingSlashes(path) : path);
     if (route === undefined) throw new TwoFaError('NOT_FOUND');
@@ -189,28 +201,49 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     if (!(route.methods as readonly string[]).includes(method)) {
       throw new TwoFaError('METHOD_NOT_ALLOWED', { headers: { allow: allowHeader(route) } });
     }
-    return route;
+    state.route = route;
+    if (request.rawQuery !== '') state.query = new URLSearchParams(request.rawQuery);
   }
 
   /**
-   * The identity of the presented key, or UNAUTHORIZED. The failed-auth guard refuses a client past
-   * its 401 limit before the key store is asked. One deadline for the whole lookup, waiting behind
-   * other lookups of the address included.
+   * The identity of the presented key, or UNAUTHORIZED; nothing on a route without a key. The
+   * failed-auth guard refuses a client past its 401 limit before the key store is asked. One
+   * deadline for the whole lookup, waiting behind other lookups of the address included.
    */
-  function authenticate(pass: Pass): Later<Identity> {
-    const request = pass.request;
-    const apiKey = presentedKey(request.headers, pass.query, config.allowQueryKey);
-    const identity = authGuard.lookup(request.ip, apiKey, resolveIdentity, config.keyLookupTimeoutMs);
-    return isThenable(identity) ? identity.then(known) : known(identity);
+  function authenticate(state: RequestState): MaybePromise<void> {
+    if (!routeOf(state).auth) return;
+    const { request } = state;
+    const early = takeEarlyIdentity(earlyIdentities, request);
+    if (early !== undefined) {
+      state.identity = early;
+      return;
+    }
+    const apiKey = presentedKey(request.headers, state.query, config.allowQueryKey);
+    const found = authGuard.lookup(request.ip, apiKey, resolveIdentity, config.keyLookupTimeoutMs);
+    if (isThenable(found)) {
+      return found.then((identity) => {
+        state.identity = requireIdentity(identity);
+      });
+    }
+    state.identity = requireIdentity(found);
+  }
+
+  /** PAYMENT_REQUIRED when the key store says the identity's account is not paid up. */
+  function refuseUnpaid(state: RequestState): void {
+    const reason = state.identity?.paymentRequired;
+    if (reason !== undefined) throw new TwoFaError('PAYMENT_REQUIRED', { data: { reason: String(reason) } });
   }
 
   /**
-   * Asks the limiter for a route with a quota; RATE_LIMITED when a consume is refused. With
-   * `countInvalidRequests: false` a quota route only peeks here (a full quota is still a 429 before
-   * the body is read) and leaves the limits to count once the input is known to be valid.
+   * Asks the limiter for a route with a quota; RATE_LIMITED (or INSUFFICIENT_CREDITS) when a
+   * consume is refused. When the count waits for valid input (`countsValidInputOnly`) a quota route
+   * only peeks here (a full quota is still refused before the body is read); `chargeValidInput`
+   * counts later.
    */
-  function charge(pass: Pass, identity: Identity): Later<void> {
-    const route = routeOf(pass);
+  function chargeQuota(state: RequestState): MaybePromise<void> {
+    const identity = state.identity;
+    if (identity === null) return;
+    const route = routeOf(state);
     const limits = limitsFor(identity);
     if (limits === undefined) {
       throw new TwoFaError('INTERNAL', {
@@ -218,39 +251,88 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
       });
     }
     if (route.quota === 'none') return;
-    pass.credits = creditCharge(config.credits, route.id, identity);
-    if (limits.windows.length === 0 && pass.credits === undefined) return;
-    pass.limits = limits;
-    pass.deferred = route.quota === 'consume' && !config.countInvalidRequests;
-    const operation = pass.deferred ? 'peek' : route.quota;
-    return after(pass, askStore(operation, identity.id, limits.windows, storeOptions(pass, operation)), limited);
+    state.credits = creditCharge(config.credits, route.id, identity);
+    if (limits.windows.length === 0 && state.credits === undefined) return;
+    state.limits = limits;
+    return askLimiter(state, countsValidInputOnly(route) ? 'peek' : route.quota);
   }
 
-  /** The count deferred by `charge`, once the input is valid. */
-  function chargeValidated(pass: Pass): Later<void> {
-    pass.deferred = false;
-    const windows = (pass.limits as Limits).windows;
-    const id = (pass.identity as Identity).id;
-    return after(pass, askStore('consume', id, windows, storeOptions(pass, 'consume')), limited);
+  /** The route's parameters from the body (within the body limit) and the query. */
+  function readInput(state: RequestState): MaybePromise<void> {
+    const { request } = state;
+    const params = routeOf(state).params;
+    const query = request.rawQuery === '' ? EMPTY_PARAMS : formParams(state.query);
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      state.values = readParams(params, EMPTY_PARAMS, query);
+      return;
+    }
+    const body = bodyParams(request.body, request.headers, config.bodyLimit);
+    if (isThenable(body)) {
+      return body.then((b) => {
+        state.values = readParams(params, b, query);
+      });
+    }
+    state.values = readParams(params, body, query);
+  }
+
+  /** The count `chargeQuota` left for valid input: the input validated, then counted. */
+  function chargeValidInput(state: RequestState): MaybePromise<void> {
+    const route = routeOf(state);
+    if (state.limits === undefined || !countsValidInputOnly(route)) return;
+    route.validate?.(state.values, config);
+    return askLimiter(state, 'consume');
+  }
+
+  /** Runs the route and answers 200: the envelope, or the route's own document. */
+  function answer(state: RequestState): MaybePromise<void> {
+    const outcome = routeOf(state).handle({
+      request: state.request,
+      identity: state.identity,
+      values: state.values,
+      limit: state.limit,
+      nowMs: config.clock(),
+      config,
+    });
+    if (isThenable(outcome)) {
+      return outcome.then((o) => {
+        state.response = answered(state, o);
+      });
+    }
+    state.response = answered(state, outcome);
+  }
+
+  // --- What the steps share ---------------------------------------------------------------------
+
+  /** A quota route whose count waits until its input is known to be valid. */
+  function countsValidInputOnly(route: RouteDef): boolean {
+    return route.quota === 'consume' && !config.countInvalidRequests;
+  }
+
+  /** One limiter call for the state's identity and limits; its answer goes to `limited`. */
+  function askLimiter(state: RequestState, operation: 'consume' | 'peek'): MaybePromise<void> {
+    const windows = (state.limits as Limits).windows;
+    const id = (state.identity as Identity).id;
+    const limit = askStore(operation, id, windows, storeOptions(state, operation));
+    if (isThenable(limit)) return limit.then((l) => limited(state, l, operation));
+    limited(state, limit, operation);
   }
 
   /** The credits to check or charge, and whether the store reports thresholds (a consume, heard). */
-  function storeOptions(pass: Pass, operation: 'consume' | 'peek'): ConsumeOptions | undefined {
+  function storeOptions(state: RequestState, operation: 'consume' | 'peek'): ConsumeOptions | undefined {
     const notify = operation === 'consume' && config.onEvent !== undefined;
-    if (pass.credits === undefined) return notify ? NOTIFY : undefined;
-    return notify ? { credits: pass.credits, notify } : { credits: pass.credits };
+    if (state.credits === undefined) return notify ? NOTIFY : undefined;
+    return notify ? { credits: state.credits, notify } : { credits: state.credits };
   }
 
   /**
    * The limiter's answer, kept for the event and the headers. A quota route's refusal is a 429,
-   * also when `charge` only peeked (a full quota is refused before the body is read).
+   * also when `chargeQuota` only peeked (a full quota is refused before the body is read).
    */
-  function limited(pass: Pass, limit: ConsumeResult): void {
-    pass.limit = limit;
-    pass.rate = rateLimitHeaders((pass.limits as Limits).policy, limit);
-    const consumes = routeOf(pass).quota === 'consume';
-    const refused = consumes && !limit.allowed;
-    pass.decision = refused ? 'refused' : consumes && !pass.deferred ? 'admitted' : 'peeked';
+  function limited(state: RequestState, limit: ConsumeResult, operation: 'consume' | 'peek'): void {
+    state.limit = limit;
+    state.rate = rateLimitHeaders((state.limits as Limits).policy, limit);
+    const refused = routeOf(state).quota === 'consume' && !limit.allowed;
+    state.decision = refused ? 'refused' : operation === 'consume' ? 'admitted' : 'peeked';
     if (!refused) return;
     const credits = limit.credits;
     if (credits !== undefined && !credits.sufficient) {
@@ -259,86 +341,63 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     throw rateLimited(limit);
   }
 
-  /** The route's parameters from the body (within the body limit) and the query. */
-  function readInput(pass: Pass): Later<ParamValues> {
-    const { request } = pass;
-    const params = routeOf(pass).params;
-    const query = request.rawQuery === '' ? EMPTY_PARAMS : formParams(pass.query);
-    if (request.method === 'GET' || request.method === 'HEAD') return readParams(params, EMPTY_PARAMS, query);
-    const body = bodyParams(request.body, request.headers, config.bodyLimit);
-    return isThenable(body) ? body.then((b) => readParams(params, b, query)) : readParams(params, body, query);
-  }
-
-  /** Runs the route and answers 200: the envelope, or the route's own document. */
-  function answer(pass: Pass): Later<TwoFaResponse> {
-    const outcome = routeOf(pass).handle({
-      request: pass.request,
-      identity: pass.identity,
-      values: pass.values,
-      limit: pass.limit,
-      nowMs: config.clock(),
-      config,
-    });
-    return after(pass, outcome, answered);
-  }
-
-  function answered(pass: Pass, outcome: RouteOutcome): TwoFaResponse {
-    emit(pass, { type: outcome.event, status: 200, ...(outcome.eventFields ? { fields: outcome.eventFields } : {}) });
+  function answered(state: RequestState, outcome: RouteOutcome): TwoFaResponse {
+    emit(state, { type: outcome.event, status: 200, ...(outcome.eventFields ? { fields: outcome.eventFields } : {}) });
     if (outcome.document !== undefined) {
-      const headers = responseHeaders(pass.rate);
+      const headers = responseHeaders(state.rate);
       return {
         status: 200,
         headers: outcome.headers ? { ...headers, ...outcome.headers } : headers,
         body: outcome.document,
       };
     }
-    return envelope(200, routeOf(pass).success.message, outcome.data, pass.rate, undefined, outcome.json);
+    return envelope(200, routeOf(state).success.message, outcome.data, state.rate, undefined, outcome.json);
   }
 
   /** Any throw as its envelope, by the table of error kinds; anything unexpected is the masked 500. */
-  function fail(pass: Pass, error: unknown): TwoFaResponse {
+  function fail(state: RequestState, error: unknown): TwoFaResponse {
     if (error instanceof TwoFaError && error.kind !== 'INTERNAL') {
       const kind = ERROR_KINDS[error.kind];
       const fields = 'withError' in kind ? { error, kind: error.kind } : { kind: error.kind };
-      emit(pass, { type: kind.event, status: error.status, fields });
-      if (error.kind === 'UNAVAILABLE') refund(pass);
-      return envelope(error.status, error.message, error.data, pass.rate, error.headers);
+      emit(state, { type: kind.event, status: error.status, fields });
+      if (error.kind === 'UNAVAILABLE') refund(state);
+      return envelope(error.status, error.message, error.data, state.rate, error.headers);
     }
     const internal = ERROR_KINDS.INTERNAL;
-    emit(pass, { type: internal.event, status: internal.status, fields: { error, kind: 'INTERNAL' } });
-    refund(pass);
-    return errorEnvelope('INTERNAL', null, pass.rate);
+    emit(state, { type: internal.event, status: internal.status, fields: { error, kind: 'INTERNAL' } });
+    refund(state);
+    return errorEnvelope('INTERNAL', null, state.rate);
   }
 
   /**
    * Gives back the credits a request paid when the kit itself then failed it (500, 503). A refund
    * the store cannot make is its own to report (`RedisStore`'s `onError`); it never changes the answer.
    */
-  function refund(pass: Pass): void {
-    const paid = pass.limit?.credits;
-    if (pass.decision !== 'admitted' || paid === undefined || paid.cost === 0 || pass.identity === null) return;
+  function refund(state: RequestState): void {
+    const paid = state.limit?.credits;
+    if (state.decision !== 'admitted' || paid === undefined || paid.cost === 0 || state.identity === null) return;
     const give = config.store.refund;
     if (typeof give !== 'function') return;
     try {
-      const done = give.call(config.store, pass.identity.id, paid.cost);
+      const done = give.call(config.store, state.identity.id, paid.cost);
       if (isThenable(done)) done.then(undefined, () => {});
     } catch {
       // Reported by the store, if at all; the answer stays the error it is.
     }
   }
 
-  function emit(pass: Pass, outcome: Outcome): void {
+  function emit(state: RequestState, outcome: Outcome): void {
     const listener = config.onEvent;
     if (listener === undefined) return;
-    const { route, identity, decision, limit } = pass;
-    if (limit?.notices !== undefined) notify(pass, outcome, listener);
+    const { route, identity, decision, limit } = state;
+    if (limit?.notices !== undefined) notify(state, outcome, listener);
     const event: TwoFaEvent = {
       type: outcome.type,
       route: route?.id ?? null,
       status: outcome.status,
       identityId: identity?.id ?? null,
       plan: identity?.plan ?? null,
-      durationMs: performance.now() - pass.started,
+      durationMs: performance.now() - state.started,
       ...(decision === undefined || limit === undefined ? {} : { limiter: decision, windows: limit.windows }),
       ...outcome.fields,
     };
@@ -350,17 +409,17 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
   }
 
   /** The thresholds the store says this request crossed, each as its own event. */
-  function notify(pass: Pass, outcome: Outcome, listener: (event: TwoFaEvent) => void): void {
-    const durationMs = performance.now() - pass.started;
-    for (const notice of pass.limit?.notices ?? []) {
+  function notify(state: RequestState, outcome: Outcome, listener: (event: TwoFaEvent) => void): void {
+    const durationMs = performance.now() - state.started;
+    for (const notice of state.limit?.notices ?? []) {
       const { type, ...fields } = notice;
       try {
         listener({
           type,
-          route: pass.route?.id ?? null,
+          route: state.route?.id ?? null,
           status: outcome.status,
-          identityId: pass.identity?.id ?? null,
-          plan: pass.identity?.plan ?? null,
+          identityId: state.identity?.id ?? null,
+          plan: state.identity?.plan ?? null,
           durationMs,
           ...fields,
         });
@@ -374,7 +433,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
    * The key store's answer for a presented key (none: null), checked to be an identity. A store
    * answering with a promise gets `timeoutMs`.
    */
-  function resolveIdentity(apiKey: string | undefined, timeoutMs: number): Later<Identity | null> {
+  function resolveIdentity(apiKey: string | undefined, timeoutMs: number): MaybePromise<Identity | null> {
     if (apiKey === undefined) return null;
     let result: ReturnType<typeof config.resolveKey>;
     try {
@@ -393,7 +452,7 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
     id: string,
     windows: readonly WindowSpec[],
     options: ConsumeOptions | undefined,
-  ): Later<ConsumeResult> {
+  ): MaybePromise<ConsumeResult> {
     const store = config.store;
     const pending = operation === 'consume' ? store.consume(id, windows, options) : store.peek(id, windows, options);
     return isThenable(pending) ? withTimeout(Promise.resolve(pending), config.storeTimeoutMs) : pending;
@@ -414,23 +473,26 @@ export function createTwoFa(options: TwoFaOptions): TwoFa {
 }
 
 /**
- * Continues the request with `next(pass, value)`: at once when `value` is there, when it settles
- * when it is a promise. `next` is a step, not a closure, so the synchronous path allocates none.
+ * Runs `steps` from `from` on: at once while each step answers at once; when one returns a promise,
+ * the rest after it settles (a rejection is the caller's to turn into an answer).
  */
-function after<T, R>(pass: Pass, value: Later<T>, next: (pass: Pass, value: T) => Later<R>): Later<R> {
-  return isThenable(value) ? value.then((v) => next(pass, v)) : next(pass, value);
+function runSteps(steps: readonly Step[], state: RequestState, from: number): void | Promise<void> {
+  for (let i = from; i < steps.length; i++) {
+    const pending = (steps[i] as Step)(state);
+    if (isThenable(pending)) return Promise.resolve(pending).then(() => runSteps(steps, state, i + 1));
+  }
 }
 
 /** The identity `authenticateEarly` found for this request (taken once), if any. */
-function takeEarly(early: WeakMap<object, Identity>, request: TwoFaRequest): Identity | undefined {
+function takeEarlyIdentity(early: WeakMap<object, Identity>, request: TwoFaRequest): Identity | undefined {
   const identity = early.get(request.headers);
   if (identity !== undefined) early.delete(request.headers);
   return identity;
 }
 
-/** The matched route: every step after `match` has one. */
-function routeOf(pass: Pass): RouteDef {
-  return pass.route as RouteDef;
+/** The route `findRoute` found: every later step has one. */
+function routeOf(state: RequestState): RouteDef {
+  return state.route as RouteDef;
 }
 
 /** A key store's answer as an identity, or null; anything else is the store's fault (500). */
@@ -450,7 +512,7 @@ function checkIdentity(result: Identity | null | undefined): Identity | null {
 }
 
 /** The identity of an authenticated caller; no identity is UNAUTHORIZED. */
-function known(identity: Identity | null): Identity {
+function requireIdentity(identity: Identity | null): Identity {
   if (identity === null) throw new TwoFaError('UNAUTHORIZED');
   return identity;
 }

@@ -16,7 +16,6 @@ export {
   type AuthFailureLimit,
   type AuthFailureLimitOptions,
   type AuthGuard,
-  clientBucket,
   createAuthGuard,
 } from './keys/auth-guard.js';
 // Key stores: `resolveKey` helpers.
@@ -27,6 +26,7 @@ export {
   hashedKeys,
   type LookupByHash,
 } from './keys/cached-keys.js';
+export { clientBucket } from './keys/client-buckets.js';
 export { hashKey, parseKeyList, type StaticKeysOptions, type StaticKeyTable, staticKeys } from './keys/static-keys.js';
 // Prepaid credits (the `costs` and `credits` options; balances live in the limiter store).
 export type { CreditsOptions, RouteCosts } from './limits/credits.js';

@@ -7,4 +7,4 @@ export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T
 }
 
 /** A step's answer: there now, or later (a promise or another thenable). */
-export type Later<T> = T | PromiseLike<T>;
+export type MaybePromise<T> = T | PromiseLike<T>;

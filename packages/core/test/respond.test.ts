@@ -88,6 +88,31 @@ describe('respond()', () => {
     expect(lookups).toBe(1);
   });
 
+  it('answers at once at every step: 402 before the quota, the count after valid input, 429', () => {
+    const twoFa = createTwoFa({
+      resolveKey: staticKeys({
+        two: { id: 'u2', plan: 'ultra', limits: { minute: 2, hour: null } },
+        unpaid: { id: 'u3', plan: 'ultra', limits: { minute: 0, hour: null }, paymentRequired: 'past_due' },
+      }),
+      countInvalidRequests: false,
+      clock: () => NOW,
+    });
+    const now = (request: TwoFaRequest): TwoFaResponse => {
+      const answer = twoFa.respond(request);
+      expect(answer).not.toBeInstanceOf(Promise);
+      return answer as TwoFaResponse;
+    };
+    // Unpaid comes before the quota (its quota is 0: a 429 had the quota been asked first).
+    expect(now(generate('unpaid', form())).status).toBe(402);
+    // Invalid input is not counted: the quota of 2 is still whole after it.
+    const invalid = now(generate('two', { kind: 'parsed', value: Buffer.from('secret=0') }));
+    expect(invalid.status).toBe(400);
+    expect(now(generate('two', form())).headers.ratelimit).toBe('"minute";r=1;t=40');
+    expect(now(generate('two', form())).headers.ratelimit).toBe('"minute";r=0;t=40');
+    // Full: refused before the body is read (this body is invalid, yet the answer is the 429).
+    expect(now(generate('two', { kind: 'parsed', value: Buffer.from('secret=0') })).status).toBe(429);
+  });
+
   it('never throws: a key store that throws is the masked 500, at once', () => {
     const twoFa = createTwoFa({
       resolveKey: () => {

@@ -1,11 +1,11 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import { TwoFaConfigError, TwoFaError } from '../http/errors.js';
 import { secondsCeil } from '../limits/headers.js';
 import { MemoryGuardCounter } from '../limits/stores/guard-memory.js';
 import type { GuardBucket, GuardCounter, GuardState } from '../limits/stores/guard-types.js';
-import { isThenable, type Later } from '../maybe-promise.js';
+import { isThenable, type MaybePromise } from '../maybe-promise.js';
 import { checkKnownOptions, checkNumber } from '../option-checks.js';
 import type { Identity } from '../types.js';
+import { clientBuckets } from './client-buckets.js';
 import { hashKey } from './static-keys.js';
 
 /**
@@ -99,60 +99,6 @@ export function resolveAuthFailureLimit(option: AuthFailureLimitOptions | false 
  */
 export const SHARED_STATE_REUSE_MS = 1000;
 
-/** Failures allowed to a /56 and to a /48, as multiples of the address limit (`max`). */
-export const IPV6_PREFIX_BUDGETS = Object.freeze({ 56: 4, 48: 16 });
-
-/** The eight 16-bit groups of an IPv6 address (`isIPv6` already true), zone index dropped. */
-function ipv6Groups(ip: string): number[] {
-  const zone = ip.indexOf('%');
-  const addr = zone < 0 ? ip : ip.slice(0, zone);
-  const parse = (part: string): number[] => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const g of part.split(':')) {
-      if (g.includes('.')) {
-        const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
-        out.push((a << 8) | b, (c << 8) | d);
-      } else out.push(Number.parseInt(g, 16));
-    }
-    return out;
-  };
-  const gap = addr.indexOf('::');
-  if (gap < 0) return parse(addr);
-  const left = parse(addr.slice(0, gap));
-  const right = parse(addr.slice(gap + 2));
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-}
-
-/**
- * The budgets a client address counts in, narrowest first: IPv4 as is (also when IPv4-mapped,
- * `::ffff:1.2.3.4`); IPv6 by its /64 (one host usually holds a whole /64) and, together, its /56
- * (4 × `max`) and /48 (16 × `max`), so rotating through a prefix does not reset the count; no
- * address → the shared `unknown`. String operations only (no regular expression on addresses).
- */
-export function clientBuckets(ip: string | undefined, max: number): GuardBucket[] {
-  if (ip === undefined || ip === '') return [{ key: 'unknown', group: 'unknown', limit: max }];
-  if (!ip.includes(':')) return [{ key: ip, group: ip, limit: max }]; // IPv4 (or a host's own label)
-  if (ip.slice(0, 7).toLowerCase() === '::ffff:' && isIPv4(ip.slice(7))) {
-    const v4 = ip.slice(7);
-    return [{ key: v4, group: v4, limit: max }];
-  }
-  if (!isIPv6(ip)) return [{ key: ip, group: ip, limit: max }];
-  const g = ipv6Groups(ip).map((n) => n.toString(16));
-  const [a, b, c, d] = [g[0], g[1], g[2], Number.parseInt(g[3] ?? '0', 16)];
-  const p48 = `${a}:${b}:${c}::/48`;
-  return [
-    { key: `${a}:${b}:${c}:${g[3]}::/64`, group: p48, limit: max },
-    { key: `${a}:${b}:${c}:${(d & 0xff00).toString(16)}::/56`, group: p48, limit: max * IPV6_PREFIX_BUDGETS[56] },
-    { key: p48, group: p48, limit: max * IPV6_PREFIX_BUDGETS[48] },
-  ];
-}
-
-/** The narrowest bucket of a client address (its /64 for IPv6). */
-export function clientBucket(ip: string | undefined): string {
-  return (clientBuckets(ip, 1)[0] as GuardBucket).key;
-}
-
 export interface AuthGuard {
   /**
    * Runs one key lookup for a client: refuses with TOO_MANY_AUTH_FAILURES when one of the client's
@@ -165,9 +111,9 @@ export interface AuthGuard {
   lookup(
     ip: string | undefined,
     apiKey: string | undefined,
-    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
+    run: (apiKey: string | undefined, timeLeftMs: number) => MaybePromise<Identity | null>,
     timeoutMs: number,
-  ): Later<Identity | null>;
+  ): MaybePromise<Identity | null>;
 }
 
 const OFF: AuthGuard = { lookup: (_ip, apiKey, run, timeoutMs) => run(apiKey, timeoutMs) };
@@ -243,7 +189,7 @@ export function createAuthGuard(
    */
   const recent = new Map<string, { remaining: number; resetAt: number; until: number; ends: number }>();
 
-  function remember(name: string, state: GuardState): void {
+  function cacheSharedState(name: string, state: GuardState): void {
     if (counter === undefined) return;
     const now = performance.now();
     if (recent.size >= maxClients) recent.clear();
@@ -255,32 +201,32 @@ export function createAuthGuard(
     });
   }
 
-  function current(buckets: readonly GuardBucket[], name: string): Later<GuardState> {
+  function current(buckets: readonly GuardBucket[], name: string): MaybePromise<GuardState> {
     const hit = counter === undefined ? undefined : recent.get(name);
     if (hit !== undefined) {
       const now = performance.now();
       if (hit.until > now && hit.ends > clock()) return { remaining: hit.remaining, resetMs: hit.resetAt - now };
     }
     const state = counts.authFailures(buckets, windowSeconds, false);
-    if (isThenable(state)) return state.then((s) => remembered(name, s));
-    return remembered(name, state);
+    if (isThenable(state)) return state.then((s) => cachedSharedState(name, s));
+    return cachedSharedState(name, state);
   }
 
-  function remembered(name: string, state: GuardState): GuardState {
-    remember(name, state);
+  function cachedSharedState(name: string, state: GuardState): GuardState {
+    cacheSharedState(name, state);
     return state;
   }
 
   /** Counts a failure in every bucket of the client (a `null` answer), then answers null. */
-  function failed(buckets: readonly GuardBucket[], name: string): Later<null> {
+  function failed(buckets: readonly GuardBucket[], name: string): MaybePromise<null> {
     const state = counts.authFailures(buckets, windowSeconds, true);
     if (isThenable(state)) {
       return state.then((s) => {
-        remember(name, s);
+        cacheSharedState(name, s);
         return null;
       });
     }
-    remember(name, state);
+    cacheSharedState(name, state);
     return null;
   }
 
@@ -289,7 +235,7 @@ export function createAuthGuard(
     buckets: readonly GuardBucket[],
     token: string,
     deadline: number,
-    asked: Later<GuardState>,
+    asked: MaybePromise<GuardState>,
   ): Promise<void> {
     const name = (buckets[0] as GuardBucket).key;
     for (let state = await asked; ; state = await current(buckets, name)) {
@@ -346,9 +292,9 @@ export function createAuthGuard(
   async function lookupLater(
     buckets: readonly GuardBucket[],
     apiKey: string | undefined,
-    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
+    run: (apiKey: string | undefined, timeLeftMs: number) => MaybePromise<Identity | null>,
     deadline: number,
-    state: Later<GuardState>,
+    state: MaybePromise<GuardState>,
   ): Promise<Identity | null> {
     const name = (buckets[0] as GuardBucket).key;
     const token = apiKey ?? '';
@@ -392,7 +338,7 @@ export function createAuthGuard(
     buckets: readonly GuardBucket[],
     apiKey: string | undefined,
     digest: string,
-    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
+    run: (apiKey: string | undefined, timeLeftMs: number) => MaybePromise<Identity | null>,
     deadline: number,
   ): Promise<Identity | null> {
     const name = (buckets[0] as GuardBucket).key;
@@ -424,7 +370,7 @@ export function createAuthGuard(
         const identity = await run(apiKey, Math.max(1, deadline - performance.now()));
         if (identity === null) {
           share.failed = true;
-          remember(name, reserved); // the reservation is the failure
+          cacheSharedState(name, reserved); // the reservation is the failure
           return null;
         }
         share.valid = true;
@@ -442,7 +388,7 @@ export function createAuthGuard(
         if (reserved !== undefined && (share.valid || !share.failed)) {
           await unreserve(buckets);
           // Its reservation given back: at least 1 left (others' may still be held).
-          remember(name, { remaining: reserved.remaining + 1, resetMs: reserved.resetMs });
+          cacheSharedState(name, { remaining: reserved.remaining + 1, resetMs: reserved.resetMs });
         }
       }
     }
@@ -464,7 +410,7 @@ export function createAuthGuard(
       // keys elsewhere may hold it full for as long as their lookups take).
       const p = pending.get(name);
       if (p === undefined) {
-        remember(name, { remaining: state.remaining + 1, resetMs: state.resetMs });
+        cacheSharedState(name, { remaining: state.remaining + 1, resetMs: state.resetMs });
         throw tooMany(state.resetMs);
       }
       await waitIn(p.waiting, deadline);
@@ -475,9 +421,9 @@ export function createAuthGuard(
   function guardedLookup(
     buckets: readonly GuardBucket[],
     apiKey: string | undefined,
-    run: (apiKey: string | undefined, timeLeftMs: number) => Later<Identity | null>,
+    run: (apiKey: string | undefined, timeLeftMs: number) => MaybePromise<Identity | null>,
     deadline: number,
-  ): Later<Identity | null> {
+  ): MaybePromise<Identity | null> {
     const name = (buckets[0] as GuardBucket).key;
     const timeoutMs = Math.max(1, deadline - performance.now());
     const state = current(buckets, name);

@@ -87,7 +87,7 @@ export function cachedKeys(resolve: ResolveKey, options: CachedKeysOptions = {})
   /** One lookup per key hash while it runs; every caller of that key awaits the same promise. */
   const inFlight = new Map<string, Promise<Identity | null>>();
 
-  function remember(name: string, identity: Identity | null): void {
+  function cacheLookup(name: string, identity: Identity | null): void {
     if (identity !== null) cache.set(name, { identity }, { ttl: ttlMs });
     else if (negativeTtlMs > 0) cache.set(name, { identity: null }, { ttl: negativeTtlMs });
   }
@@ -108,7 +108,7 @@ export function cachedKeys(resolve: ResolveKey, options: CachedKeysOptions = {})
           const identity = result ?? null;
           if (inFlight.get(name) === promise) {
             inFlight.delete(name);
-            remember(name, identity);
+            cacheLookup(name, identity);
           }
           return identity;
         },

@@ -13,7 +13,7 @@ import {
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase32, RedisStore, type RedisStoreFailure } from '../../src/index.js';
-import { clientBuckets } from '../../src/keys/auth-guard.js';
+import { clientBuckets } from '../../src/keys/client-buckets.js';
 
 const enabled = redisTestsEnabled('guard and verify scripts on a Redis Cluster');
 

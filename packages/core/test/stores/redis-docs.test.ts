@@ -29,7 +29,7 @@ describe('docs/guides/redis.md: Running several instances', () => {
   });
 
   it('documents every RedisStoreOptions field, in order, and no other', () => {
-    const source = readFileSync(new URL('packages/core/src/limits/stores/redis.ts', ROOT), 'utf8');
+    const source = readFileSync(new URL('packages/core/src/limits/stores/redis-options.ts', ROOT), 'utf8');
     const body = /export interface RedisStoreOptions \{([\s\S]*?)\n\}/.exec(source)?.[1] ?? '';
     const fields = [...body.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => `\`${m[1]}\``);
     const section = doc.slice(doc.indexOf('## `RedisStore` options'));
