@@ -6,15 +6,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { configFromEnv, metricsFromEnv, startupMessage } from '@twofa-kit/example-support';
+import { configFromEnv, metricsAddressFromEnv, metricsFromEnv, startupMessage } from '@twofa-kit/example-support';
 
 const here = import.meta.dirname;
 const next = join(here, 'node_modules', 'next', 'dist', 'bin', 'next');
 
 let config;
+let withMetrics;
 try {
   config = configFromEnv();
-  metricsFromEnv();
+  withMetrics = metricsFromEnv() !== undefined;
+  if (withMetrics) metricsAddressFromEnv();
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
@@ -70,7 +72,9 @@ let ready = false;
 child.stdout.setEncoding('utf8').on('data', (text) => {
   if (ready) return void process.stdout.write(text);
   banner += text;
-  if (/Ready in/.test(banner)) {
+  // With TWOFA_METRICS=1 the kit (built when the server starts, `instrumentation.ts`) prints where
+  // its metrics listen, just after Next.js is ready: the message waits for that line too.
+  if (/Ready in/.test(banner) && (!withMetrics || /Prometheus metrics on/.test(banner))) {
     ready = true;
     const metricsUrl = /Prometheus metrics on (\S+)/.exec(banner)?.[1];
     console.log(startupMessage('nextjs', config.host, port, config.demoKeys, metricsUrl, { docs: false }));
