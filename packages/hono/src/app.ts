@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { TwoFa } from '@twofa-kit/core';
 import type { BodySource, HeaderMap, TwoFaResponse, TwoFaSource } from '@twofa-kit/core/adapter';
 import { forwardedAddress, splitUrl, twoFaOf, webBody, webHeaders } from '@twofa-kit/core/adapter';
@@ -27,7 +28,10 @@ export type TwoFaApp = Hono & { readonly twoFa: TwoFa };
 
 /** What the runtimes give Hono as `c.env`: Node's request, Bun's server, Deno's connection info. */
 interface RuntimeEnv {
-  readonly incoming?: { readonly headers?: HeaderMap; readonly socket?: { readonly remoteAddress?: string } };
+  readonly incoming?: Readable & {
+    readonly headers?: HeaderMap;
+    readonly socket?: { readonly remoteAddress?: string };
+  };
   readonly requestIP?: (request: Request) => { readonly address: string } | null;
   readonly remoteAddr?: { readonly hostname?: string };
 }
@@ -60,8 +64,17 @@ function headersOf(c: Context): HeaderMap {
   return (c.env as RuntimeEnv | undefined)?.incoming?.headers ?? webHeaders(c.req.raw.headers);
 }
 
-/** The body still to read, or (a host middleware already read it) the bytes Hono kept of it. */
+/**
+ * The body still to read, or (a host middleware already read it) the bytes Hono kept of it. On
+ * Node.js, a body nobody has touched is read from the server's own stream: `@hono/node-server`
+ * builds a web `Request` (and a web stream over the socket) only when something asks for it, and
+ * that costs more than the whole rest of the request.
+ */
 async function bodyOf(c: Context, headers: HeaderMap): Promise<BodySource> {
+  const incoming = (c.env as RuntimeEnv | undefined)?.incoming;
+  if (incoming !== undefined && incoming.readableDidRead === false && typeof incoming.pipe === 'function') {
+    return { kind: 'stream', stream: incoming };
+  }
   if (!c.req.raw.bodyUsed) return webBody(c.req.raw, headers);
   try {
     return { kind: 'parsed', value: Buffer.from(await c.req.arrayBuffer()) };
