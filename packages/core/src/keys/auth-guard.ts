@@ -397,6 +397,7 @@ export function createAuthGuard(
   /** Counts one failure in the store for a lookup about to run; refuses when there is no room. */
   async function reserve(buckets: readonly GuardBucket[], deadline: number): Promise<GuardState> {
     const name = (buckets[0] as GuardBucket).key;
+    let askedAgain = false;
     for (;;) {
       const hit = recent.get(name);
       if (hit !== undefined && hit.until > performance.now() && hit.ends > clock() && hit.remaining <= 0) {
@@ -410,6 +411,12 @@ export function createAuthGuard(
       // keys elsewhere may hold it full for as long as their lookups take).
       const p = pending.get(name);
       if (p === undefined) {
+        // The lookups that held the room may have ended (and given it back) while the store
+        // answered: ask once more before refusing.
+        if (!askedAgain) {
+          askedAgain = true;
+          continue;
+        }
         cacheSharedState(name, { remaining: state.remaining + 1, resetMs: state.resetMs });
         throw tooMany(state.resetMs);
       }

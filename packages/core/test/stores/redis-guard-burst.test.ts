@@ -36,7 +36,9 @@ describe.runIf(enabled)('a burst of guesses through two instances on one Redis',
             return VALID.get(key) ?? null;
           },
           plans: { big: { minute: 1_000_000 } },
-          store: new RedisStore({ client, onRedisError: 'closed' }),
+          // A budget per Redis call well above this machine's worst stall under load: the test is
+          // about the guard's reservations, not about a slow Redis (which 'closed' answers 503).
+          store: new RedisStore({ client, onRedisError: 'closed', timeoutMs: 5_000 }),
           authFailureLimit: { max: LIMIT, windowSeconds: 3600 },
           keyLookupTimeoutMs: 10_000,
         }),
@@ -57,12 +59,12 @@ describe.runIf(enabled)('a burst of guesses through two instances on one Redis',
     const burst = await Promise.all(
       Array.from({ length: 60 }, (_, i) => usage(i % 2, i % 3 === 0 ? 'burst-valid-2' : 'burst-valid-1')),
     );
-    expect(burst.map((r) => r.status)).toEqual(burst.map(() => 200));
+    expect(burst.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.text}`)).toEqual([]);
   });
 
   it('more distinct valid keys than the budget, at once through one instance (users behind one address): all answered', async () => {
     const burst = await Promise.all([...VALID.keys()].map((key) => usage(0, key)));
-    expect(burst.map((r) => r.status)).toEqual(burst.map(() => 200));
+    expect(burst.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.text}`)).toEqual([]);
   });
 
   // Last: afterwards 127.0.0.1 is refused on both instances until the window ends.
