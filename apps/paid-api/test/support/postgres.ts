@@ -73,7 +73,7 @@ let exitHook = false;
 
 /** A detached process that stops the postmaster `pid` (immediate shutdown) once we are gone. */
 function watchdog(pid: number): void {
-  const code = `const [p, c] = process.argv.slice(1).map(Number);
+  const code = `const [p, c] = process.argv.slice(-2).map(Number);
 const alive = (x) => { try { process.kill(x, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
 const t = setInterval(() => {
   if (!alive(c)) { clearInterval(t); return; }
