@@ -3,6 +3,7 @@
 // and say so in a changeset. Types are not listed (see @twofa-kit/testing/public-interface).
 import * as root from '@twofa-kit/core';
 import * as adapter from '@twofa-kit/core/adapter';
+import * as host from '@twofa-kit/core/host';
 import * as openapi from '@twofa-kit/core/openapi';
 import * as store from '@twofa-kit/core/store';
 import { runtimeExports } from '@twofa-kit/testing/public-interface';
@@ -52,6 +53,25 @@ describe('@twofa-kit/core public interface', () => {
         "twoFaOf: function",
         "webBody: function",
         "webHeaders: function",
+      ]
+    `);
+  });
+
+  it('@twofa-kit/core/host: what a host needs to configure the kit, re-exported by every adapter', () => {
+    expect(runtimeExports(host)).toMatchInlineSnapshot(`
+      [
+        "DEFAULT_PLANS: object",
+        "ERROR_KINDS: object",
+        "MemoryStore: class",
+        "RedisStore: class",
+        "TwoFaConfigError: class",
+        "TwoFaError: class",
+        "cachedKeys: function",
+        "createTwoFa: function",
+        "hashKey: function",
+        "hashedKeys: function",
+        "redactUrl: function",
+        "staticKeys: function",
       ]
     `);
   });
