@@ -5,6 +5,7 @@ export {
   forwardedAddress,
   hostBody,
   splitUrl,
+  splitWebUrl,
   type TwoFaSource,
   twoFaOf,
   webBody,

@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { forwardedAddress } from '../src/http/adapter.js';
+import { forwardedAddress, splitUrl, splitWebUrl } from '../src/http/adapter.js';
 import {
   bodyParams,
   formParams,
@@ -279,6 +279,30 @@ describe('readWebStream (Request.body of Bun, Deno, Next.js)', () => {
   it('answers a stream that errors (a client that went away) with 400', async () => {
     const { stream } = webStream(['secret='], new Error('aborted'));
     expect(await kindOf(() => readWebStream(stream, FORM, 100))).toBe('MALFORMED_BODY');
+  });
+});
+
+describe('splitWebUrl (the absolute URL of a fetch request)', () => {
+  it('splits the path from the first `/` after the host, and the query after the first `?`', () => {
+    expect(splitWebUrl('http://host/api/2fa/generate?secret=A&x=1')).toEqual({
+      path: '/api/2fa/generate',
+      rawQuery: 'secret=A&x=1',
+    });
+    expect(splitWebUrl('https://[::1]:8443/a/b?c?d=/e')).toEqual({ path: '/a/b', rawQuery: 'c?d=/e' });
+    expect(splitWebUrl('http://host/')).toEqual({ path: '/', rawQuery: '' });
+    expect(splitWebUrl('http://host/?')).toEqual({ path: '/', rawQuery: '' });
+    expect(splitWebUrl('http://host')).toEqual({ path: '/', rawQuery: '' });
+    expect(splitWebUrl('/no/origin?q')).toEqual({ path: '/no/origin', rawQuery: 'q' });
+  });
+
+  it('agrees with splitUrl on the path and query of any URL', () => {
+    const origin = fc.constantFrom('http://host', 'https://example.com:8080', 'http://[2001:db8::1]');
+    const pathAndQuery = fc.string().map((tail) => `/${tail}`);
+    fc.assert(
+      fc.property(origin, pathAndQuery, (o, rest) => {
+        expect(splitWebUrl(o + rest)).toEqual(splitUrl(rest));
+      }),
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import type { TwoFa } from '@twofa-kit/core';
 import type { TwoFaRequest, TwoFaResponse, TwoFaSource } from '@twofa-kit/core/adapter';
-import { splitUrl, twoFaOf, webBody, webHeaders } from '@twofa-kit/core/adapter';
+import { splitWebUrl, twoFaOf, webBody, webHeaders } from '@twofa-kit/core/adapter';
 
 /** What the host knows about a request that the `Request` itself does not carry. */
 export interface TwoFaFetchContext {
@@ -41,13 +41,6 @@ function toResponse(out: TwoFaResponse): Response {
   return new Response(out.body, { status: out.status, headers: out.headers });
 }
 
-/** The path and query of an absolute request URL (`http://host/api/2fa/generate?x` → `/api/2fa/generate?x`). */
-function pathOf(url: string): string {
-  const scheme = url.indexOf('://');
-  const start = url.indexOf('/', scheme < 0 ? 0 : scheme + 3);
-  return start < 0 ? '/' : url.slice(start);
-}
-
 /**
  * A fetch-standard handler serving the /api/2fa surface under `prefix` (default `/api/2fa`), for
  * any runtime with WHATWG `Request`/`Response`: `Bun.serve`, `Deno.serve`, Next.js route handlers,
@@ -60,7 +53,7 @@ export function twoFaFetch(options: TwoFaFetchOptions): TwoFaFetchHandler {
   const lowerPrefix = prefix.toLowerCase();
 
   const handler = async (request: Request, context: TwoFaFetchContext = NO_CONTEXT): Promise<Response> => {
-    const { path, rawQuery } = splitUrl(pathOf(request.url));
+    const { path, rawQuery } = splitWebUrl(request.url);
     let below = path;
     if (prefix !== '') {
       const head = path.slice(0, prefix.length).toLowerCase();

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { TwoFa } from '@twofa-kit/core';
 import type { BodySource, HeaderMap, TwoFaResponse, TwoFaSource } from '@twofa-kit/core/adapter';
-import { forwardedAddress, splitUrl, twoFaOf, webBody, webHeaders } from '@twofa-kit/core/adapter';
+import { forwardedAddress, splitWebUrl, twoFaOf, webBody, webHeaders } from '@twofa-kit/core/adapter';
 import { type Context, Hono } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
 import { basePath as mountPath } from 'hono/route';
@@ -47,13 +47,6 @@ function peerAddress(c: Context): string | undefined {
 
 function toResponse(out: TwoFaResponse): Response {
   return new Response(out.body, { status: out.status, headers: out.headers });
-}
-
-/** The path and query of an absolute request URL. */
-function pathOf(url: string): string {
-  const scheme = url.indexOf('://');
-  const start = url.indexOf('/', scheme < 0 ? 0 : scheme + 3);
-  return start < 0 ? '/' : url.slice(start);
 }
 
 /**
@@ -103,7 +96,7 @@ export function twoFaApp(options: TwoFaAppOptions): TwoFaApp {
   app.use('*', async (c, next) => {
     const mount = mountPath(c);
     const base = mount === '/' ? '' : mount;
-    const { path, rawQuery } = splitUrl(pathOf(c.req.url));
+    const { path, rawQuery } = splitWebUrl(c.req.url);
     const start = base.length;
     const end = start + prefix.length;
     if (

@@ -1,38 +1,8 @@
-// What a host needs to configure the kit, re-exported from `@twofa-kit/core` so one import is
-// enough. A chosen list, not everything: pinned by test/public-interface.test.ts. Anything else
-// is imported from `@twofa-kit/core` (or its subpaths) directly.
-export {
-  type AuthFailureLimitOptions,
-  type CachedKeyStore,
-  type CachedKeysOptions,
-  cachedKeys,
-  createTwoFa,
-  DEFAULT_PLANS,
-  ERROR_KINDS,
-  type ErrorKind,
-  hashedKeys,
-  hashKey,
-  type Identity,
-  type LimiterStore,
-  type LookupByHash,
-  MemoryStore,
-  type MemoryStoreOptions,
-  type PlanLimits,
-  RedisStore,
-  type RedisStoreFailure,
-  type RedisStoreOptions,
-  type ResolveKey,
-  redactUrl,
-  type StaticKeyTable,
-  staticKeys,
-  type TwoFa,
-  TwoFaConfigError,
-  type TwoFaConfigErrorCode,
-  TwoFaError,
-  type TwoFaEvent,
-  type TwoFaOptions,
-} from '@twofa-kit/core';
+// What a host needs to configure the kit, so one import is enough: a chosen list of the core's
+// names, kept in `@twofa-kit/core/host` for every adapter. Anything else is imported from
+// `@twofa-kit/core` (or its subpaths) directly.
 
 /** Either the core's options, or a core built elsewhere (so several apps can share one). */
 export type { TwoFaSource as TwoFaModuleOptions } from '@twofa-kit/core/adapter';
+export * from '@twofa-kit/core/host';
 export { TWOFA, TWOFA_OPTIONS, TwoFaModule, type TwoFaModuleAsyncOptions } from './module.js';

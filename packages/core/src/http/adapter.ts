@@ -39,6 +39,20 @@ export function splitUrl(url: string): { path: string; rawQuery: string } {
   return q < 0 ? { path: url, rawQuery: '' } : { path: url.slice(0, q), rawQuery: url.slice(q + 1) };
 }
 
+/**
+ * The URL of a WHATWG `Request`, absolute (`http://host/api/2fa/generate?x` → `/api/2fa/generate` and
+ * `x`), split as `splitUrl` splits a path: the path from the first `/` after the host (`/` when there
+ * is none), the raw query after its first `?`. One pass and no string in between: the fetch and Hono
+ * adapters run it on every request.
+ */
+export function splitWebUrl(url: string): { path: string; rawQuery: string } {
+  const scheme = url.indexOf('://');
+  const start = url.indexOf('/', scheme < 0 ? 0 : scheme + 3);
+  if (start < 0) return { path: '/', rawQuery: '' };
+  const q = url.indexOf('?', start);
+  return q < 0 ? { path: url.slice(start), rawQuery: '' } : { path: url.slice(start, q), rawQuery: url.slice(q + 1) };
+}
+
 /** A WHATWG `Headers` as the core reads headers: lower-case names, repeated values joined. */
 export function webHeaders(headers: Headers): HeaderMap {
   const out: Record<string, string> = {};

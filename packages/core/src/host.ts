@@ -1,0 +1,35 @@
+// `@twofa-kit/core/host`: what a host needs to configure the kit, re-exported by every adapter
+// (`export * from '@twofa-kit/core/host'`) so that one import of the adapter is enough. A chosen
+// list of the root's names, not everything: a host imports the rest from `@twofa-kit/core` (or its
+// other subpaths) directly. Pinned by test/public-interface.test.ts, here and in every adapter.
+export {
+  type AuthFailureLimitOptions,
+  type CachedKeyStore,
+  type CachedKeysOptions,
+  cachedKeys,
+  createTwoFa,
+  DEFAULT_PLANS,
+  ERROR_KINDS,
+  type ErrorKind,
+  hashedKeys,
+  hashKey,
+  type Identity,
+  type LimiterStore,
+  type LookupByHash,
+  MemoryStore,
+  type MemoryStoreOptions,
+  type PlanLimits,
+  RedisStore,
+  type RedisStoreFailure,
+  type RedisStoreOptions,
+  type ResolveKey,
+  redactUrl,
+  type StaticKeyTable,
+  staticKeys,
+  type TwoFa,
+  TwoFaConfigError,
+  type TwoFaConfigErrorCode,
+  TwoFaError,
+  type TwoFaEvent,
+  type TwoFaOptions,
+} from './index.js';
