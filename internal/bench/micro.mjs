@@ -11,6 +11,7 @@
 import { createHmac } from 'node:crypto';
 import { decodeSecret, MemoryStore, totpAt } from '@twofa-kit/core';
 import { generateSync } from 'otplib';
+import { timeSeq } from './lib/timing.mjs';
 import { secrets } from './lib/workload.mjs';
 
 const short = process.argv.includes('--short');
@@ -210,17 +211,6 @@ function handleCase(label, options) {
       if (res.status !== 200) throw new Error(`handle() answered ${res.status}: ${res.body}`);
     },
   };
-}
-/** Sequential awaits for about `ms`: calls per second. */
-async function timeSeq(fn, ms) {
-  let i = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    for (let j = 0; j < 64; j++, i++) await fn(i);
-    now = performance.now();
-  }
-  return (i / (now - start)) * 1000;
 }
 const handle = await alternate(
   [

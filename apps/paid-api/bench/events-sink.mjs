@@ -9,6 +9,7 @@
  *   pnpm --filter @twofa-kit/example-paid-api... run build && node apps/paid-api/bench/events-sink.mjs
  */
 import { createTwoFa, staticKeys } from '@twofa-kit/core';
+import { timeSeq } from '../../../internal/bench/lib/timing.mjs';
 import { usageSink } from '../dist/usage/sink.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
@@ -54,17 +55,6 @@ function handleCase(label, kind) {
     },
     calls: () => n,
   };
-}
-
-async function timeSeq(fn, ms) {
-  let i = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    for (let j = 0; j < 64; j++, i++) await fn(i);
-    now = performance.now();
-  }
-  return (i / (now - start)) * 1000;
 }
 
 const median = (xs) => {

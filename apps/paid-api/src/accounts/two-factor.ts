@@ -47,16 +47,34 @@ export function openSecret(key: Buffer, customerId: string, sealed: string): Buf
 }
 
 /**
- * A sealed secret opened, or undefined when there is none or it does not open (sealed with another
- * key: no code can match it then, and the answer is a plain failure, not an error).
+ * An account's secret (`totp_secret`) or the one being enrolled (`totp_pending`), opened; undefined
+ * when there is none or it does not open (sealed with another key: no code can match it then, and
+ * the answer is a plain failure, not an error).
  */
-function openOrUndefined(key: Buffer, customerId: string, sealed: string | null | undefined): Buffer | undefined {
+async function storedSecret(
+  pool: pg.Pool,
+  key: Buffer,
+  customerId: string,
+  column: 'totp_secret' | 'totp_pending',
+): Promise<Buffer | undefined> {
+  const { rows } = await pool.query<{ sealed: string | null }>(
+    `SELECT ${column} AS sealed FROM customers WHERE id = $1`,
+    [customerId],
+  );
+  const sealed = rows[0]?.sealed;
   if (sealed === null || sealed === undefined) return undefined;
   try {
     return openSecret(key, customerId, sealed);
   } catch {
     return undefined;
   }
+}
+
+/** What checks a code: the accounts, the key their secrets are sealed with, and the kit (its verify memory). */
+export interface CodeChecker {
+  readonly pool: pg.Pool;
+  readonly key: Buffer;
+  readonly twoFa: TwoFa;
 }
 
 // --- enrolment ----------------------------------------------------------------------------------
@@ -66,11 +84,7 @@ function openOrUndefined(key: Buffer, customerId: string, sealed: string | null 
  * (160 random bits), kept sealed until a code confirms it.
  */
 export async function pendingSecret(pool: pg.Pool, key: Buffer, customerId: string): Promise<string> {
-  const { rows } = await pool.query<{ totp_pending: string | null }>(
-    'SELECT totp_pending FROM customers WHERE id = $1',
-    [customerId],
-  );
-  const pending = openOrUndefined(key, customerId, rows[0]?.totp_pending);
+  const pending = await storedSecret(pool, key, customerId, 'totp_pending');
   if (pending !== undefined) return encodeBase32(pending);
   const secret = randomBytes(20);
   await pool.query('UPDATE customers SET totp_pending = $2 WHERE id = $1', [
@@ -95,18 +109,12 @@ export type CodeCheck =
  * 10 new recovery codes (returned, to be shown once) replace any older ones.
  */
 export async function confirmEnrolment(
-  pool: pg.Pool,
-  key: Buffer,
-  twoFa: TwoFa,
+  { pool, key, twoFa }: CodeChecker,
   customerId: string,
   code: string,
   nowMs: number,
 ): Promise<{ check: CodeCheck; recoveryCodes?: string[] }> {
-  const { rows } = await pool.query<{ totp_pending: string | null }>(
-    'SELECT totp_pending FROM customers WHERE id = $1',
-    [customerId],
-  );
-  const pending = openOrUndefined(key, customerId, rows[0]?.totp_pending);
+  const pending = await storedSecret(pool, key, customerId, 'totp_pending');
   if (pending === undefined) return { check: { status: 'failed' } };
   const check = await checkTotp(twoFa, customerId, pending, code, nowMs);
   if (check.status !== 'accepted') return { check };
@@ -170,20 +178,14 @@ export async function recoveryCodesLeft(pool: pg.Pool, customerId: string): Prom
  * else a recovery code (used up by this check when it matches).
  */
 export async function checkSecondFactor(
-  pool: pg.Pool,
-  key: Buffer,
-  twoFa: TwoFa,
+  { pool, key, twoFa }: CodeChecker,
   customerId: string,
   code: string,
   nowMs: number,
 ): Promise<CodeCheck> {
   const given = code.replace(/\s+/g, '');
   if (/^\d{6}$/.test(given)) {
-    const { rows } = await pool.query<{ totp_secret: string | null }>(
-      'SELECT totp_secret FROM customers WHERE id = $1',
-      [customerId],
-    );
-    const secret = openOrUndefined(key, customerId, rows[0]?.totp_secret);
+    const secret = await storedSecret(pool, key, customerId, 'totp_secret');
     if (secret === undefined) return { status: 'failed' };
     return checkTotp(twoFa, customerId, secret, given, nowMs);
   }

@@ -10,7 +10,7 @@ import type { DashboardContext } from './context.js';
 import { clearCookie, form, formTokenOk, html, newFormToken, SESSION_COOKIE } from './http.js';
 import { attemptLimiter, tooMany } from './throttle.js';
 import { messagePage } from './views/layout.js';
-import { checkMailPage, newPasswordPage, resetRequestPage } from './views/self-service.js';
+import { checkMailPage, mailSentPage, newPasswordPage, resetRequestPage } from './views/self-service.js';
 
 export function resetRoutes(app: FastifyInstance, ctx: DashboardContext): void {
   const { pool, self } = ctx;
@@ -47,8 +47,7 @@ export function resetRoutes(app: FastifyInstance, ctx: DashboardContext): void {
     return html(
       reply,
       200,
-      checkMailPage(
-        'Check your mail',
+      mailSentPage(
         `If an account uses ${email.trim()}, a mail with a link is on its way. The link works once, for 30 minutes.`,
       ),
     );

@@ -10,7 +10,7 @@ import type { DashboardContext } from './context.js';
 import { form, formTokenOk, html, newFormToken } from './http.js';
 import { attemptLimiter, tooMany } from './throttle.js';
 import { messagePage } from './views/layout.js';
-import { checkMailPage, confirmAddressPage, inviteOnlyPage, signUpPage } from './views/self-service.js';
+import { checkMailPage, confirmAddressPage, inviteOnlyPage, mailSentPage, signUpPage } from './views/self-service.js';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
@@ -64,10 +64,7 @@ export function signUpRoutes(app: FastifyInstance, ctx: DashboardContext): void 
     return html(
       reply,
       200,
-      checkMailPage(
-        'Check your mail',
-        `A mail is on its way to ${email.trim()}: follow its link to confirm the address.`,
-      ),
+      mailSentPage(`A mail is on its way to ${email.trim()}: follow its link to confirm the address.`),
     );
   });
 

@@ -10,6 +10,7 @@ import { openSession, type Role, SESSION_TTL_SECONDS, type Session } from '../ac
 import { operatorsNeedTwoFactor, setOperatorsNeedTwoFactor } from '../accounts/settings.js';
 import {
   type CodeCheck,
+  type CodeChecker,
   checkSecondFactor,
   confirmEnrolment,
   newRecoveryCodes,
@@ -110,6 +111,7 @@ function checkMessage(check: CodeCheck): string {
 export function twoFactorRoutes(app: FastifyInstance, ctx: DashboardContext): void {
   const { pool, self, twoFa } = ctx;
   const attempts = attemptLimiter('code', self.codeLimit, ctx.clock);
+  const checker: CodeChecker = { pool, key: self.secretKey, twoFa };
 
   app.get('/login/code', async (request, reply) => {
     const step = readCookie(request, SIGN_IN_STEP_COOKIE);
@@ -130,7 +132,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: DashboardContext): vo
     const tried = await attempts.run(
       request,
       step.customerId,
-      () => checkSecondFactor(pool, self.secretKey, twoFa, step.customerId, code.slice(0, 40), ctx.clock()),
+      () => checkSecondFactor(checker, step.customerId, code.slice(0, 40), ctx.clock()),
       wrong,
     );
     if (!tried.done) return again(429, tooMany(reply, tried.retryAfter));
@@ -191,7 +193,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: DashboardContext): vo
     const tried = await attempts.run(
       request,
       session.customerId,
-      () => confirmEnrolment(pool, self.secretKey, twoFa, session.customerId, code, ctx.clock()),
+      () => confirmEnrolment(checker, session.customerId, code, ctx.clock()),
       (r) => wrong(r.check),
     );
     if (!tried.done) return again(429, tooMany(reply, tried.retryAfter));
@@ -223,7 +225,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: DashboardContext): vo
       const tried = await attempts.run(
         request,
         session.customerId,
-        () => checkSecondFactor(pool, self.secretKey, twoFa, session.customerId, code, ctx.clock()),
+        () => checkSecondFactor(checker, session.customerId, code, ctx.clock()),
         wrong,
       );
       if (!tried.done) return refuse(429, tooMany(reply, tried.retryAfter));

@@ -1,3 +1,5 @@
+import { NOW_LUA } from './redis-clock.js';
+
 /**
  * The Lua of the failed-auth guard in Redis: one hash per bucket (`s` window start, `c` count),
  * all of one client's buckets in one call on Redis's own clock, so instances sharing a Redis share
@@ -8,15 +10,8 @@
  * Reply: { remaining (smallest, after this call), resetMs }.
  */
 export const GUARD_LUA = `if redis.replicate_commands then redis.replicate_commands() end
-local nowS, nowMs
-if #ARGV > #KEYS + 2 then
-  nowMs = tonumber(ARGV[#ARGV])
-  nowS = math.floor(nowMs / 1000)
-else
-  local time = redis.call('TIME')
-  nowS = tonumber(time[1])
-  nowMs = nowS * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
+${NOW_LUA}
+local nowS, nowMs = now(ARGV[#KEYS + 3])
 local seconds = tonumber(ARGV[2])
 local start = nowS - (nowS % seconds)
 local resetMs = (start + seconds) * 1000 - nowMs

@@ -1,4 +1,5 @@
 import { noticesOf } from './credits.js';
+import { NOW_LUA } from './redis-clock.js';
 import type { ConsumeOptions, ConsumeResult, WindowSpec, WindowState } from './types.js';
 import { BOUNDS_LUA, windowEnd, windowStart } from './windows.js';
 
@@ -25,16 +26,7 @@ import { BOUNDS_LUA, windowEnd, windowStart } from './windows.js';
  * crossed 80 %, 100 %; bit 2n: credits fell below the low balance) }.
  */
 const READ_BODY = `local n = tonumber(ARGV[1])
-local nowS, nowMs
-local clock = ARGV[2 * n + 2]
-if clock ~= nil and clock ~= '' then
-  nowMs = tonumber(clock)
-  nowS = math.floor(nowMs / 1000)
-else
-  local time = redis.call('TIME')
-  nowS = tonumber(time[1])
-  nowMs = nowS * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
+local nowS, nowMs = now(ARGV[2 * n + 2])
 local cost = tonumber(ARGV[2 * n + 3] or '-1')
 local fields = {}
 for i = 1, n do
@@ -123,7 +115,7 @@ const WRITE_BODY = `if reply[1] == 1 then
 end
 `;
 
-const READ = `${BOUNDS_LUA}
+const READ = `${BOUNDS_LUA}${NOW_LUA}
 local key = KEYS[1]
 ${READ_BODY}`;
 
@@ -149,7 +141,7 @@ return reply
  * Reply: one element per call: the single script's reply, or an error reply.
  */
 export const BATCH_LUA = `if redis.replicate_commands then redis.replicate_commands() end
-${BOUNDS_LUA}
+${BOUNDS_LUA}${NOW_LUA}
 local function call(key, ARGV, write)
 ${READ_BODY}if write then
 ${WRITE_BODY}end

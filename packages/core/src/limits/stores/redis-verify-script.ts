@@ -1,3 +1,4 @@
+import { NOW_LUA } from './redis-clock.js';
 import type { VerifyRecord } from './verify-types.js';
 
 /**
@@ -10,14 +11,9 @@ import type { VerifyRecord } from './verify-types.js';
  * `RedisStoreOptions.testClock`). Reply: { status, retryAfterMs }.
  */
 export const VERIFY_LUA = `if redis.replicate_commands then redis.replicate_commands() end
+${NOW_LUA}
 local key = KEYS[1]
-local nowMs
-if ARGV[5] then
-  nowMs = tonumber(ARGV[5])
-else
-  local time = redis.call('TIME')
-  nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
+local _, nowMs = now(ARGV[5])
 local stored = redis.call('HMGET', key, 'last', 'fails', 'until')
 local last = tonumber(stored[1])
 local fails = tonumber(stored[2]) or 0

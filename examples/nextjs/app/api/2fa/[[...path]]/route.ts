@@ -10,12 +10,10 @@ async function handle(request: Request): Promise<Response> {
 }
 
 // Every method under /api/2fa: the kit answers 405 (with Allow) for the ones a route does not take.
-export {
-  handle as DELETE,
-  handle as GET,
-  handle as HEAD,
-  handle as OPTIONS,
-  handle as PATCH,
-  handle as POST,
-  handle as PUT,
-};
+export const DELETE = handle;
+export const GET = handle;
+export const HEAD = handle;
+export const OPTIONS = handle;
+export const PATCH = handle;
+export const POST = handle;
+export const PUT = handle;
