@@ -2,7 +2,8 @@
 
 import type { StoreHarness } from '@twofa-kit/testing/store-suite';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import type { RedisCluster, RedisServer } from './redis-servers.js';
+import { afterAll, beforeAll } from 'vitest';
+import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from './redis-servers.js';
 
 export {
   type RedisCluster,
@@ -52,4 +53,104 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export function realTime(store: StoreHarness['store']): Omit<StoreHarness, 'withClock'> {
   return { store, exactClock: false, pass: (ms) => sleep(Math.max(0, ms) + 25) };
+}
+
+/** `value`, once the hook that sets it has run. */
+function started<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} not started`);
+  return value;
+}
+
+/** What `useRedis` gives the enclosing `describe`: read it in its tests and hooks. */
+export interface RedisInUse {
+  /** The server (with `replica: true`, the replica). */
+  readonly server: RedisServer;
+  /** A client of the server. */
+  readonly client: Redis;
+  /** A second client of the server, for the commands a test sends itself. */
+  readonly admin: Redis;
+  /** Another client of the server, disconnected after the tests. */
+  connect(options?: RedisOptions): Promise<Redis>;
+}
+
+/**
+ * A redis-server for the enclosing `describe`: started before its tests with `client` and `admin`
+ * connected, stopped and disconnected after them, also when the start failed halfway.
+ * `replica: true` starts a primary too and makes the server its replica (it refuses writes with
+ * READONLY until promoted with `REPLICAOF NO ONE`).
+ */
+export function useRedis(options: { replica?: boolean } = {}): RedisInUse {
+  const servers: RedisServer[] = [];
+  const clients: Redis[] = [];
+  let client: Redis | undefined;
+  let admin: Redis | undefined;
+  const server = (): RedisServer => started(servers.at(-1), 'redis-server');
+  const open = async (clientOptions?: RedisOptions): Promise<Redis> => {
+    const c = await connect(server(), clientOptions);
+    clients.push(c);
+    return c;
+  };
+  beforeAll(async () => {
+    servers.push(await startRedis());
+    if (options.replica) {
+      const primary = server();
+      servers.push(
+        await startRedis({
+          args: ['--replicaof', primary.host, String(primary.port), '--repl-diskless-sync-delay', '0'],
+        }),
+      );
+    }
+    client = await open();
+    admin = await open();
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    for (const s of servers.reverse()) await s.stop();
+  });
+  return {
+    get server() {
+      return server();
+    },
+    get client() {
+      return started(client, 'redis client');
+    },
+    get admin() {
+      return started(admin, 'redis client');
+    },
+    connect: open,
+  };
+}
+
+/** What `useRedisCluster` gives the enclosing `describe`: read it in its tests and hooks. */
+export interface RedisClusterInUse {
+  readonly cluster: RedisCluster;
+  /** A Cluster client of it. */
+  readonly client: Cluster;
+}
+
+/**
+ * A Redis Cluster (3 masters, `replicas` replicas of each) for the enclosing `describe`: started
+ * before its tests with a `client` (`clientOptions` added), stopped and disconnected after them.
+ */
+export function useRedisCluster(
+  options: { replicas?: number; clientOptions?: ClusterOptions } = {},
+): RedisClusterInUse {
+  let cluster: RedisCluster | undefined;
+  let client: Cluster | undefined;
+  beforeAll(async () => {
+    cluster = await startRedisCluster(options.replicas === undefined ? {} : { replicas: options.replicas });
+    client = await connectCluster(cluster, options.clientOptions);
+  }, 120_000);
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.stop();
+  });
+  return {
+    get cluster() {
+      return started(cluster, 'redis cluster');
+    },
+    get client() {
+      return started(client, 'redis cluster client');
+    },
+  };
 }
