@@ -2,7 +2,8 @@
 
 import type { StoreHarness } from '@twofa-kit/testing/store-suite';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll } from 'vitest';
+import { beforeAllValue, readers } from './lifecycle.js';
 import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from './redis-servers.js';
 
 export {
@@ -55,12 +56,6 @@ export function realTime(store: StoreHarness['store']): Omit<StoreHarness, 'with
   return { store, exactClock: false, pass: (ms) => sleep(Math.max(0, ms) + 25) };
 }
 
-/** `value`, once the hook that sets it has run. */
-function started<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`${what} not started`);
-  return value;
-}
-
 /** What `useRedis` gives the enclosing `describe`: read it in its tests and hooks. */
 export interface RedisInUse {
   /** The server (with `replica: true`, the replica). */
@@ -80,45 +75,26 @@ export interface RedisInUse {
  * READONLY until promoted with `REPLICAOF NO ONE`).
  */
 export function useRedis(options: { replica?: boolean } = {}): RedisInUse {
-  const servers: RedisServer[] = [];
+  const stop = (s: RedisServer) => s.stop();
+  const primary = options.replica ? beforeAllValue('the primary', () => startRedis(), stop, 60_000) : undefined;
+  const replicaOf = (p: RedisServer) => ['--replicaof', p.host, String(p.port), '--repl-diskless-sync-delay', '0'];
+  const server = beforeAllValue(
+    'redis-server',
+    () => startRedis(primary === undefined ? {} : { args: replicaOf(primary()) }),
+    stop,
+    60_000,
+  );
   const clients: Redis[] = [];
-  let client: Redis | undefined;
-  let admin: Redis | undefined;
-  const server = (): RedisServer => started(servers.at(-1), 'redis-server');
+  afterAll(() => {
+    for (const c of clients) c.disconnect();
+  });
   const open = async (clientOptions?: RedisOptions): Promise<Redis> => {
     const c = await connect(server(), clientOptions);
     clients.push(c);
     return c;
   };
-  beforeAll(async () => {
-    servers.push(await startRedis());
-    if (options.replica) {
-      const primary = server();
-      servers.push(
-        await startRedis({
-          args: ['--replicaof', primary.host, String(primary.port), '--repl-diskless-sync-delay', '0'],
-        }),
-      );
-    }
-    client = await open();
-    admin = await open();
-  }, 60_000);
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    for (const s of servers.reverse()) await s.stop();
-  });
-  return {
-    get server() {
-      return server();
-    },
-    get client() {
-      return started(client, 'redis client');
-    },
-    get admin() {
-      return started(admin, 'redis client');
-    },
-    connect: open,
-  };
+  const pieces = { server, client: beforeAllValue('redis client', open), admin: beforeAllValue('redis client', open) };
+  return Object.assign(readers(pieces), { connect: open });
 }
 
 /** What `useRedisCluster` gives the enclosing `describe`: read it in its tests and hooks. */
@@ -135,22 +111,13 @@ export interface RedisClusterInUse {
 export function useRedisCluster(
   options: { replicas?: number; clientOptions?: ClusterOptions } = {},
 ): RedisClusterInUse {
-  let cluster: RedisCluster | undefined;
-  let client: Cluster | undefined;
-  beforeAll(async () => {
-    cluster = await startRedisCluster(options.replicas === undefined ? {} : { replicas: options.replicas });
-    client = await connectCluster(cluster, options.clientOptions);
-  }, 120_000);
-  afterAll(async () => {
-    client?.disconnect();
-    await cluster?.stop();
-  });
-  return {
-    get cluster() {
-      return started(cluster, 'redis cluster');
-    },
-    get client() {
-      return started(client, 'redis cluster client');
-    },
-  };
+  const { replicas, clientOptions } = options;
+  const start = () => startRedisCluster(replicas === undefined ? {} : { replicas });
+  const cluster = beforeAllValue('redis cluster', start, (c) => c.stop(), 120_000);
+  const client = beforeAllValue(
+    'redis cluster client',
+    () => connectCluster(cluster(), clientOptions),
+    (c) => c.disconnect(),
+  );
+  return readers({ cluster, client });
 }
