@@ -28,6 +28,7 @@ import { type StripeStandIn, startStripeStandIn } from './support/stripe-stand-i
 const WHSEC = 'whsec_test_paid_api';
 const GRACE_SECONDS = 60;
 const signer = new Stripe('sk_test_signer_only');
+const PASSWORD = 'correct horse battery';
 
 describe.skipIf(!postgresTestsEnabled('apps/paid-api billing'))('Stripe billing over HTTP, two instances', () => {
   let server: PostgresServer;
@@ -106,6 +107,13 @@ describe.skipIf(!postgresTestsEnabled('apps/paid-api billing'))('Stripe billing 
     return { status: res.status, body: (await res.json()) as { outcome?: string } };
   }
 
+  /** A customer on `plan` who signs in with PASSWORD, and a key of theirs. */
+  async function customerWithKey(email: string, plan: string) {
+    const customer = await createCustomer(admin, DEFAULT_PLANS, { email, plan, password: PASSWORD });
+    const { key } = await createKey(admin, customer.id);
+    return { customer, key };
+  }
+
   /** Polls both instances until `check` holds on each; the ms it took. */
   async function onBoth(
     key: string,
@@ -123,17 +131,12 @@ describe.skipIf(!postgresTestsEnabled('apps/paid-api billing'))('Stripe billing 
   }
 
   it('Checkout → subscription → pro on both instances within 2 s → past due → grace → 402 → paid → restored; a replay changes nothing', async () => {
-    const customer = await createCustomer(admin, DEFAULT_PLANS, {
-      email: 'buyer@example.com',
-      plan: 'free',
-      password: 'correct horse battery',
-    });
-    const { key } = await createKey(admin, customer.id);
+    const { customer, key } = await customerWithKey('buyer@example.com', 'free');
     expect((await usage(a, key)).body.data?.plan).toBe('free');
 
     // The Dashboard's button makes a Checkout Session on "Stripe" and redirects to it.
     const web = new DashboardClient(a);
-    expect((await web.signIn('buyer@example.com', 'correct horse battery')).status).toBe(303);
+    expect((await web.signIn('buyer@example.com', PASSWORD)).status).toBe(303);
     const billingPage = await web.get('/dashboard/billing');
     expect(billingPage.html).toContain('Subscribe to pro');
     // The browser may follow the forms' redirects to Stripe's pages.
@@ -260,14 +263,9 @@ describe.skipIf(!postgresTestsEnabled('apps/paid-api billing'))('Stripe billing 
   });
 
   it('a credit pack bought through Checkout adds its credits once per payment', async () => {
-    const customer = await createCustomer(admin, DEFAULT_PLANS, {
-      email: 'credits@example.com',
-      plan: 'pro',
-      password: 'correct horse battery',
-    });
-    const { key } = await createKey(admin, customer.id);
+    const { customer, key } = await customerWithKey('credits@example.com', 'pro');
     const web = new DashboardClient(b);
-    await web.signIn('credits@example.com', 'correct horse battery');
+    await web.signIn('credits@example.com', PASSWORD);
     await web.get('/dashboard/billing');
     const checkout = await web.post('/dashboard/billing/checkout', { item: 'credits_500' });
     expect(checkout.status).toBe(303);

@@ -11,20 +11,21 @@
  * The app's clock is held at the start of a minute and moved by the test (never slept), so the
  * free plan's minute cannot roll over in the middle; the database keeps its own clock.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PLANS } from '@twofa-kit/core';
-import pg from 'pg';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, createCustomer, ensureAdmin, listKeys, migrate, type PaidApp } from '../src/index.js';
+import { createCustomer, ensureAdmin, listKeys } from '../src/index.js';
+import { usePaidApp } from './support/app.js';
 import { axeViolations } from './support/axe.js';
-import { generate, listen, usage } from './support/http.js';
-import { type PostgresServer, postgresTestsEnabled, startPostgres } from './support/postgres.js';
+import { CHROMIUM, chromiumEnabled } from './support/chromium.js';
+import { useDatabase } from './support/database.js';
+import { generate, usage } from './support/http.js';
+import { postgresTestsEnabled } from './support/postgres.js';
 import { ROOT } from './support/process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -38,14 +39,6 @@ const ARGS = [
 const SHOTS = join(ROOT, process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/dashboard' : '.vitest-out/dashboard');
 const PASSWORD = 'correct horse battery';
 const TTL = 1_000;
-
-function chromiumEnabled(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const message = `${CHROMIUM} not found: the Dashboard's browser tests need it (apt-get install chromium)`;
-  if (process.env.CI) throw new Error(`${message}; refusing to skip under CI`);
-  console.warn(`\n!!! SKIPPING ${message}\n`);
-  return false;
-}
 
 /**
  * axe-core finds no serious or critical violation; every visible form control has a label; text
@@ -96,21 +89,14 @@ async function checkAccessible(page: Page): Promise<void> {
 describe.skipIf(!postgresTestsEnabled('the Dashboard in Chromium') || !chromiumEnabled())(
   'the Dashboard in Chromium',
   () => {
-    let server: PostgresServer;
-    let pool: pg.Pool;
-    let paid: PaidApp;
-    let base: string;
+    const db = useDatabase();
     let context: BrowserContext;
     let profile: string;
     // The start of the current minute, plus a second; moved by the test.
     let now = Math.floor(Date.now() / 60_000) * 60_000 + 1_000;
+    const app = usePaidApp(db, () => ({ ttlMs: TTL, clock: () => now }));
 
     beforeAll(async () => {
-      server = await startPostgres();
-      pool = new pg.Pool({ connectionString: server.url, max: 4 });
-      await migrate(pool);
-      paid = buildApp({ pool, ttlMs: TTL, clock: () => now, usageFlushMs: 600_000 });
-      base = await listen(paid.app);
       profile = mkdtempSync(join(tmpdir(), 'twofa-chromium-'));
       context = await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM,
@@ -118,20 +104,17 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard in Chromium') || !chromiumE
         args: ARGS,
         viewport: { width: 1100, height: 900 },
       });
-      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.base });
       mkdirSync(SHOTS, { recursive: true });
     });
     afterAll(async () => {
       await context?.close();
       if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
-      await paid?.app.close();
-      await pool?.end();
-      await server?.stop();
     });
 
     async function signIn(page: Page, email: string): Promise<void> {
-      await page.goto(`${base}/dashboard`);
-      expect(page.url()).toBe(`${base}/dashboard/login`);
+      await page.goto(`${app.base}/dashboard`);
+      expect(page.url()).toBe(`${app.base}/dashboard/login`);
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Sign in' }).click();
@@ -142,8 +125,8 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard in Chromium') || !chromiumE
       page.locator(`tr[data-window="${window}"] .${field}`).textContent();
 
     it('sign in, create a key, use up the minute, see it, rotate, revoke; an operator changes the plan', async () => {
-      await ensureAdmin(pool, DEFAULT_PLANS, 'ops@example.com', PASSWORD);
-      const ada = await createCustomer(pool, DEFAULT_PLANS, {
+      await ensureAdmin(db.pool, DEFAULT_PLANS, 'ops@example.com', PASSWORD);
+      const ada = await createCustomer(db.pool, DEFAULT_PLANS, {
         email: 'ada@example.com',
         plan: 'free',
         password: PASSWORD,
@@ -151,12 +134,12 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard in Chromium') || !chromiumE
       const page = await context.newPage();
 
       // Signed out: the sign-in form.
-      await page.goto(`${base}/dashboard`);
-      expect(page.url()).toBe(`${base}/dashboard/login`);
+      await page.goto(`${app.base}/dashboard`);
+      expect(page.url()).toBe(`${app.base}/dashboard/login`);
       await checkAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'login.png') });
       await signIn(page, 'ada@example.com');
-      expect(page.url()).toBe(`${base}/dashboard`);
+      expect(page.url()).toBe(`${app.base}/dashboard`);
       expect(await page.locator('#plan').textContent()).toBe('free');
 
       // Create a key: shown once, with a copy button and the curl example.
@@ -169,15 +152,15 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard in Chromium') || !chromiumE
       await page.screenshot({ path: join(SHOTS, 'new-key.png'), mask: [page.locator('#new-key, #curl-example')] });
 
       // Use the free plan's minute up (5), and one more that is refused.
-      for (let i = 0; i < 5; i++) expect((await generate(base, key)).status).toBe(200);
-      expect((await generate(base, key)).status).toBe(429);
+      for (let i = 0; i < 5; i++) expect((await generate(app.base, key)).status).toBe(200);
+      expect((await generate(app.base, key)).status).toBe(429);
 
       // After a flush and a reload: the numbers of /usage, and the charts.
-      await paid.usage.flush();
-      await page.goto(`${base}/dashboard`);
+      await app.paid.usage.flush();
+      await page.goto(`${app.base}/dashboard`);
       expect(await page.locator('#new-key').count()).toBe(0); // never shown again
       expect(await page.content()).not.toContain(key);
-      const api = (await usage(base, key)).body.data as {
+      const api = (await usage(app.base, key)).body.data as {
         limits: Record<string, { limit: number; remaining: number }>;
       };
       for (const w of ['minute', 'hour']) {
@@ -198,7 +181,7 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard in Chromium') || !chromiumE
       await checkAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
       await page.setViewportSize({ width: 390, height: 844 });
-      await page.goto(`${base}/dashboard`);
+      await page.goto(`${app.base}/dashboard`);
       // Nothing makes the page wider than the phone (wide tables scroll inside their own box).
       expect(await page.evaluate(() => document.scrollingElement?.scrollWidth)).toBeLessThanOrEqual(390);
       const wide = await page.evaluate(() =>
@@ -217,18 +200,18 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard in Chromium') || !chromiumE
       await checkAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'overview-phone.png') });
       await page.setViewportSize({ width: 1100, height: 900 });
-      await page.goto(`${base}/dashboard`);
+      await page.goto(`${app.base}/dashboard`);
 
       // Rotate with the default grace period: both keys work.
-      const [old] = await listKeys(pool, ada.id);
+      const [old] = await listKeys(db.pool, ada.id);
       await page.locator(`tr[data-key-id="${old?.id}"]`).getByRole('button', { name: 'Rotate' }).click();
       const fresh = ((await page.locator('#new-key').textContent()) ?? '').trim();
       expect(fresh).toMatch(/^tfa_live_/);
       expect(fresh).not.toBe(key);
       now += 60_000; // the next minute
-      expect((await generate(base, key)).status).toBe(200);
-      expect((await generate(base, fresh)).status).toBe(200);
-      await page.goto(`${base}/dashboard`);
+      expect((await generate(app.base, key)).status).toBe(200);
+      expect((await generate(app.base, fresh)).status).toBe(200);
+      await page.goto(`${app.base}/dashboard`);
       expect(await page.locator(`tr[data-key-id="${old?.id}"] .status`).textContent()).toMatch(
         /^rotating, works until/,
       );
@@ -239,28 +222,28 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard in Chromium') || !chromiumE
         .locator(`tr[data-key-id="${old?.id}"]`)
         .getByRole('button', { name: /^Revoke/ })
         .click();
-      await page.waitForURL(`${base}/dashboard`);
+      await page.waitForURL(`${app.base}/dashboard`);
       expect(await page.locator(`tr[data-key-id="${old?.id}"] .status`).textContent()).toBe('revoked');
       now += TTL + 1;
-      expect((await generate(base, key)).status).toBe(401);
-      expect((await generate(base, fresh)).status).toBe(200);
+      expect((await generate(app.base, key)).status).toBe(401);
+      expect((await generate(app.base, fresh)).status).toBe(200);
 
       // Sign out; an operator moves the customer to pro.
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${base}/dashboard/login`);
+      await page.waitForURL(`${app.base}/dashboard/login`);
       await signIn(page, 'ops@example.com');
-      expect(page.url()).toBe(`${base}/dashboard/admin`);
+      expect(page.url()).toBe(`${app.base}/dashboard/admin`);
       const row = page.locator(`tr[data-customer-id="${ada.id}"]`);
       await row.getByLabel('Plan').selectOption('pro');
       await row.getByRole('button', { name: 'Change plan' }).click();
-      await page.waitForURL(`${base}/dashboard/admin`);
+      await page.waitForURL(`${app.base}/dashboard/admin`);
       expect(await page.locator('#audit tbody tr').first().textContent()).toContain('plan.set');
       expect(await row.getByLabel('Plan').inputValue()).toBe('pro');
       await checkAccessible(page);
       await page.screenshot({ path: join(SHOTS, 'admin.png'), fullPage: true });
       // The operators' tables reflow on a phone too.
       await page.setViewportSize({ width: 390, height: 844 });
-      await page.goto(`${base}/dashboard/admin`);
+      await page.goto(`${app.base}/dashboard/admin`);
       expect(
         await page.evaluate(() =>
           [...document.querySelectorAll('main td, main button, main input, main select')]
@@ -272,10 +255,10 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard in Chromium') || !chromiumE
 
       // The new limits apply: pro allows 30 a minute.
       now += TTL + 1;
-      const after = (await usage(base, fresh)).body.data as { plan: string; limits: { minute: { limit: number } } };
+      const after = (await usage(app.base, fresh)).body.data as { plan: string; limits: { minute: { limit: number } } };
       expect(after.plan).toBe('pro');
       expect(after.limits.minute.limit).toBe(30);
-      for (let i = 0; i < 10; i++) expect((await generate(base, fresh)).status).toBe(200);
+      for (let i = 0; i < 10; i++) expect((await generate(app.base, fresh)).status).toBe(200);
       await page.close();
     }, 120_000);
   },

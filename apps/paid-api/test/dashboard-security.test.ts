@@ -5,69 +5,54 @@
  * event, or the database.
  */
 import { DEFAULT_PLANS, type TwoFaEvent } from '@twofa-kit/core';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildApp,
   createCustomer,
   createInvitation,
   ensureAdmin,
   listKeys,
-  migrate,
-  type PaidApp,
   usageHistory,
   usageSink,
 } from '../src/index.js';
+import { usePaidApp } from './support/app.js';
 import { DashboardClient, shownKey } from './support/dashboard.js';
+import { useDatabase } from './support/database.js';
 import { generate, listen } from './support/http.js';
-import { type PostgresServer, postgresTestsEnabled, startPostgres } from './support/postgres.js';
+import { postgresTestsEnabled } from './support/postgres.js';
 
 const PASSWORD = 'correct horse battery';
 
 describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard over HTTP', () => {
-  let server: PostgresServer;
-  let pool: pg.Pool;
-  let paid: PaidApp;
-  let base: string;
+  const db = useDatabase();
   const events: TwoFaEvent[] = [];
   let log = '';
   let n = 0;
 
   beforeAll(async () => {
-    server = await startPostgres();
-    pool = new pg.Pool({ connectionString: server.url, max: 4 });
-    await migrate(pool);
-    await ensureAdmin(pool, DEFAULT_PLANS, 'ops@example.com', PASSWORD);
-    paid = buildApp({
-      pool,
-      ttlMs: 1,
-      signInLimit: { perEmail: 3, perAddress: 8, windowSeconds: 900 },
-      usageFlushMs: 600_000,
-      onEvent: (e) => events.push(e),
-      logStream: {
-        write: (line) => {
-          log += line;
-        },
+    await ensureAdmin(db.pool, DEFAULT_PLANS, 'ops@example.com', PASSWORD);
+  });
+  const app = usePaidApp(db, () => ({
+    ttlMs: 1,
+    signInLimit: { perEmail: 3, perAddress: 8, windowSeconds: 900 },
+    onEvent: (e) => events.push(e),
+    logStream: {
+      write: (line) => {
+        log += line;
       },
-    });
-    base = await listen(paid.app);
-  });
-  afterAll(async () => {
-    await paid?.app.close();
-    await pool?.end();
-    await server?.stop();
-  });
+    },
+  }));
 
   async function customer(plan = 'free') {
     const email = `user${++n}@example.com`;
-    const c = await createCustomer(pool, DEFAULT_PLANS, { email, plan, password: PASSWORD });
-    const client = new DashboardClient(base);
+    const c = await createCustomer(db.pool, DEFAULT_PLANS, { email, plan, password: PASSWORD });
+    const client = new DashboardClient(app.base);
     expect((await client.signIn(email, PASSWORD)).location).toBe('/dashboard');
     return { ...c, client };
   }
 
   it('signed out, every page redirects to the sign-in form, which has email and password fields', async () => {
-    const anon = new DashboardClient(base);
+    const anon = new DashboardClient(app.base);
     for (const path of ['/dashboard', '/dashboard/', '/dashboard/admin']) {
       const page = await anon.get(path);
       expect(page.status, path).toBe(303);
@@ -86,15 +71,15 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
 
   it('the session cookie is HttpOnly and SameSite; behind a TLS proxy with trustProxy it is __Host- and Secure (X-Forwarded-Proto is ignored without it)', async () => {
     const email = `user${++n}@example.com`;
-    await createCustomer(pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
-    const client = new DashboardClient(base);
+    await createCustomer(db.pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
+    const client = new DashboardClient(app.base);
     const res = await client.signIn(email, PASSWORD);
     const session = res.headers.getSetCookie().find((c) => c.startsWith('twofa_session='));
     // Plain HTTP here: no Secure, no __Host- prefix, scoped to the Dashboard.
     expect(session).toMatch(/^twofa_session=[\w-]+; Max-Age=\d+; Path=\/dashboard; HttpOnly; SameSite=Strict$/);
-    const spoofed = new DashboardClient(base);
+    const spoofed = new DashboardClient(app.base);
     await spoofed.get('/dashboard/login');
-    const res2 = await fetch(`${base}/dashboard/login`, {
+    const res2 = await fetch(`${app.base}/dashboard/login`, {
       method: 'POST',
       redirect: 'manual',
       headers: {
@@ -106,7 +91,7 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     });
     expect(res2.headers.getSetCookie().find((c) => c.startsWith('twofa_session='))).not.toMatch(/Secure/);
     // Behind a TLS-terminating proxy (trustProxy), the cookies are __Host- and Secure.
-    const proxied = buildApp({ pool, trustProxy: true });
+    const proxied = buildApp({ pool: db.pool, trustProxy: true });
     try {
       const behind = await listen(proxied.app);
       const login = await fetch(`${behind}/dashboard/login`, { headers: { 'x-forwarded-proto': 'https' } });
@@ -139,9 +124,9 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     await a.client.get('/dashboard');
     expect((await a.client.post('/dashboard/keys', {}, { csrf: false })).status).toBe(403);
     expect((await a.client.post('/dashboard/keys', { csrf: 'x'.repeat(32) }, { csrf: false })).status).toBe(403);
-    expect(await listKeys(pool, a.id)).toEqual([]);
+    expect(await listKeys(db.pool, a.id)).toEqual([]);
     // The sign-in form too (a login CSRF would sign a victim into the attacker's account).
-    const anon = new DashboardClient(base);
+    const anon = new DashboardClient(app.base);
     await anon.get('/dashboard/login');
     const noToken = await anon.post('/dashboard/login', { email: a.email, password: PASSWORD }, { csrf: false });
     expect(noToken.status).toBe(403);
@@ -149,14 +134,14 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     // With the token, the same post works.
     await a.client.get('/dashboard');
     expect((await a.client.post('/dashboard/keys', {})).status).toBe(200);
-    expect(await listKeys(pool, a.id)).toHaveLength(1);
+    expect(await listKeys(db.pool, a.id)).toHaveLength(1);
   });
 
   it("another customer's session sees nothing of this one and cannot touch its keys", async () => {
     const a = await customer();
     await a.client.get('/dashboard');
     const key = shownKey((await a.client.post('/dashboard/keys', {})).html);
-    const [record] = await listKeys(pool, a.id);
+    const [record] = await listKeys(db.pool, a.id);
     const b = await customer();
     const page = await b.client.get('/dashboard');
     expect(page.status).toBe(200);
@@ -167,8 +152,8 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
       expect(res.status, action).toBe(404);
       await b.client.get('/dashboard');
     }
-    expect((await listKeys(pool, a.id)).map((k) => k.status)).toEqual(['active']);
-    expect((await generate(base, key)).status).toBe(200);
+    expect((await listKeys(db.pool, a.id)).map((k) => k.status)).toEqual(['active']);
+    expect((await generate(app.base, key)).status).toBe(200);
     // A customer is not an operator.
     expect((await b.client.get('/dashboard/admin')).status).toBe(403);
   });
@@ -178,17 +163,17 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     const cookie = a.client.jar.get('twofa_session') as string;
     await a.client.get('/dashboard');
     expect((await a.client.post('/dashboard/logout', {})).location).toBe('/dashboard/login');
-    const replay = new DashboardClient(base);
+    const replay = new DashboardClient(app.base);
     replay.jar.set('twofa_session', cookie);
     expect((await replay.get('/dashboard')).location).toBe('/dashboard/login');
     // Ended sessions are kept a day (the revoked one above stays), then deleted at a sign-in.
-    await pool.query(
+    await db.pool.query(
       `INSERT INTO dashboard_sessions (digest, customer_id, csrf, expires_at)
        VALUES (repeat('a', 64), $1, 'x', now() - interval '2 days')`,
       [a.id],
     );
     await customer();
-    const { rows } = await pool.query<{ old: boolean }>(
+    const { rows } = await db.pool.query<{ old: boolean }>(
       `SELECT digest = repeat('a', 64) AS old FROM dashboard_sessions WHERE customer_id = $1`,
       [a.id],
     );
@@ -199,15 +184,15 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     const a = await customer();
     await a.client.get('/dashboard');
     const key = shownKey((await a.client.post('/dashboard/keys', {})).html);
-    expect((await generate(base, key)).status).toBe(200);
-    const ops = new DashboardClient(base);
+    expect((await generate(app.base, key)).status).toBe(200);
+    const ops = new DashboardClient(app.base);
     expect((await ops.signIn('ops@example.com', PASSWORD)).location).toBe('/dashboard/admin');
     await ops.get('/dashboard/admin');
     const res = await ops.post(`/dashboard/admin/customers/${a.id}/status`, { status: 'suspended' });
     expect(res.location).toBe('/dashboard/admin');
     expect((await a.client.get('/dashboard')).location).toBe('/dashboard/login');
-    expect((await generate(base, key)).status).toBe(401);
-    const { rows } = await pool.query(
+    expect((await generate(app.base, key)).status).toBe(401);
+    const { rows } = await db.pool.query(
       `SELECT action, details FROM audit_log WHERE target_id = $1 AND action LIKE 'customer.%'`,
       [a.id],
     );
@@ -216,7 +201,7 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
 
   it("an operator's plan and limit changes are written to the audit log with the change; a refused one is not", async () => {
     const a = await customer();
-    const ops = new DashboardClient(base);
+    const ops = new DashboardClient(app.base);
     await ops.signIn('ops@example.com', PASSWORD);
     await ops.get('/dashboard/admin');
     expect((await ops.post(`/dashboard/admin/customers/${a.id}/plan`, { plan: 'ultra' })).status).toBe(303);
@@ -227,7 +212,7 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     expect((await ops.post(`/dashboard/admin/customers/${a.id}/plan`, { plan: 'gold' })).status).toBe(400);
     await ops.get('/dashboard/admin');
     expect((await ops.post(`/dashboard/admin/customers/${a.id}/limits`, { hour: '-1' })).status).toBe(400);
-    const { rows } = await pool.query(
+    const { rows } = await db.pool.query(
       `SELECT a.action, a.details, c.email FROM audit_log a JOIN customers c ON c.id = a.actor_id
         WHERE a.target_id = $1 ORDER BY a.id`,
       [a.id],
@@ -236,7 +221,7 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
       { action: 'plan.set', details: { from: 'free', to: 'ultra' }, email: 'ops@example.com' },
       { action: 'limits.set', details: { from: {}, to: { minute: 7, day: null } }, email: 'ops@example.com' },
     ]);
-    const now = await pool.query('SELECT plan, limits FROM customers WHERE id = $1', [a.id]);
+    const now = await db.pool.query('SELECT plan, limits FROM customers WHERE id = $1', [a.id]);
     expect(now.rows[0]).toEqual({ plan: 'ultra', limits: { minute: 7, day: null } });
     // Without a CSRF token an operator's post is refused too.
     expect((await ops.post(`/dashboard/admin/customers/${a.id}/plan`, { plan: 'pro' }, { csrf: false })).status).toBe(
@@ -246,16 +231,16 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
 
   it('an invitation link sets the password once, then signs the customer in', async () => {
     const email = `user${++n}@example.com`;
-    const c = await createCustomer(pool, DEFAULT_PLANS, { email, plan: 'free' });
-    const token = await createInvitation(pool, c.id);
-    const invited = new DashboardClient(base);
+    const c = await createCustomer(db.pool, DEFAULT_PLANS, { email, plan: 'free' });
+    const token = await createInvitation(db.pool, c.id);
+    const invited = new DashboardClient(app.base);
     const form = await invited.get(`/dashboard/invite/${token}`);
     expect(form.html).toContain(email);
     const set = await invited.post(`/dashboard/invite/${token}`, { password: 'a new password' });
     expect(set.location).toBe('/dashboard');
     expect((await invited.get('/dashboard')).status).toBe(200);
-    expect((await new DashboardClient(base).get(`/dashboard/invite/${token}`)).status).toBe(404);
-    expect((await new DashboardClient(base).signIn(email, 'a new password')).location).toBe('/dashboard');
+    expect((await new DashboardClient(app.base).get(`/dashboard/invite/${token}`)).status).toBe(404);
+    expect((await new DashboardClient(app.base).signIn(email, 'a new password')).location).toBe('/dashboard');
   });
 
   it('no page, log line, event or table ever shows a full key after the answer that created it', async () => {
@@ -265,24 +250,24 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     expect(created.headers.get('cache-control')).toBe('no-store');
     const key = shownKey(created.html);
     const old = key;
-    for (let i = 0; i < 7; i++) await generate(base, key); // admitted, then refused (free: 5 a minute)
+    for (let i = 0; i < 7; i++) await generate(app.base, key); // admitted, then refused (free: 5 a minute)
     await a.client.get('/dashboard');
-    const [record] = await listKeys(pool, a.id);
+    const [record] = await listKeys(db.pool, a.id);
     const rotated = shownKey((await a.client.post(`/dashboard/keys/${record?.id}/rotate`, { grace: '3600' })).html);
-    await generate(base, rotated);
-    await paid.usage.flush();
+    await generate(app.base, rotated);
+    await app.paid.usage.flush();
     const pages = [
       (await a.client.get('/dashboard')).html,
       (await a.client.get('/dashboard/login')).html,
       (
         await (async () => {
-          const ops = new DashboardClient(base);
+          const ops = new DashboardClient(app.base);
           await ops.signIn('ops@example.com', PASSWORD);
           return ops.get('/dashboard/admin');
         })()
       ).html,
     ];
-    const { rows } = await pool.query<{ dump: string }>(
+    const { rows } = await db.pool.query<{ dump: string }>(
       `SELECT (SELECT json_agg(k) FROM api_keys k)::text || (SELECT json_agg(c) FROM customers c)::text
               || (SELECT json_agg(a) FROM audit_log a)::text || (SELECT json_agg(u) FROM usage_hourly u)::text AS dump`,
     );
@@ -302,40 +287,40 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     const a = await customer();
     await a.client.get('/dashboard');
     const key = shownKey((await a.client.post('/dashboard/keys', {})).html);
-    for (let i = 0; i < 3; i++) await generate(base, key);
+    for (let i = 0; i < 3; i++) await generate(app.base, key);
     // Two hours, in case an hour begins meanwhile.
     const total = async () => {
-      const points = await usageHistory(pool, a.id, 3_600_000, 2, Date.now());
+      const points = await usageHistory(db.pool, a.id, 3_600_000, 2, Date.now());
       return points.reduce((s, p) => ({ admitted: s.admitted + p.admitted, refused: s.refused + p.refused }), {
         admitted: 0,
         refused: 0,
       });
     };
     expect(await total()).toEqual({ admitted: 0, refused: 0 }); // nothing written per request
-    await paid.usage.flush();
-    for (let i = 0; i < 4; i++) await generate(base, key);
-    await paid.usage.flush();
+    await app.paid.usage.flush();
+    for (let i = 0; i < 4; i++) await generate(app.base, key);
+    await app.paid.usage.flush();
     expect(await total()).toEqual({ admitted: 5, refused: 2 });
   });
 
   it('a flush that fails keeps its counts for the next one', async () => {
     const errors: Error[] = [];
-    const sink = usageSink(pool, { flushMs: 600_000, onError: (e) => errors.push(e) });
+    const sink = usageSink(db.pool, { flushMs: 600_000, onError: (e) => errors.push(e) });
     const id = `cus_flush${++n}`;
     const event = { type: 'generated', route: 'generate', status: 200, identityId: id, plan: 'free', durationMs: 1 };
     sink.onEvent({ ...event, limiter: 'admitted' } as TwoFaEvent);
     sink.onEvent({ ...event, limiter: 'refused' } as TwoFaEvent);
     sink.onEvent({ ...event, limiter: 'peeked' } as TwoFaEvent); // /usage: not a request to count
-    await pool.query('ALTER TABLE usage_hourly RENAME TO usage_hourly_away');
+    await db.pool.query('ALTER TABLE usage_hourly RENAME TO usage_hourly_away');
     try {
       await sink.flush();
     } finally {
-      await pool.query('ALTER TABLE usage_hourly_away RENAME TO usage_hourly');
+      await db.pool.query('ALTER TABLE usage_hourly_away RENAME TO usage_hourly');
     }
     expect(errors).toHaveLength(1);
     sink.onEvent({ ...event, limiter: 'admitted' } as TwoFaEvent);
     await sink.close();
-    const { rows } = await pool.query('SELECT admitted, refused FROM usage_hourly WHERE customer_id = $1', [id]);
+    const { rows } = await db.pool.query('SELECT admitted, refused FROM usage_hourly WHERE customer_id = $1', [id]);
     expect(
       rows.reduce((s, r) => ({ admitted: s.admitted + Number(r.admitted), refused: s.refused + Number(r.refused) }), {
         admitted: 0,
@@ -348,13 +333,13 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     const a = await customer();
     await a.client.get('/dashboard');
     const key = shownKey((await a.client.post('/dashboard/keys', {})).html);
-    const first = buildApp({ pool, usageFlushMs: 600_000 });
+    const first = buildApp({ pool: db.pool, usageFlushMs: 600_000 });
     const firstBase = await listen(first.app);
     for (let i = 0; i < 3; i++) expect((await generate(firstBase, key)).status).toBe(200);
     await first.app.close(); // no explicit flush: closing writes what was counted
-    const second = buildApp({ pool, usageFlushMs: 600_000 });
+    const second = buildApp({ pool: db.pool, usageFlushMs: 600_000 });
     try {
-      const points = await usageHistory(pool, a.id, 3_600_000, 2, Date.now());
+      const points = await usageHistory(db.pool, a.id, 3_600_000, 2, Date.now());
       expect(points.reduce((s, p) => s + p.admitted, 0)).toBe(3);
       // The restarted app's page shows it.
       const secondBase = await listen(second.app);
@@ -369,8 +354,8 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
 
   it('sign-in guessing is throttled: after 3 failures even the right password gets 429 with Retry-After', async () => {
     const email = `user${++n}@example.com`;
-    await createCustomer(pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
-    const guesser = new DashboardClient(base);
+    await createCustomer(db.pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
+    const guesser = new DashboardClient(app.base);
     for (let i = 0; i < 3; i++) {
       expect((await guesser.signIn(email, `wrong-${i}-password`)).status).toBe(401);
     }
@@ -386,11 +371,11 @@ describe.skipIf(!postgresTestsEnabled('the Dashboard over HTTP'))('the Dashboard
     // 3 failures so far from 127.0.0.1, the per-address limit is 8: five more, one per account.
     for (let i = 0; i < 5; i++) {
       const email = `user${++n}@example.com`;
-      await createCustomer(pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
-      expect((await new DashboardClient(base).signIn(email, 'not the password')).status).toBe(401);
+      await createCustomer(db.pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
+      expect((await new DashboardClient(app.base).signIn(email, 'not the password')).status).toBe(401);
     }
     const email = `user${++n}@example.com`;
-    await createCustomer(pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
-    expect((await new DashboardClient(base).signIn(email, PASSWORD)).status).toBe(429);
+    await createCustomer(db.pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
+    expect((await new DashboardClient(app.base).signIn(email, PASSWORD)).status).toBe(429);
   });
 });

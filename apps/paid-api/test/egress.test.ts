@@ -5,11 +5,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_PLANS } from '@twofa-kit/core';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isPublicAddress } from '../src/alerts/egress.js';
-import { createCustomer, deliveryWorker, listDeliveries, migrate } from '../src/index.js';
-import { type PostgresServer, postgresTestsEnabled, startPostgres } from './support/postgres.js';
+import { createCustomer, deliveryWorker, listDeliveries } from '../src/index.js';
+import { useDatabase } from './support/database.js';
+import { postgresTestsEnabled } from './support/postgres.js';
 
 const PLANS = DEFAULT_PLANS;
 
@@ -42,18 +42,7 @@ describe('isPublicAddress', () => {
 });
 
 describe.skipIf(!postgresTestsEnabled('alert webhooks: egress'))('alert webhook deliveries', () => {
-  let server: PostgresServer;
-  let pool: pg.Pool;
-
-  beforeAll(async () => {
-    server = await startPostgres();
-    pool = new pg.Pool({ connectionString: server.url, max: 4 });
-    await migrate(pool);
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await server?.stop();
-  });
+  const db = useDatabase();
 
   it('never sends to a private address by default: loopback by IP or by name, link-local, private ranges', async () => {
     let hits = 0;
@@ -63,8 +52,8 @@ describe.skipIf(!postgresTestsEnabled('alert webhooks: egress'))('alert webhook 
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const port = (receiver.address() as AddressInfo).port;
-    const customer = await createCustomer(pool, PLANS, { email: 'inside@example.com', plan: 'pro' });
-    await pool.query(
+    const customer = await createCustomer(db.pool, PLANS, { email: 'inside@example.com', plan: 'pro' });
+    await db.pool.query(
       `INSERT INTO alert_settings (customer_id, webhook_url, webhook_secret) VALUES ($1, 'http://127.0.0.1/', 'whsec_x')`,
       [customer.id],
     );
@@ -76,20 +65,19 @@ describe.skipIf(!postgresTestsEnabled('alert webhooks: egress'))('alert webhook 
       'http://10.1.2.3/',
     ];
     for (const [i, url] of urls.entries()) {
-      await pool.query(
+      await db.pool.query(
         `INSERT INTO alerts (id, customer_id, type, dedupe, payload) VALUES ($1, $2, 'credits.low', $1, '{}')`,
         [`alt_inside_${i}`, customer.id],
       );
-      await pool.query(`INSERT INTO webhook_deliveries (alert_id, customer_id, url, body) VALUES ($1, $2, $3, '{}')`, [
-        `alt_inside_${i}`,
-        customer.id,
-        url,
-      ]);
+      await db.pool.query(
+        `INSERT INTO webhook_deliveries (alert_id, customer_id, url, body) VALUES ($1, $2, $3, '{}')`,
+        [`alt_inside_${i}`, customer.id, url],
+      );
     }
-    const worker = deliveryWorker(pool, { pollMs: 3_600_000, backoffMs: () => 3_600_000, timeoutMs: 1_000 });
+    const worker = deliveryWorker(db.pool, { pollMs: 3_600_000, backoffMs: () => 3_600_000, timeoutMs: 1_000 });
     try {
       await worker.runOnce();
-      const views = await listDeliveries(pool, { customerId: customer.id });
+      const views = await listDeliveries(db.pool, { customerId: customer.id });
       expect(views).toHaveLength(urls.length);
       for (const view of views) {
         expect(view.status, view.url).toBe('pending');

@@ -4,20 +4,12 @@
  * history the usage sink wrote, whatever a search or page parameter holds.
  */
 import { DEFAULT_PLANS } from '@twofa-kit/core';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildApp,
-  CUSTOMERS_PER_PAGE,
-  createCustomer,
-  ensureAdmin,
-  migrate,
-  type PaidApp,
-  usageSink,
-} from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CUSTOMERS_PER_PAGE, createCustomer, ensureAdmin, usageSink } from '../src/index.js';
+import { usePaidApp } from './support/app.js';
 import { DashboardClient } from './support/dashboard.js';
-import { listen } from './support/http.js';
-import { type PostgresServer, postgresTestsEnabled, startPostgres } from './support/postgres.js';
+import { useDatabase } from './support/database.js';
+import { postgresTestsEnabled } from './support/postgres.js';
 
 const PASSWORD = 'operator password 1';
 const CUSTOMERS = CUSTOMERS_PER_PAGE + 12;
@@ -27,34 +19,26 @@ const rowsOf = (html: string) => [...html.matchAll(/<tr data-customer-id="([^"]+
 const text = (html: string, id: string) => new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(html)?.[1];
 
 describe.skipIf(!postgresTestsEnabled("the operators' page"))("the operators' page", () => {
-  let server: PostgresServer;
-  let pool: pg.Pool;
-  let paid: PaidApp;
+  const db = useDatabase();
   let ops: DashboardClient;
   const ids: string[] = [];
 
   beforeAll(async () => {
-    server = await startPostgres();
-    pool = new pg.Pool({ connectionString: server.url, max: 4 });
-    await migrate(pool);
-    await ensureAdmin(pool, DEFAULT_PLANS, 'ops@example.com', PASSWORD);
+    await ensureAdmin(db.pool, DEFAULT_PLANS, 'ops@example.com', PASSWORD);
     for (let i = 0; i < CUSTOMERS; i++) {
-      const c = await createCustomer(pool, DEFAULT_PLANS, {
+      const c = await createCustomer(db.pool, DEFAULT_PLANS, {
         email: `shop${String(i).padStart(3, '0')}@example.com`,
         plan: 'free',
       });
       ids.push(c.id);
     }
     // One more whose email holds LIKE's wildcards: a search for `%` or `_` finds it alone.
-    ids.push((await createCustomer(pool, DEFAULT_PLANS, { email: 'odd%_name@example.com', plan: 'pro' })).id);
-    paid = buildApp({ pool, ttlMs: 1, usageFlushMs: 600_000 });
-    ops = new DashboardClient(await listen(paid.app));
-    expect((await ops.signIn('ops@example.com', PASSWORD)).location).toBe('/dashboard/admin');
+    ids.push((await createCustomer(db.pool, DEFAULT_PLANS, { email: 'odd%_name@example.com', plan: 'pro' })).id);
   });
-  afterAll(async () => {
-    await paid?.app.close();
-    await pool?.end();
-    await server?.stop();
+  const app = usePaidApp(db, () => ({ ttlMs: 1 }));
+  beforeAll(async () => {
+    ops = new DashboardClient(app.base);
+    expect((await ops.signIn('ops@example.com', PASSWORD)).location).toBe('/dashboard/admin');
   });
 
   it('lists customers a page at a time, newest first, with the count and a last page clamped', async () => {
@@ -96,7 +80,7 @@ describe.skipIf(!postgresTestsEnabled("the operators' page"))("the operators' pa
 
   it('shows totals per day and the top customers, equal to the hourly history the sink wrote', async () => {
     const now = Date.now();
-    const sink = usageSink(pool, { flushMs: 600_000, clock: () => now });
+    const sink = usageSink(db.pool, { flushMs: 600_000, clock: () => now });
     const event = (id: string, limiter: 'admitted' | 'refused') =>
       sink.onEvent({ identityId: id, limiter } as Parameters<typeof sink.onEvent>[0]);
     // Customer 5 most (9), then 2 (3 now and 5 two days ago), then 7 (4); two flushes for one hour
@@ -109,7 +93,7 @@ describe.skipIf(!postgresTestsEnabled("the operators' page"))("the operators' pa
     event(ids[5] as string, 'refused');
     await sink.flush();
     // An hour two days ago, written straight into the history as an older server would have.
-    await pool.query('INSERT INTO usage_hourly (customer_id, hour, admitted, refused) VALUES ($1, $2, 5, 2)', [
+    await db.pool.query('INSERT INTO usage_hourly (customer_id, hour, admitted, refused) VALUES ($1, $2, 5, 2)', [
       ids[2],
       new Date(Math.floor((now - 2 * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS),
     ]);
@@ -117,7 +101,7 @@ describe.skipIf(!postgresTestsEnabled("the operators' page"))("the operators' pa
 
     const page = await ops.get('/dashboard/admin');
     const figure = /<figure id="chart-all-daily" data-admitted="(\d+)" data-refused="(\d+)"/.exec(page.html);
-    const hourly = await pool.query<{ a: string; r: string }>(
+    const hourly = await db.pool.query<{ a: string; r: string }>(
       'SELECT sum(admitted) AS a, sum(refused) AS r FROM usage_hourly',
     );
     expect(figure?.slice(1)).toEqual([hourly.rows[0]?.a, hourly.rows[0]?.r]);

@@ -12,68 +12,49 @@
  * The app's clock is held by the test and moved 30 s at a time (never slept), so each sign-in
  * has a fresh TOTP step and the free plan's minute cannot roll over in the middle.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
-import pg from 'pg';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, migrate, type PaidApp, smtpMailer } from '../src/index.js';
+import { smtpMailer } from '../src/index.js';
+import { usePaidApp } from './support/app.js';
 import { axeViolations } from './support/axe.js';
-import { generate, listen, usage } from './support/http.js';
-import { type PostgresServer, postgresTestsEnabled, startPostgres } from './support/postgres.js';
+import { CHROMIUM, chromiumEnabled } from './support/chromium.js';
+import { useDatabase } from './support/database.js';
+import { generate, usage } from './support/http.js';
+import { postgresTestsEnabled } from './support/postgres.js';
 import { ROOT } from './support/process.js';
-import { mailedLink, type SmtpServer, startSmtp } from './support/smtp.js';
+import { mailedLink, useSmtp } from './support/smtp.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
 const SHOTS = join(ROOT, process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/dashboard' : '.vitest-out/dashboard');
 const EMAIL = 'grace@example.com';
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'staple battery horse';
 
-function chromiumEnabled(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const message = `${CHROMIUM} not found: the Dashboard's browser tests need it (apt-get install chromium)`;
-  if (process.env.CI) throw new Error(`${message}; refusing to skip under CI`);
-  console.warn(`\n!!! SKIPPING ${message}\n`);
-  return false;
-}
-
 describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEnabled())(
   'self-service in Chromium',
   () => {
-    let server: PostgresServer;
-    let smtp: SmtpServer;
-    let pool: pg.Pool;
-    let paid: PaidApp;
-    let base: string;
+    const db = useDatabase();
+    const smtp = useSmtp();
     let browser: Browser;
     let contexts: BrowserContext[] = [];
     let now = Math.floor(Date.now() / 60_000) * 60_000 + 1_000;
+    const app = usePaidApp(db, () => ({
+      ttlMs: 1_000,
+      clock: () => now,
+      mailer: smtpMailer(smtp.url),
+      selfService: { signup: 'open', publicUrl: () => app.base },
+    }));
 
     beforeAll(async () => {
-      [server, smtp] = await Promise.all([startPostgres(), startSmtp()]);
-      pool = new pg.Pool({ connectionString: server.url, max: 4 });
-      await migrate(pool);
-      paid = buildApp({
-        pool,
-        ttlMs: 1_000,
-        clock: () => now,
-        usageFlushMs: 600_000,
-        mailer: smtpMailer(smtp.url),
-        selfService: { signup: 'open', publicUrl: () => base },
-      });
-      base = await listen(paid.app);
       browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
       mkdirSync(SHOTS, { recursive: true });
     });
     afterAll(async () => {
       for (const c of contexts) await c.close();
       await browser?.close();
-      await paid?.app.close();
-      await pool?.end();
-      await Promise.all([server?.stop(), smtp?.stop()]);
     });
 
     async function newPage(): Promise<Page> {
@@ -89,7 +70,7 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
     }
 
     async function password(page: Page, email: string, pw: string): Promise<void> {
-      await page.goto(`${base}/dashboard/login`);
+      await page.goto(`${app.base}/dashboard/login`);
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill(pw);
       await page.getByRole('button', { name: 'Sign in' }).click();
@@ -97,7 +78,7 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
     }
 
     async function code(page: Page, value: string): Promise<void> {
-      expect(page.url()).toBe(`${base}/dashboard/login/code`);
+      expect(page.url()).toBe(`${app.base}/dashboard/login/code`);
       await page.getByLabel(/^Code from your authenticator app/).fill(value);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.waitForLoadState();
@@ -107,7 +88,7 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
       const page = await newPage();
 
       // Sign up; the mail arrives with one link under PUBLIC_URL.
-      await page.goto(`${base}/dashboard/signup`);
+      await page.goto(`${app.base}/dashboard/signup`);
       await shoot(page, 'signup.png');
       await page.getByLabel('Email').fill(EMAIL);
       await page.getByLabel(/^Password/).fill(PASSWORD);
@@ -117,7 +98,7 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
       expect(await axeViolations(page)).toEqual([]);
       const welcome = await smtp.next(EMAIL);
       const verifyLink = mailedLink(welcome.text);
-      expect(verifyLink.startsWith(`${base}/dashboard/verify/`)).toBe(true);
+      expect(verifyLink.startsWith(`${app.base}/dashboard/verify/`)).toBe(true);
 
       // Confirm the address, then sign in with the password alone.
       await page.goto(verifyLink);
@@ -126,11 +107,11 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
       await page.waitForLoadState();
       expect(await page.locator('h1').textContent()).toBe('Address confirmed');
       await password(page, EMAIL, PASSWORD);
-      expect(page.url()).toBe(`${base}/dashboard`);
+      expect(page.url()).toBe(`${app.base}/dashboard`);
 
       // Turn on two-factor sign-in: a QR code and the key as text; a code from another implementation.
       await page.getByRole('link', { name: 'Two-factor' }).click();
-      await page.waitForURL(`${base}/dashboard/two-factor`);
+      await page.waitForURL(`${app.base}/dashboard/two-factor`);
       expect(await page.getByRole('img', { name: /QR code/ }).isVisible()).toBe(true);
       const secret = ((await page.locator('#totp-secret').textContent()) ?? '').trim();
       const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
@@ -142,40 +123,40 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
       expect(recovery).toHaveLength(10);
       await shoot(page, 'recovery-codes.png', ['#recovery-codes']);
       // The page once it is on: status, new recovery codes, turning it off.
-      await page.goto(`${base}/dashboard/two-factor`);
+      await page.goto(`${app.base}/dashboard/two-factor`);
       expect(await page.locator('#recovery-left').textContent()).toBe('10');
       expect(await axeViolations(page)).toEqual([]);
 
       // Sign out; sign in with the password, then the code.
       now += 30_000;
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${base}/dashboard/login`);
+      await page.waitForURL(`${app.base}/dashboard/login`);
       await password(page, EMAIL, PASSWORD);
       await shoot(page, 'login-code.png');
       const first = totp.generate({ timestamp: now });
       await code(page, first);
-      expect(page.url()).toBe(`${base}/dashboard`);
+      expect(page.url()).toBe(`${app.base}/dashboard`);
 
       // Another browser: the same code a second time is refused; the next step's code works.
       const other = await newPage();
       await password(other, EMAIL, PASSWORD);
       await code(other, first);
-      expect(other.url()).toBe(`${base}/dashboard/login/code`);
+      expect(other.url()).toBe(`${app.base}/dashboard/login/code`);
       expect(await other.getByRole('alert').textContent()).toContain('already used');
       now += 30_000;
       await code(other, totp.generate({ timestamp: now }));
-      expect(other.url()).toBe(`${base}/dashboard`);
+      expect(other.url()).toBe(`${app.base}/dashboard`);
 
       // Create a key; the free plan's minute: 5 answers 200, then 429.
       await page.getByRole('button', { name: 'Create a key' }).click();
       const key = ((await page.locator('#new-key').textContent()) ?? '').trim();
       expect(key).toMatch(/^tfa_live_/);
-      for (let i = 0; i < 5; i++) expect((await generate(base, key)).status).toBe(200);
-      expect((await generate(base, key)).status).toBe(429);
+      for (let i = 0; i < 5; i++) expect((await generate(app.base, key)).status).toBe(200);
+      expect((await generate(app.base, key)).status).toBe(429);
 
       // The CSV (downloaded from the page's link) adds up to the charts and to /usage.
-      await paid.usage.flush();
-      await page.goto(`${base}/dashboard`);
+      await app.paid.usage.flush();
+      await page.goto(`${app.base}/dashboard`);
       const [download] = await Promise.all([
         page.waitForEvent('download'),
         page.getByRole('link', { name: 'Download as CSV' }).click(),
@@ -195,13 +176,13 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
         expect(String(total(period, 3)), chart).toBe(await page.locator(chart).getAttribute('data-refused'));
       }
       expect([total('hour', 2), total('hour', 3)]).toEqual([5, 1]);
-      const api = (await usage(base, key)).body.data as { limits: { hour: { limit: number; remaining: number } } };
+      const api = (await usage(app.base, key)).body.data as { limits: { hour: { limit: number; remaining: number } } };
       const thisHour = rows.filter((r) => r[0] === 'hour').at(-1) as string[];
       expect(Number(thisHour[2])).toBe(api.limits.hour.limit - api.limits.hour.remaining);
 
       // The sessions page lists both browsers.
       await page.getByRole('link', { name: 'Sessions' }).click();
-      await page.waitForURL(`${base}/dashboard/sessions`);
+      await page.waitForURL(`${app.base}/dashboard/sessions`);
       expect(await page.locator('#sessions tbody tr').count()).toBe(2);
       await shoot(page, 'sessions.png');
       // On a phone the sessions table reflows: nothing is wider than the screen.
@@ -215,13 +196,13 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
       await page.setViewportSize({ width: 1100, height: 900 });
 
       // Reset the password from the mailed link: every session ends, the other browser's too.
-      await page.goto(`${base}/dashboard/reset`);
+      await page.goto(`${app.base}/dashboard/reset`);
       await shoot(page, 'reset.png');
       await page.getByLabel('Email').fill(EMAIL);
       await page.getByRole('button', { name: 'Send me a link' }).click();
       await page.waitForLoadState();
       const resetLink = mailedLink((await smtp.next(EMAIL, 1)).text);
-      expect(resetLink.startsWith(`${base}/dashboard/reset/`)).toBe(true);
+      expect(resetLink.startsWith(`${app.base}/dashboard/reset/`)).toBe(true);
       await page.goto(resetLink);
       await shoot(page, 'reset-password.png');
       await page.getByLabel(/^New password/).fill(NEW_PASSWORD);
@@ -229,18 +210,18 @@ describe.skipIf(!postgresTestsEnabled('self-service in Chromium') || !chromiumEn
       await page.waitForLoadState();
       expect(await page.locator('h1').textContent()).toBe('Password changed');
       expect(await axeViolations(page)).toEqual([]);
-      await other.goto(`${base}/dashboard`);
-      expect(other.url()).toBe(`${base}/dashboard/login`);
+      await other.goto(`${app.base}/dashboard`);
+      expect(other.url()).toBe(`${app.base}/dashboard/login`);
 
       // A recovery code signs in once.
       await password(page, EMAIL, NEW_PASSWORD);
       await code(page, recovery[0] as string);
-      expect(page.url()).toBe(`${base}/dashboard`);
+      expect(page.url()).toBe(`${app.base}/dashboard`);
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(`${base}/dashboard/login`);
+      await page.waitForURL(`${app.base}/dashboard/login`);
       await password(page, EMAIL, NEW_PASSWORD);
       await code(page, recovery[0] as string);
-      expect(page.url()).toBe(`${base}/dashboard/login/code`);
+      expect(page.url()).toBe(`${app.base}/dashboard/login/code`);
       expect(await page.getByRole('alert').textContent()).toContain('did not work');
     }, 180_000);
   },

@@ -10,35 +10,31 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_PLANS } from '@twofa-kit/core';
 import { Secret, TOTP } from 'otpauth';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   buildApp,
   createCustomer,
   createInvitation,
   ensureAdmin,
   logMailer,
-  migrate,
   openSecret,
-  type PaidApp,
   sealSecret,
   smtpMailer,
   usageHistory,
 } from '../src/index.js';
+import { usePaidApp } from './support/app.js';
 import { DashboardClient, shownKey } from './support/dashboard.js';
+import { useDatabase } from './support/database.js';
 import { generate, listen, usage } from './support/http.js';
-import { type PostgresServer, postgresTestsEnabled, startPostgres } from './support/postgres.js';
-import { mailedLink, type SmtpServer, startSmtp } from './support/smtp.js';
+import { postgresTestsEnabled } from './support/postgres.js';
+import { mailedLink, useSmtp } from './support/smtp.js';
 
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'staple battery horse';
 
 describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service over HTTP', () => {
-  let server: PostgresServer;
-  let smtp: SmtpServer;
-  let pool: pg.Pool;
-  let paid: PaidApp;
-  let base: string;
+  const db = useDatabase();
+  const smtp = useSmtp();
   let log = '';
   let n = 0;
   let now = Math.floor(Date.now() / 30_000) * 30_000 + 1_000;
@@ -46,39 +42,26 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
   const pages: string[] = [];
   const secrets: string[] = [PASSWORD, NEW_PASSWORD];
 
-  beforeAll(async () => {
-    [server, smtp] = await Promise.all([startPostgres(), startSmtp()]);
-    pool = new pg.Pool({ connectionString: server.url, max: 4 });
-    await migrate(pool);
-    paid = buildApp({
-      pool,
-      ttlMs: 1,
-      clock: () => now,
-      usageFlushMs: 600_000,
-      logStream: {
-        write: (line) => {
-          log += line;
-        },
+  const app = usePaidApp(db, () => ({
+    ttlMs: 1,
+    clock: () => now,
+    logStream: {
+      write: (line) => {
+        log += line;
       },
-      mailer: smtpMailer(smtp.url, 'Dashboard <dashboard@example.com>'),
-      selfService: {
-        signup: 'open',
-        publicUrl: () => base,
-        mailLimit: { perAccount: 3, perAddress: 1_000, windowSeconds: 3_600 },
-        codeLimit: { perAccount: 5, perAddress: 1_000, windowSeconds: 900 },
-      },
-    });
-    base = await listen(paid.app);
-  });
-  afterAll(async () => {
-    await paid?.app.close();
-    await pool?.end();
-    await Promise.all([server?.stop(), smtp?.stop()]);
-  });
+    },
+    mailer: smtpMailer(smtp.url, 'Dashboard <dashboard@example.com>'),
+    selfService: {
+      signup: 'open',
+      publicUrl: () => app.base,
+      mailLimit: { perAccount: 3, perAddress: 1_000, windowSeconds: 3_600 },
+      codeLimit: { perAccount: 5, perAddress: 1_000, windowSeconds: 900 },
+    },
+  }));
 
   /** A client that keeps every page it gets, for the final check. */
   function client(): DashboardClient {
-    const c = new DashboardClient(base);
+    const c = new DashboardClient(app.base);
     const send = c.get.bind(c);
     const post = c.post.bind(c);
     c.get = async (path) => {
@@ -96,7 +79,7 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
 
   async function customer() {
     const email = `user${++n}@example.com`;
-    const c = await createCustomer(pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
+    const c = await createCustomer(db.pool, DEFAULT_PLANS, { email, plan: 'free', password: PASSWORD });
     const browser = client();
     expect((await browser.signIn(email, PASSWORD)).location).toBe('/dashboard');
     return { ...c, browser };
@@ -123,7 +106,7 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     const mail = await smtp.next(email);
     expect(mail.subject).toBe('Confirm your address');
     const link = mailedLink(mail.text);
-    expect(link.startsWith(`${base}/dashboard/verify/`)).toBe(true);
+    expect(link.startsWith(`${app.base}/dashboard/verify/`)).toBe(true);
     secrets.push(link.split('/').pop() as string);
     // Not confirmed yet: the right password does not open a session.
     const early = client();
@@ -167,7 +150,7 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     secrets.push(first.split('/').pop() as string, second.split('/').pop() as string);
     expect((await browser.get(pathOf(first))).status).toBe(404);
     expect((await browser.get(pathOf(second))).status).toBe(200);
-    await pool.query(`UPDATE account_links SET expires_at = now() - interval '1 second' WHERE purpose = 'verify'`);
+    await db.pool.query(`UPDATE account_links SET expires_at = now() - interval '1 second' WHERE purpose = 'verify'`);
     expect((await browser.get(pathOf(second))).status).toBe(404);
     await browser.get('/dashboard/signup'); // a valid form token: the link alone is refused
     expect((await browser.post(pathOf(second), {})).status).toBe(404);
@@ -187,7 +170,7 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
   });
 
   it('invitation-only (the default): the sign-up page says so and its POST is refused', async () => {
-    const closed = buildApp({ pool });
+    const closed = buildApp({ pool: db.pool });
     try {
       const at = await listen(closed.app);
       const page = await fetch(`${at}/dashboard/signup`);
@@ -229,7 +212,7 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     expect(mail.subject).toBe('Reset your password');
     const link = mailedLink(mail.text);
     secrets.push(older.split('/').pop() as string, link.split('/').pop() as string);
-    expect(link.startsWith(`${base}/dashboard/reset/`)).toBe(true);
+    expect(link.startsWith(`${app.base}/dashboard/reset/`)).toBe(true);
     expect((await browser.get(pathOf(older))).status).toBe(404); // the newer link cancelled it
     const page = await browser.get(pathOf(link));
     expect(page.status).toBe(200);
@@ -254,13 +237,13 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     await browser.post('/dashboard/reset', { email: ada.email });
     const link = mailedLink((await smtp.next(ada.email)).text);
     secrets.push(link.split('/').pop() as string);
-    const { rows } = await pool.query<{ minutes: number }>(
+    const { rows } = await db.pool.query<{ minutes: number }>(
       `SELECT round(extract(epoch FROM expires_at - created_at) / 60)::int AS minutes FROM account_links
         WHERE customer_id = $1 AND purpose = 'reset'`,
       [ada.id],
     );
     expect(rows.map((r) => r.minutes)).toEqual([30]);
-    await pool.query(`UPDATE account_links SET expires_at = now() - interval '1 second' WHERE customer_id = $1`, [
+    await db.pool.query(`UPDATE account_links SET expires_at = now() - interval '1 second' WHERE customer_id = $1`, [
       ada.id,
     ]);
     expect((await browser.get(pathOf(link))).status).toBe(404);
@@ -313,7 +296,7 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
   it('two-factor sign-in: enrol with a QR code and a code; then password and code; a code works once; recovery codes once each', async () => {
     const ada = await customer();
     const { secret, codes } = await enrol(ada.browser);
-    const { rows } = await pool.query('SELECT totp_secret, totp_pending FROM customers WHERE id = $1', [ada.id]);
+    const { rows } = await db.pool.query('SELECT totp_secret, totp_pending FROM customers WHERE id = $1', [ada.id]);
     expect(rows[0].totp_pending).toBeNull();
     expect(rows[0].totp_secret).toMatch(/^v1\./);
     // The sign-in now has a code step; without the right code, no session.
@@ -369,7 +352,7 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     expect((await ada.browser.post('/dashboard/two-factor/off', { code: renewed[1] as string })).location).toBe(
       '/dashboard/two-factor',
     );
-    const { rows } = await pool.query(
+    const { rows } = await db.pool.query(
       'SELECT totp_secret, (SELECT count(*) FROM recovery_codes WHERE customer_id = $1)::int AS codes FROM customers WHERE id = $1',
       [ada.id],
     );
@@ -392,8 +375,8 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
 
   it('invitation links follow the same rules: a new one cancels the older, using one ends every session', async () => {
     const ada = await customer();
-    const older = await createInvitation(pool, ada.id);
-    const newer = await createInvitation(pool, ada.id);
+    const older = await createInvitation(db.pool, ada.id);
+    const newer = await createInvitation(db.pool, ada.id);
     secrets.push(older, newer);
     const browser = client();
     expect((await browser.get(`/dashboard/invite/${older}`)).status).toBe(404);
@@ -401,14 +384,16 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     expect((await browser.post(`/dashboard/invite/${newer}`, { password: NEW_PASSWORD })).location).toBe('/dashboard');
     expect((await ada.browser.get('/dashboard')).location).toBe('/dashboard/login'); // the old session ended
     expect((await browser.get(`/dashboard/invite/${newer}`)).status).toBe(404);
-    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM account_links WHERE customer_id = $1`, [ada.id]);
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM account_links WHERE customer_id = $1`, [
+      ada.id,
+    ]);
     expect(rows[0].n).toBe(2);
   });
 
   it('an invitation link to an account with two-factor sign-in still asks for the code', async () => {
     const ada = await customer();
     const { secret } = await enrol(ada.browser);
-    const invitation = await createInvitation(pool, ada.id);
+    const invitation = await createInvitation(db.pool, ada.id);
     secrets.push(invitation);
     const browser = client();
     await browser.get(`/dashboard/invite/${invitation}`);
@@ -442,13 +427,13 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     // An expired step (5 minutes) too.
     const late = client();
     await late.signIn(ada.email, PASSWORD);
-    await pool.query(`UPDATE sign_in_steps SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`);
+    await db.pool.query(`UPDATE sign_in_steps SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`);
     expect((await late.get('/dashboard/login/code')).location).toBe('/dashboard/login');
   });
 
   it('operators: the setting that requires two-factor sign-in', async () => {
-    await ensureAdmin(pool, DEFAULT_PLANS, 'ops@example.com', PASSWORD);
-    await ensureAdmin(pool, DEFAULT_PLANS, 'ops2@example.com', PASSWORD);
+    await ensureAdmin(db.pool, DEFAULT_PLANS, 'ops@example.com', PASSWORD);
+    await ensureAdmin(db.pool, DEFAULT_PLANS, 'ops2@example.com', PASSWORD);
     const ops = client();
     expect((await ops.signIn('ops@example.com', PASSWORD)).location).toBe('/dashboard/admin');
     await ops.get('/dashboard/two-factor');
@@ -479,7 +464,7 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     expect((await ops2.get('/dashboard/admin')).status).toBe(200);
     await ops.get('/dashboard/two-factor');
     await ops.post('/dashboard/admin/settings', {});
-    const log = await pool.query(`SELECT details FROM audit_log WHERE action = 'settings.operators_two_factor'`);
+    const log = await db.pool.query(`SELECT details FROM audit_log WHERE action = 'settings.operators_two_factor'`);
     expect(log.rows.map((r) => r.details.required)).toEqual([true, false]);
   });
 
@@ -525,10 +510,10 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     await bob.browser.get('/dashboard');
     const bobKey = shownKey((await bob.browser.post('/dashboard/keys', {})).html);
     secrets.push(bobKey);
-    for (let i = 0; i < 6; i++) await generate(base, key);
-    await generate(base, bobKey);
-    await paid.usage.flush();
-    const res = await fetch(`${base}/dashboard/usage.csv`, { headers: { cookie: ada.browser.cookieHeader } });
+    for (let i = 0; i < 6; i++) await generate(app.base, key);
+    await generate(app.base, bobKey);
+    await app.paid.usage.flush();
+    const res = await fetch(`${app.base}/dashboard/usage.csv`, { headers: { cookie: ada.browser.cookieHeader } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="usage-\d{4}-\d\d-\d\d\.csv"$/);
@@ -540,13 +525,13 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
     expect(rows.filter((r) => r[0] === 'day')).toHaveLength(30);
     expect(rows.filter((r) => r[0] === 'hour')).toHaveLength(48);
     expect([sum('day', 2), sum('day', 3), sum('hour', 2), sum('hour', 3)]).toEqual([5, 1, 5, 1]);
-    const history = await usageHistory(pool, ada.id, 86_400_000, 30, now);
+    const history = await usageHistory(db.pool, ada.id, 86_400_000, 30, now);
     expect(history.reduce((s, p) => s + p.admitted, 0)).toBe(sum('day', 2));
-    const api = (await usage(base, key)).body.data as { limits: { hour: { limit: number; remaining: number } } };
+    const api = (await usage(app.base, key)).body.data as { limits: { hour: { limit: number; remaining: number } } };
     const currentHour = rows.filter((r) => r[0] === 'hour').at(-1) as string[];
     expect(Number(currentHour[2])).toBe(api.limits.hour.limit - api.limits.hour.remaining);
     // Signed out: the sign-in form, not the file.
-    const anon = await fetch(`${base}/dashboard/usage.csv`, { redirect: 'manual' });
+    const anon = await fetch(`${app.base}/dashboard/usage.csv`, { redirect: 'manual' });
     expect(anon.status).toBe(303);
   });
 
@@ -574,12 +559,12 @@ describe.skipIf(!postgresTestsEnabled('self-service over HTTP'))('self-service o
 
   it('no mail, page, log line or row holds a key, a password, a TOTP secret or a link token in clear (run last)', async () => {
     expect(secrets.length).toBeGreaterThan(20);
-    const tables = await pool.query<{ tablename: string }>(
+    const tables = await db.pool.query<{ tablename: string }>(
       `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`,
     );
     let rows = '';
     for (const { tablename } of tables.rows) {
-      const dump = await pool.query<{ row: string }>(`SELECT row_to_json(t)::text AS row FROM ${tablename} t`);
+      const dump = await db.pool.query<{ row: string }>(`SELECT row_to_json(t)::text AS row FROM ${tablename} t`);
       rows += dump.rows.map((r) => r.row).join('\n');
     }
     const mails = smtp.mails.map((m) => m.raw).join('\n');

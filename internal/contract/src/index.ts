@@ -13,7 +13,14 @@ export {
   type RunningServer,
 } from './harness.js';
 export * from './helpers.js';
-export { type AdapterMounts, generateForm, type MountedApp, mountingSuite, serverPool } from './mounting.js';
+export {
+  type AdapterMounts,
+  generateForm,
+  type MountedApp,
+  mountingSuite,
+  serverPool,
+  unknownOptionsSuite,
+} from './mounting.js';
 export { NEST_EXPRESS, NEST_FASTIFY } from './nest.js';
 export { runContractOnRedis } from './redis.js';
 export { runContract } from './run.js';

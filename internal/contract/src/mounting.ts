@@ -123,3 +123,31 @@ export function mountingSuite(mounts: AdapterMounts): void {
     });
   });
 }
+
+/**
+ * How an adapter's mounting function checks its options, for those that check them when called
+ * (`twoFaRouter`): a misspelt option is a TwoFaConfigError naming it and the closest known one,
+ * and next to a shared core every other option is unknown. `name` is the function's name.
+ */
+export function unknownOptionsSuite(name: string, mountKit: (options: never) => unknown): void {
+  describe('unknown options', () => {
+    it('a misspelt option is a TwoFaConfigError naming it and the closest known one', () => {
+      const options = { ...contractOptions(new TestClock()), prefx: '/v2/otp' };
+      expect(() => mountKit(options as never)).toThrow(
+        expect.objectContaining({
+          name: 'TwoFaConfigError',
+          code: 'ERR_TWOFA_UNKNOWN_OPTION',
+          message: `twofa-kit: unknown option "prefx" in ${name} (did you mean "prefix"?)`,
+        }),
+      );
+    });
+
+    it('with a shared core, every other option is unknown', () => {
+      const twoFa = createTwoFa(contractOptions(new TestClock()));
+      expect(() => mountKit({ twoFa, bodylimit: 10 } as never)).toThrow(
+        new RegExp(`unknown option "bodylimit" in ${name}`),
+      );
+      void twoFa.close();
+    });
+  });
+}

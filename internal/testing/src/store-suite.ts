@@ -386,6 +386,14 @@ export function storeSuite(label: string, options: SuiteOptions): void {
     const pays = (cost: number, extra: Partial<ConsumeOptions['credits']> = {}): ConsumeOptions => ({
       credits: { cost, required: false, lowBalance: 0, ...extra },
     });
+    /** `calls` concurrent calls paying 1 credit each on `w`, for a new identity holding 100 credits. */
+    const payingRace = async (name: string, w: WindowSpec[], calls: number) => {
+      await awayFromEdges(w, 5_000);
+      const id = identity(name);
+      await topUp(id, 100, 'start');
+      const results = await Promise.all(Array.from({ length: calls }, () => consume(id, w, pays(1))));
+      return { id, results };
+    };
 
     it('credits: an identity without a balance is not credit-limited; required makes it 0', async () => {
       const w = [MINUTE];
@@ -452,10 +460,7 @@ export function storeSuite(label: string, options: SuiteOptions): void {
 
     it('credits: 600 concurrent calls against 100 credits admit exactly 100, each balance handed out once', async () => {
       const w = [{ name: 'minute', seconds: 60, limit: 10_000 }, HOUR_BIG];
-      await awayFromEdges(w, 5_000);
-      const id = identity('credit-race');
-      await topUp(id, 100, 'start');
-      const results = await Promise.all(Array.from({ length: 600 }, () => consume(id, w, pays(1))));
+      const { id, results } = await payingRace('credit-race', w, 600);
       const admitted = results.filter((r) => r.allowed);
       expect(admitted).toHaveLength(100);
       const seen = admitted.map((r) => r.credits?.balance).sort((x, y) => (x as number) - (y as number));
@@ -467,10 +472,7 @@ export function storeSuite(label: string, options: SuiteOptions): void {
 
     it('credits: a window that runs out first under concurrency charges only the admitted', async () => {
       const w = [{ name: 'minute', seconds: 60, limit: 60 }, HOUR_BIG];
-      await awayFromEdges(w, 5_000);
-      const id = identity('window-race');
-      await topUp(id, 100, 'start');
-      const results = await Promise.all(Array.from({ length: 500 }, () => consume(id, w, pays(1))));
+      const { id, results } = await payingRace('window-race', w, 500);
       expect(results.filter((r) => r.allowed)).toHaveLength(60);
       expect(results.filter((r) => r.credits?.sufficient === false)).toHaveLength(0);
       expect(await balanceOf(id)).toBe(40);

@@ -202,25 +202,9 @@ describe('bodyParams', () => {
 
 describe('form bodies read as Latin-1 when ASCII', () => {
   it('give the fields URLSearchParams gives for the UTF-8 text, ASCII or not', () => {
-    const alphabet = fc.constantFrom(
-      'a',
-      'b',
-      'secret',
-      '=',
-      '&',
-      '?',
-      ' ',
-      'x=1',
-      '&&',
-      '==',
-      'A',
-      '\t',
-      '%41',
-      '+',
-      'é',
-      '%C3%A9',
-      '€',
-    );
+    // Field names, separators and escapes in ASCII, then non-ASCII characters raw and escaped.
+    const ascii = ['a', 'b', 'secret', '=', '&', '?', ' ', 'x=1', '&&', '==', 'A', '\t', '%41', '+'];
+    const alphabet = fc.constantFrom(...ascii, 'é', '%C3%A9', '€');
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 30 }), (pieces) => {
         const text = pieces.join('');

@@ -7,8 +7,9 @@ import {
   mountingSuite,
   serverPool,
   TestClock,
+  unknownOptionsSuite,
 } from '@twofa-kit/contract';
-import { createTwoFa, twoFaRouter } from '@twofa-kit/koa';
+import { twoFaRouter } from '@twofa-kit/koa';
 import Koa from 'koa';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -81,21 +82,4 @@ describe('@twofa-kit/koa', () => {
   });
 });
 
-describe('unknown options', () => {
-  it('a misspelt option is a TwoFaConfigError naming it and the closest known one', () => {
-    const options = { ...contractOptions(new TestClock()), prefx: '/v2/otp' };
-    expect(() => twoFaRouter(options as never)).toThrow(
-      expect.objectContaining({
-        name: 'TwoFaConfigError',
-        code: 'ERR_TWOFA_UNKNOWN_OPTION',
-        message: 'twofa-kit: unknown option "prefx" in twoFaRouter (did you mean "prefix"?)',
-      }),
-    );
-  });
-
-  it('with a shared core, every other option is unknown', () => {
-    const twoFa = createTwoFa(contractOptions(new TestClock()));
-    expect(() => twoFaRouter({ twoFa, bodylimit: 10 } as never)).toThrow(/unknown option "bodylimit" in twoFaRouter/);
-    void twoFa.close();
-  });
-});
+unknownOptionsSuite('twoFaRouter', twoFaRouter);

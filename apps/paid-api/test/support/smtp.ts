@@ -3,6 +3,7 @@
  * every mail it receives, with its text decoded (quoted-printable or base64, as nodemailer writes).
  */
 import type { AddressInfo } from 'node:net';
+import { beforeAllValue, readers } from '@twofa-kit/testing/lifecycle';
 import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
@@ -84,6 +85,19 @@ export async function startSmtp(): Promise<SmtpServer> {
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * An SMTP server for the enclosing `describe`: started before its tests, stopped after them. Read
+ * it in the tests and hooks (before the start, reading it throws).
+ */
+export function useSmtp(): Omit<SmtpServer, 'stop'> {
+  const smtp = beforeAllValue('the SMTP server', startSmtp, (s) => s.stop());
+  const next = () => {
+    const s = smtp();
+    return s.next.bind(s);
+  };
+  return readers({ url: () => smtp().url, mails: () => smtp().mails, next });
 }
 
 /** The one Dashboard link in a mail's text (throws when there is not exactly one). */

@@ -49,27 +49,19 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
         if (idempotencyKey) customers.set(idempotencyKey, id);
         return send(200, { id, object: 'customer', email: fields.get('email'), metadata: {} });
       }
+      /** A new `object` with this `id`, the `asked` fields as sent, its URL (`url` then the id), and `more`. */
+      const created = (id: string, object: string, asked: string[], url: string, more = {}) => {
+        const echoed = Object.fromEntries(asked.map((name) => [name, fields.get(name)]));
+        return send(200, { id, object, ...echoed, url: `${url}${id}`, ...more });
+      };
       if (req.method === 'POST' && path === '/v1/checkout/sessions') {
-        const id = `cs_test_${++n}`;
-        return send(200, {
-          id,
-          object: 'checkout.session',
-          mode: fields.get('mode'),
-          customer: fields.get('customer'),
-          client_reference_id: fields.get('client_reference_id'),
-          url: `https://checkout.stripe.test/c/pay/${id}`,
-          status: 'open',
-        });
+        const asked = ['mode', 'customer', 'client_reference_id'];
+        const more = { status: 'open' };
+        return created(`cs_test_${++n}`, 'checkout.session', asked, 'https://checkout.stripe.test/c/pay/', more);
       }
       if (req.method === 'POST' && path === '/v1/billing_portal/sessions') {
-        const id = `bps_test_${++n}`;
-        return send(200, {
-          id,
-          object: 'billing_portal.session',
-          customer: fields.get('customer'),
-          return_url: fields.get('return_url'),
-          url: `https://billing.stripe.test/p/session/${id}`,
-        });
+        const asked = ['customer', 'return_url'];
+        return created(`bps_test_${++n}`, 'billing_portal.session', asked, 'https://billing.stripe.test/p/session/');
       }
       send(404, { error: { type: 'invalid_request_error', message: `no stand-in for ${req.method} ${path}` } });
     });

@@ -4,18 +4,9 @@
  * keeps its own answer, its own error, its own time budget and its own failover retries.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  connect,
-  connectCluster,
-  type RedisCluster,
-  type RedisServer,
-  redisTestsEnabled,
-  sleep,
-  startRedis,
-  startRedisCluster,
-} from '@twofa-kit/testing/redis-clients';
-import type { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisTestsEnabled, sleep, useRedis, useRedisCluster } from '@twofa-kit/testing/redis-clients';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { RedisStore, type RedisStoreFailure, type WindowSpec } from '../../src/index.js';
 import { REDIS_BATCH_MAX } from '../../src/limits/stores/redis.js';
 
@@ -46,21 +37,10 @@ async function awayFromEdges(store: RedisStore, windows: readonly WindowSpec[], 
 }
 
 describe.skipIf(!enabled)('RedisStore batching on a single redis-server', () => {
-  let server: RedisServer;
-  let client: Redis;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    client = await connect(server);
-    admin = await connect(server);
-  }, 30_000);
-  afterAll(async () => {
-    client?.disconnect();
-    admin?.disconnect();
-    await server?.stop();
-  });
+  const redis = useRedis();
 
   it('one turn, one script run: racing calls on one identity admit exactly the limit, others count once each', async () => {
+    const { client, admin } = redis;
     const store = new RedisStore({ client, onRedisError: 'closed' });
     await store.ready();
     await awayFromEdges(store, FIVE, 3_000);
@@ -91,6 +71,7 @@ describe.skipIf(!enabled)('RedisStore batching on a single redis-server', () => 
   });
 
   it(`more than ${REDIS_BATCH_MAX} calls in one turn: several runs, every call answered`, async () => {
+    const { client, admin } = redis;
     const store = new RedisStore({ client, onRedisError: 'closed' });
     await store.ready();
     const ids = Array.from({ length: 2 * REDIS_BATCH_MAX + 1 }, (_, i) => `many-${i}-${tag()}`);
@@ -102,6 +83,7 @@ describe.skipIf(!enabled)('RedisStore batching on a single redis-server', () => 
   });
 
   it('a call alone in its turn, and batch: false, run the single script', async () => {
+    const { client, admin } = redis;
     const store = new RedisStore({ client, onRedisError: 'closed' });
     const unbatched = new RedisStore({ client, onRedisError: 'closed', batch: false });
     await store.ready();
@@ -114,6 +96,7 @@ describe.skipIf(!enabled)('RedisStore batching on a single redis-server', () => 
   });
 
   it('a foreign value under one key fails that call alone; the rest of its batch counts', async () => {
+    const { client, admin } = redis;
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({ client, onRedisError: 'closed', onError: (f) => failures.push(f) });
     await store.ready();
@@ -145,6 +128,7 @@ describe.skipIf(!enabled)('RedisStore batching on a single redis-server', () => 
   });
 
   it('a batch Redis does not answer (CLIENT PAUSE): every call gets its own timeout within the budget', async () => {
+    const { client, admin } = redis;
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({ client, timeoutMs: 200, onRedisError: 'open', onError: (f) => failures.push(f) });
     await store.ready();
@@ -166,35 +150,11 @@ describe.skipIf(!enabled)('RedisStore batching on a single redis-server', () => 
   });
 });
 
-/** A primary and a replica of it; `replica()` is a client of the replica. */
-async function replicaPair(): Promise<{ primary: RedisServer; replica: RedisServer }> {
-  const primary = await startRedis();
-  const replica = await startRedis({
-    args: ['--replicaof', primary.host, String(primary.port), '--repl-diskless-sync-delay', '0'],
-  });
-  return { primary, replica };
-}
-
 describe.skipIf(!enabled)('RedisStore batching through a failover', () => {
-  let servers: { primary: RedisServer; replica: RedisServer } | undefined;
-  const clients: Redis[] = [];
-  beforeAll(async () => {
-    servers = await replicaPair();
-  }, 30_000);
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await servers?.replica.stop();
-    await servers?.primary.stop();
-  });
-  const open = async (server: RedisServer | undefined) => {
-    if (server === undefined) throw new Error('no server');
-    const c = await connect(server);
-    clients.push(c);
-    return c;
-  };
+  const replica = useRedis({ replica: true });
 
   it('a batch refused with READONLY past the budget: each call answered once by the policy', async () => {
-    const client = await open(servers?.replica);
+    const client = await replica.connect();
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({ client, timeoutMs: 300, onRedisError: 'open', onError: (f) => failures.push(f) });
     const ids = Array.from({ length: 8 }, (_, i) => `stays-${i}-${tag()}`);
@@ -210,8 +170,8 @@ describe.skipIf(!enabled)('RedisStore batching through a failover', () => {
   });
 
   it('a batch refused with READONLY, the replica promoted within the budget: every call counted there', async () => {
-    const client = await open(servers?.replica);
-    const admin = await open(servers?.replica);
+    const client = await replica.connect();
+    const admin = await replica.connect();
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({ client, timeoutMs: 2_000, onError: (f) => failures.push(f) });
     const ids = Array.from({ length: 8 }, (_, i) => `promoted-${i}-${tag()}`);
@@ -228,20 +188,12 @@ describe.skipIf(!enabled)('RedisStore batching through a failover', () => {
 });
 
 describe.skipIf(!enabled)('RedisStore on a Cluster client with ioredis auto-pipelining', () => {
-  let cluster: RedisCluster;
-  let client: Cluster;
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    client = await connectCluster(cluster, { enableAutoPipelining: true });
-  }, 60_000);
-  afterAll(async () => {
-    client?.disconnect();
-    await cluster?.stop();
-  });
+  const redis = useRedisCluster({ clientOptions: { enableAutoPipelining: true } });
 
   // ioredis groups a Cluster client's commands by the slot of their first argument: the guard's
   // used to be the key count, which sent whole pipelines (limiter calls too) to a wrong primary.
   it('limiter and failed-auth calls of one turn all reach their own primaries', async () => {
+    const { client } = redis;
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({ client, onRedisError: 'closed', onError: (f) => failures.push(f) });
     await store.ready();

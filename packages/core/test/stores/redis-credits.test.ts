@@ -4,17 +4,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import {
-  connect,
-  connectCluster,
-  type RedisCluster,
-  type RedisServer,
-  redisTestsEnabled,
-  startRedis,
-  startRedisCluster,
-} from '@twofa-kit/testing/redis-clients';
-import type { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, redisTestsEnabled, useRedis, useRedisCluster } from '@twofa-kit/testing/redis-clients';
+import { describe, expect, it } from 'vitest';
 import { RedisStore, type RedisStoreFailure, type WindowSpec } from '../../src/index.js';
 
 const enabled = redisTestsEnabled('RedisStore credits');
@@ -24,49 +15,32 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const fresh = (label: string) => `${label}-${randomBytes(6).toString('hex')}`;
 
 describe.skipIf(!enabled)('RedisStore credits on a 3-master Cluster', () => {
-  let cluster: RedisCluster;
-  let client: Cluster;
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    client = await connectCluster(cluster);
-  }, 120_000);
-  afterAll(async () => {
-    client?.disconnect();
-    await cluster?.stop();
-  });
+  const redis = useRedisCluster();
 
   it('the counters, the balance and the applied top-up ids of one identity share one slot', async () => {
-    const store = new RedisStore({ client, onRedisError: 'closed' });
+    const store = new RedisStore({ client: redis.client, onRedisError: 'closed' });
     const id = fresh('slot');
     await store.topUp(id, 5, 'p1');
     await store.consume(id, MINUTE, PAY);
     const tag = `{${sha(id)}}`;
     const names = [`twofa:${tag}`, `twofa:topups:${tag}`];
-    const slots = await Promise.all(names.map((n) => client.cluster('KEYSLOT', n)));
+    const slots = await Promise.all(names.map((n) => redis.client.cluster('KEYSLOT', n)));
     expect(new Set(slots).size).toBe(1);
-    expect(await client.hget(names[0] as string, 'b')).toBe('4');
-    expect(await client.hget(names[1] as string, 'p1')).toBe('5');
+    expect(await redis.client.hget(names[0] as string, 'b')).toBe('4');
+    expect(await redis.client.hget(names[1] as string, 'p1')).toBe('5');
     // A balance is money: its hash does not expire; one without a balance does.
-    expect(await client.pttl(names[0] as string)).toBe(-1);
+    expect(await redis.client.pttl(names[0] as string)).toBe(-1);
     const other = fresh('counts');
     await store.consume(other, MINUTE, PAY);
-    expect(await client.pttl(`twofa:{${sha(other)}}`)).toBeGreaterThan(0);
+    expect(await redis.client.pttl(`twofa:{${sha(other)}}`)).toBeGreaterThan(0);
   });
 });
 
 describe.skipIf(!enabled)('RedisStore credits on a single redis-server', () => {
-  let redis: RedisServer;
-  let client: Redis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = await connect(redis);
-  }, 60_000);
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.stop();
-  });
+  const redis = useRedis();
 
   it('a top-up on an identity that already has counts keeps them and stops the expiry', async () => {
+    const { client } = redis;
     const store = new RedisStore({ client, onRedisError: 'closed' });
     const id = fresh('persist');
     await store.consume(id, MINUTE);
@@ -80,8 +54,9 @@ describe.skipIf(!enabled)('RedisStore credits on a single redis-server', () => {
   });
 
   it('top-up, balance and refund are never answered by the outage policy: they reject, or wait', async () => {
+    const { server, client } = redis;
     const failures: RedisStoreFailure[] = [];
-    const own = await connect(redis);
+    const own = await connect(server);
     const store = new RedisStore({ client: own, onRedisError: 'open', onError: (f) => failures.push(f) });
     const id = fresh('outage');
     await store.topUp(id, 10, 'p1');
@@ -110,6 +85,7 @@ describe.skipIf(!enabled)('RedisStore credits on a single redis-server', () => {
   });
 
   it('a refund to an identity without a balance adds nothing', async () => {
+    const { client } = redis;
     const store = new RedisStore({ client, onRedisError: 'closed' });
     const id = fresh('no-balance');
     await store.refund(id, 5);

@@ -14,11 +14,11 @@ import {
   type RedisServer,
   redisTestsEnabled,
   sleep,
-  startRedis,
-  startRedisCluster,
+  useRedis,
+  useRedisCluster,
 } from '@twofa-kit/testing/redis-clients';
-import type { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { RedisStore, type RedisStoreFailure, type WindowSpec } from '../../src/index.js';
 import { CONSUME_LUA } from '../../src/limits/stores/redis-script.js';
 
@@ -26,45 +26,11 @@ const enabled = redisTestsEnabled('RedisStore failover');
 const FREE: WindowSpec[] = [{ name: 'minute', seconds: 60, limit: 5 }];
 const FIVE_A_DAY: WindowSpec[] = [{ name: 'day', seconds: 86_400, limit: 5 }];
 
-/**
- * A primary and a replica of it, started before the enclosing describe's tests and stopped after
- * them; `connect()` gives a client of the replica, disconnected after the tests too.
- */
-function replicaOfPrimary(): { connect(): Promise<Redis> } {
-  let primary: RedisServer | undefined;
-  let replica: RedisServer | undefined;
-  const clients: Redis[] = [];
-  beforeAll(async () => {
-    primary = await startRedis();
-    replica = await startRedis({
-      args: ['--replicaof', primary.host, String(primary.port), '--repl-diskless-sync-delay', '0'],
-    });
-  }, 30_000);
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await replica?.stop();
-    await primary?.stop();
-  });
-  return {
-    async connect() {
-      if (replica === undefined) throw new Error('the replica did not start');
-      const c = await connect(replica);
-      clients.push(c);
-      return c;
-    },
-  };
-}
-
 describe.skipIf(!enabled)('RedisStore on a replica that is promoted', () => {
-  const pair = replicaOfPrimary();
-  let client: Redis;
-  let admin: Redis;
-  beforeAll(async () => {
-    client = await pair.connect();
-    admin = await pair.connect();
-  });
+  const replica = useRedis({ replica: true });
 
   it('READONLY while still a replica, promoted within the budget: answered by Redis, counted there', async () => {
+    const { client, admin } = replica;
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({ client, timeoutMs: 2_000, onError: (f) => failures.push(f) });
     // The replica refuses the write now (the script does not run) ...
@@ -83,15 +49,10 @@ describe.skipIf(!enabled)('RedisStore on a replica that is promoted', () => {
 });
 
 describe.skipIf(!enabled)('RedisStore on a replica that stays a replica', () => {
-  const pair = replicaOfPrimary();
-  let client: Redis;
-  let admin: Redis;
-  beforeAll(async () => {
-    client = await pair.connect();
-    admin = await pair.connect();
-  });
+  const replica = useRedis({ replica: true });
 
   it('READONLY past the budget: the policy answers once, with the error, and nothing is counted', async () => {
+    const { client } = replica;
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({ client, timeoutMs: 300, onRedisError: 'open', onError: (f) => failures.push(f) });
     const result = await store.consume('stays', FREE);
@@ -104,6 +65,7 @@ describe.skipIf(!enabled)('RedisStore on a replica that stays a replica', () => 
   });
 
   it('the budget ending on a retry after READONLY: the reason is the READONLY error, and no cooldown starts', async () => {
+    const { client, admin } = replica;
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({ client, timeoutMs: 300, onRedisError: 'open', onError: (f) => failures.push(f) });
     await store.ready().catch(() => {}); // a replica refuses the readiness probe's write: scripts are loaded anyway
@@ -129,19 +91,10 @@ describe.skipIf(!enabled)('RedisStore on a replica that stays a replica', () => 
 });
 
 describe.skipIf(!enabled)('RedisStore on a Cluster whose primary is replaced by its replica', () => {
-  let cluster: RedisCluster;
-  let client: Cluster;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster({ replicas: 1 });
-    client = await connectCluster(cluster);
-  }, 60_000);
-  afterAll(async () => {
-    client?.disconnect();
-    await cluster?.stop();
-  });
+  const redis = useRedisCluster({ replicas: 1 });
 
   it('after CLUSTER FAILOVER the promoted node (empty script cache) answers; the counts moved with it', async () => {
+    const { client, cluster } = redis;
     // A day window: a minute's could end between the counts before and after the failover.
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({ client, timeoutMs: 1_000, onError: (f) => failures.push(f) });
@@ -166,6 +119,7 @@ describe.skipIf(!enabled)('RedisStore on a Cluster whose primary is replaced by 
     await store.close();
   });
   it('a client with ioredis auto-pipelining: one turn of calls on many slots follows the promoted node', async () => {
+    const { cluster } = redis;
     // ioredis follows MOVED for an automatic pipeline only when all its commands got the same
     // error, never the case for keys in different slots: the store keeps its commands out of them.
     const piped = await connectCluster(cluster, { enableAutoPipelining: true });
@@ -189,6 +143,7 @@ describe.skipIf(!enabled)('RedisStore on a Cluster whose primary is replaced by 
     }
   });
   it('a slot migrated under the calls: ASK during the migration, MOVED after it, counts intact', async () => {
+    const { client, cluster } = redis;
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({ client, timeoutMs: 1_000, onError: (f) => failures.push(f) });
     const id = `mig-${Date.now()}`;

@@ -4,12 +4,11 @@
  * and gives it back when the key is valid. Real redis-server, real HTTP, two adapters as the two
  * instances, a key store slow enough that every guess of the burst is in flight at once.
  */
-import { EXPRESS, FASTIFY, type RunningServer } from '@twofa-kit/contract';
-import { connect, type RedisServer, redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-clients';
-import type { Redis } from 'ioredis';
+import { redisTestsEnabled } from '@twofa-kit/testing/redis-clients';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Identity, RedisStore } from '../../src/index.js';
+import { twoInstancesOnRedis } from './two-instances.js';
 
 const enabled = redisTestsEnabled('shared failed-auth budget under a burst');
 const LIMIT = 20;
@@ -18,42 +17,22 @@ const VALID = new Map<string, Identity>(
 );
 
 describe.runIf(enabled)('a burst of guesses through two instances on one Redis', () => {
-  let server: RedisServer;
-  const clients: Redis[] = [];
-  const apps: RunningServer[] = [];
   let lookups = 0;
-  beforeAll(async () => {
-    server = await startRedis();
-    for (const harness of [FASTIFY, EXPRESS]) {
-      const client = await connect(server);
-      clients.push(client);
-      apps.push(
-        await harness.start({
-          // 150 ms a lookup: the whole burst is in flight before any failure is known.
-          resolveKey: async (key) => {
-            lookups++;
-            await new Promise((resolve) => setTimeout(resolve, 150));
-            return VALID.get(key) ?? null;
-          },
-          plans: { big: { minute: 1_000_000 } },
-          // A budget per Redis call well above this machine's worst stall under load: the test is
-          // about the guard's reservations, not about a slow Redis (which 'closed' answers 503).
-          store: new RedisStore({ client, onRedisError: 'closed', timeoutMs: 5_000 }),
-          authFailureLimit: { max: LIMIT, windowSeconds: 3600 },
-          keyLookupTimeoutMs: 10_000,
-        }),
-      );
-    }
-  });
-  afterAll(async () => {
-    for (const app of apps) await app.close();
-    for (const client of clients) client.disconnect();
-    await server?.stop();
-  });
-  const usage = (i: number, key: string) =>
-    request((apps[i] as RunningServer).url)
-      .get('/api/2fa/usage')
-      .set('X-API-Key', key);
+  const apps = twoInstancesOnRedis((client) => ({
+    // 150 ms a lookup: the whole burst is in flight before any failure is known.
+    resolveKey: async (key) => {
+      lookups++;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      return VALID.get(key) ?? null;
+    },
+    plans: { big: { minute: 1_000_000 } },
+    // A budget per Redis call well above this machine's worst stall under load: the test is
+    // about the guard's reservations, not about a slow Redis (which 'closed' answers 503).
+    store: new RedisStore({ client, onRedisError: 'closed', timeoutMs: 5_000 }),
+    authFailureLimit: { max: LIMIT, windowSeconds: 3600 },
+    keyLookupTimeoutMs: 10_000,
+  }));
+  const usage = (i: number, key: string) => request(apps.url(i)).get('/api/2fa/usage').set('X-API-Key', key);
 
   it('valid keys in a burst through both instances are all answered, and count no failure', async () => {
     const burst = await Promise.all(

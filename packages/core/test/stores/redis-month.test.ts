@@ -5,9 +5,8 @@
  * to the year 9999, and compares each start and end with `windowStart`/`windowEnd`.
  */
 
-import { connect, type RedisServer, redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-clients';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisTestsEnabled, useRedis } from '@twofa-kit/testing/redis-clients';
+import { describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/index.js';
 import { BOUNDS_LUA } from '../../src/limits/stores/windows.js';
 import { CALENDAR_MONTH, windowEnd, windowStart } from '../../src/store.js';
@@ -46,18 +45,10 @@ function instants(): number[] {
 
 if (enabled) {
   describe('the Lua calendar month agrees with the JS one', () => {
-    let server: RedisServer;
-    let client: Redis;
-    beforeAll(async () => {
-      server = await startRedis();
-      client = await connect(server);
-    });
-    afterAll(async () => {
-      client?.disconnect();
-      await server?.stop();
-    });
+    const redis = useRedis();
 
     it('on every month edge 1970–2400 and 20,000 random instants to 9999', async () => {
+      const { client } = redis;
       const all = instants();
       expect(all.length).toBeGreaterThan(45_000);
       for (let i = 0; i < all.length; i += 5_000) {
@@ -72,6 +63,7 @@ if (enabled) {
     });
 
     it('a month window keeps the hash until the month ends (its TTL comes from the Lua end)', async () => {
+      const { client } = redis;
       for (const [now, end] of [
         [Date.UTC(2028, 1, 10, 6), Date.UTC(2028, 2, 1)],
         [Date.UTC(2100, 1, 27, 23, 59, 59, 500), Date.UTC(2100, 2, 1)],
@@ -93,6 +85,7 @@ if (enabled) {
     });
 
     it('fixed windows keep their UTC alignment', async () => {
+      const { client } = redis;
       const t = Date.UTC(2026, 5, 1, 12, 34, 56) / 1000;
       for (const seconds of [1, 60, 3_600, 86_400]) {
         const reply = (await client.eval(PROBE, 0, String(seconds), String(t))) as number[];

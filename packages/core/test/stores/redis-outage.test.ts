@@ -9,16 +9,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   connect,
-  connectCluster,
-  type RedisCluster,
   type RedisServer,
   redisTestsEnabled,
   sleep,
   startRedis,
-  startRedisCluster,
+  useRedisCluster,
 } from '@twofa-kit/testing/redis-clients';
 import { type Answer, generate, type Host, host } from '@twofa-kit/testing/store-host';
-import { type Cluster, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type RedisErrorPolicy,
@@ -261,17 +259,10 @@ describe.skipIf(!enabled)('fallback policy', () => {
 });
 
 describe.skipIf(!enabled)('a Cluster master killed and restarted', () => {
-  let cluster: RedisCluster | undefined;
-  const clients: Cluster[] = [];
-  afterEach(async () => {
-    for (const c of clients) c.disconnect();
-    await cluster?.stop();
-  });
+  const redis = useRedisCluster();
 
   it('every call is answered within the budget; once the master is back, the Cluster counts again', async () => {
-    cluster = await startRedisCluster();
-    const client = await connectCluster(cluster);
-    clients.push(client);
+    const { cluster, client } = redis;
     const failures: RedisStoreFailure[] = [];
     const store = new RedisStore({
       client,

@@ -5,14 +5,13 @@
  * Real redis-server, real HTTP, two different adapters as the two instances.
  */
 import { randomBytes } from 'node:crypto';
-import { EXPRESS, FASTIFY, type RunningServer } from '@twofa-kit/contract';
-import { connect, type RedisServer, redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-clients';
-import type { Redis } from 'ioredis';
+import { redisTestsEnabled } from '@twofa-kit/testing/redis-clients';
 import { generateSync } from 'otplib';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeBase32, RedisStore, staticKeys } from '../../src/index.js';
 import { SHARED_STATE_REUSE_MS } from '../../src/keys/auth-guard.js';
+import { twoInstancesOnRedis } from './two-instances.js';
 
 const enabled = redisTestsEnabled('shared failed-auth budget and verify memory on one Redis');
 const KEY = 'shared-verify-key';
@@ -21,35 +20,14 @@ const VERIFY = '/api/2fa/verify';
 describe.runIf(enabled)(
   'two instances on one Redis: one failed-auth budget, one replay memory, one failure count',
   () => {
-    let server: RedisServer;
-    const clients: Redis[] = [];
-    const apps: RunningServer[] = [];
-    beforeAll(async () => {
-      server = await startRedis();
-      for (const harness of [FASTIFY, EXPRESS]) {
-        const client = await connect(server);
-        clients.push(client);
-        apps.push(
-          await harness.start({
-            resolveKey: staticKeys({ [KEY]: { id: 'shared', plan: 'big' } }),
-            plans: { big: { minute: 1_000_000 } },
-            store: new RedisStore({ client, onRedisError: 'closed' }),
-            authFailureLimit: { max: 4 },
-          }),
-        );
-      }
-    });
-    afterAll(async () => {
-      for (const app of apps) await app.close();
-      for (const client of clients) client.disconnect();
-      await server?.stop();
-    });
+    const apps = twoInstancesOnRedis((client) => ({
+      resolveKey: staticKeys({ [KEY]: { id: 'shared', plan: 'big' } }),
+      plans: { big: { minute: 1_000_000 } },
+      store: new RedisStore({ client, onRedisError: 'closed' }),
+      authFailureLimit: { max: 4 },
+    }));
     const verify = (i: number, secret: string, code: string) =>
-      request((apps[i] as RunningServer).url)
-        .post(VERIFY)
-        .set('X-API-Key', KEY)
-        .type('form')
-        .send({ secret, code });
+      request(apps.url(i)).post(VERIFY).set('X-API-Key', KEY).type('form').send({ secret, code });
     const codeNow = (secret: string) => generateSync({ secret, epoch: Math.floor(Date.now() / 1000) });
 
     it('a code accepted by one instance is replayed on the other', async () => {
@@ -76,10 +54,7 @@ describe.runIf(enabled)(
 
     // Last: afterwards 127.0.0.1 is refused on both instances until the window ends.
     it('401s through both instances count in one failed-auth budget (both see 127.0.0.1)', async () => {
-      const usage = (i: number, key: string) =>
-        request((apps[i] as RunningServer).url)
-          .get('/api/2fa/usage')
-          .set('X-API-Key', key);
+      const usage = (i: number, key: string) => request(apps.url(i)).get('/api/2fa/usage').set('X-API-Key', key);
       for (const i of [0, 1, 0, 1]) expect((await usage(i, `guess-${i}-${Math.random()}`)).status).toBe(401);
       // Each instance reuses the shared count it last saw for up to a second (documented); after
       // that, both refuse: 2 failures on each are the one budget of 4.

@@ -5,50 +5,32 @@
  * from the local limiter). Real redis-server, real HTTP, two adapters as two instances.
  */
 import { randomBytes } from 'node:crypto';
-import { EXPRESS, FASTIFY, type RunningServer } from '@twofa-kit/contract';
-import { connect, type RedisServer, redisTestsEnabled, startRedis } from '@twofa-kit/testing/redis-clients';
-import type { Redis } from 'ioredis';
+import { connect, redisTestsEnabled } from '@twofa-kit/testing/redis-clients';
 import { generateSync } from 'otplib';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeBase32, type RedisErrorPolicy, RedisStore, staticKeys } from '../../src/index.js';
+import { twoInstancesOnRedis } from './two-instances.js';
 
 const enabled = redisTestsEnabled('verify memory fails closed while Redis stalls');
 const KEY = 'stall-verify-key';
 
 describe.runIf(enabled).each(['fallback', 'open'] as const)('Redis stalls, policy %s', (policy: RedisErrorPolicy) => {
-  let server: RedisServer;
-  const clients: Redis[] = [];
-  const apps: RunningServer[] = [];
-  beforeAll(async () => {
-    server = await startRedis();
-    for (const harness of [FASTIFY, EXPRESS]) {
-      const client = await connect(server);
-      clients.push(client);
-      apps.push(
-        await harness.start({
-          resolveKey: staticKeys({ [KEY]: { id: 'stall', plan: 'big' } }),
-          plans: { big: { minute: 1_000_000 } },
-          store: new RedisStore({ client, onRedisError: policy, timeoutMs: 250, cooldownMs: 200 }),
-        }),
-      );
-    }
-  });
-  afterAll(async () => {
-    for (const app of apps) await app.close();
-    for (const client of clients) client.disconnect();
-    await server?.stop();
-  });
+  const apps = twoInstancesOnRedis((client) => ({
+    resolveKey: staticKeys({ [KEY]: { id: 'stall', plan: 'big' } }),
+    plans: { big: { minute: 1_000_000 } },
+    store: new RedisStore({ client, onRedisError: policy, timeoutMs: 250, cooldownMs: 200 }),
+  }));
 
   it('a code accepted before the stall is refused with 503 on every instance during it, and replayed after', async () => {
-    const url = (i: number) => (apps[i] as RunningServer).url;
+    const url = (i: number) => apps.url(i);
     const verify = (i: number, secret: string, code: string) =>
       request(url(i)).post('/api/2fa/verify').set('X-API-Key', KEY).type('form').send({ secret, code });
     const secret = encodeBase32(randomBytes(20));
     const code = generateSync({ secret, epoch: Math.floor(Date.now() / 1000) });
     expect((await verify(0, secret, code)).body.data).toMatchObject({ valid: true, replayed: false });
 
-    const admin = await connect(server);
+    const admin = await connect(apps.server);
     try {
       await admin.call('CLIENT', 'PAUSE', '2000', 'ALL');
       const during = [await verify(0, secret, code), await verify(1, secret, code), await verify(0, secret, code)];
