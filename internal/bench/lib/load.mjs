@@ -40,6 +40,8 @@ export const ROWS = [
   { name: 'hono-kit', label: 'Hono (Node.js) + kit (memory)', base: 'hono-bare', target: rowTarget('hono-kit') },
   { name: 'bun-bare', fixed: true, label: 'Bun.serve, bare route', base: 'bun-bare', runtime: 'bun' },
   { name: 'bun-kit', label: 'Bun.serve + fetch entry (memory)', base: 'bun-bare', runtime: 'bun' },
+  { name: 'next-bare', fixed: true, label: 'Next.js route (next build, Node.js), bare', base: 'next-bare' },
+  { name: 'next-kit', label: 'Next.js route + fetch entry (memory)', base: 'next-bare' },
 ];
 
 /** Diagnostic rows, only run when named with `--rows`. */
