@@ -77,7 +77,7 @@ child.stdout.setEncoding('utf8').on('data', (text) => {
   if (/Ready in/.test(banner) && (!withMetrics || /Prometheus metrics on/.test(banner))) {
     ready = true;
     const metricsUrl = /Prometheus metrics on (\S+)/.exec(banner)?.[1];
-    console.log(startupMessage('nextjs', config.host, port, config.demoKeys, metricsUrl, { docs: false }));
+    console.log(startupMessage('nextjs', config.host, port, config.demoKeys, metricsUrl));
   }
 });
 

@@ -31,10 +31,7 @@ async function build(): Promise<Kit> {
     const { port } = await listening(server);
     console.log(`Prometheus metrics on ${listenUrl(address.host, port)}/metrics`);
   }
-  // The API reference page (`docs`) reads its renderer's files, found by module resolution: that
-  // needs the kit loaded by Node.js (`serverExternalPackages`), but inside this repository the kit
-  // is linked from the workspace, which Next.js bundles all the same. So the page is off here.
-  const handler = twoFaFetch({ ...options, docs: false });
+  const handler = twoFaFetch(options);
   return { handler, trustProxy: config.trustProxy };
 }
 

@@ -245,25 +245,6 @@ export function fetchHost(
   return { fetch: handler, close: () => handler.twoFa.close() };
 }
 
-/** The fetch entry on a Node http server (through @hono/node-server's Request/Response bridge). */
-export const FETCH: AdapterHarness = {
-  name: 'fetch',
-  requestUrl: 'whatwg',
-  async start(options, host = {}) {
-    const app = fetchHost(options, host);
-    const hops = host.trustProxyHops ?? 0;
-    const server = createAdaptorServer({
-      overrideGlobalObjects: false, // keep the runtime's own Request/Response (Bun.serve and Deno.serve take no other)
-      fetch: (request: Request, env: HttpBindings | Http2Bindings) =>
-        app.fetch(request, {
-          ip: forwardedAddress(request.headers.get('x-forwarded-for'), env.incoming.socket.remoteAddress, hops),
-        }),
-    }) as http.Server;
-    const running = await listen(server);
-    return { ...running, close: () => running.close().then(() => app.close()) };
-  },
-};
-
 /**
  * A Hono host with the kit mounted at `/`: the host's routes beside it (`hostRoutes`); a Hono host
  * reads bodies in its own routes (`withHostParsers`: its echo route parses JSON itself).
@@ -288,15 +269,67 @@ export function honoHost(options: TwoFaOptions, host: HostSetup): { app: Hono; c
   return { app, close: () => twoFa.twoFa.close() };
 }
 
+/**
+ * A fetch-standard server (`@hono/node-server`, `Bun.serve`, `Deno.serve`) serving `handle` on a free
+ * port of 127.0.0.1. It passes each request on with what the runtime gives a handler besides the
+ * request (the bindings, the server, the connection info: where Hono finds the client address) and
+ * the address of the peer (which the fetch entry is given by its host).
+ */
+export type FetchServer = (
+  handle: (request: Request, env: object, peer: string | undefined) => Response | Promise<Response>,
+) => Promise<RunningServer>;
+
+/**
+ * The fetch entry and the Hono app on one fetch-standard server, named `fetch` and `hono`, or
+ * `fetch on <server>` and `hono on <server>`. The fetch entry takes the client address from the
+ * peer's (`X-Forwarded-For` with `trustProxyHops`), the Hono app from what the server passes it.
+ */
+export function fetchServerHarnesses(
+  serve: FetchServer,
+  server?: string,
+): { fetch: AdapterHarness; hono: AdapterHarness } {
+  type Handle = Parameters<FetchServer>[0];
+  const harness = (
+    kind: string,
+    app: (options: TwoFaOptions, host: HostSetup) => { handle: Handle; close(): Promise<void> },
+  ): AdapterHarness => ({
+    name: server === undefined ? kind : `${kind} on ${server}`,
+    requestUrl: 'whatwg',
+    async start(options, host = {}) {
+      const { handle, close } = app(options, host);
+      const running = await serve(handle);
+      return { ...running, close: () => running.close().then(close) };
+    },
+  });
+  return {
+    fetch: harness('fetch', (options, host) => {
+      const app = fetchHost(options, host);
+      const hops = host.trustProxyHops ?? 0;
+      return {
+        handle: (request, _env, peer) =>
+          app.fetch(request, { ip: forwardedAddress(request.headers.get('x-forwarded-for'), peer, hops) }),
+        close: app.close,
+      };
+    }),
+    hono: harness('hono', (options, host) => {
+      const { app, close } = honoHost(options, host);
+      return { handle: (request, env) => app.fetch(request, env), close };
+    }),
+  };
+}
+
+const NODE = fetchServerHarnesses((handle) =>
+  listen(
+    createAdaptorServer({
+      overrideGlobalObjects: false, // keep the runtime's own Request/Response (Bun.serve and Deno.serve take no other)
+      fetch: (request: Request, env: HttpBindings | Http2Bindings) =>
+        handle(request, env, env.incoming.socket.remoteAddress),
+    }) as http.Server,
+  ),
+);
+
+/** The fetch entry on a Node http server (through @hono/node-server's Request/Response bridge). */
+export const FETCH: AdapterHarness = NODE.fetch;
+
 /** The Hono app on @hono/node-server. */
-export const HONO: AdapterHarness = {
-  name: 'hono',
-  requestUrl: 'whatwg',
-  async start(options, host = {}) {
-    const { app, close } = honoHost(options, host);
-    // The runtime's own Request/Response left in place: Bun.serve and Deno.serve take no other.
-    const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as http.Server;
-    const running = await listen(server);
-    return { ...running, close: () => running.close().then(close) };
-  },
-};
+export const HONO: AdapterHarness = NODE.hono;

@@ -122,6 +122,22 @@ export function exampleSuite(fw: Framework): void {
       for (const { key } of keys) expect(count(server.stdout() + server.stderr(), key as string)).toBe(1);
     });
 
+    it('serves the API reference page at /api/2fa/docs, with its renderer from the same server', async () => {
+      const server = await start();
+      expect(server.stdout()).toContain(`API reference: ${server.url}/api/2fa/docs`);
+      const page = await fetch(`${server.url}/api/2fa/docs`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const html = await page.text();
+      const script = html.match(/<script src="([^"]*\/docs\/api-reference\.js[^"]*)"/)?.[1];
+      expect(script).toBeDefined();
+      const bundle = await fetch(new URL(script as string, `${server.url}/api/2fa/docs`));
+      expect(bundle.status).toBe(200);
+      expect(bundle.headers.get('content-type')).toMatch(/^text\/javascript/);
+      expect((await bundle.text()).length).toBeGreaterThan(100_000); // the renderer itself, not an error page
+    });
+
     it('with TWOFA_API_KEYS uses those keys and never prints them, not even on 401 or 429', async () => {
       const keys = { free: 'given-free-key-5b1f0e', pro: 'given-pro-key-77ac2d' };
       const server = await start({ TWOFA_API_KEYS: `${keys.free}:free,${keys.pro}:pro` });

@@ -51,9 +51,15 @@ function track(child: ChildProcess): void {
   if (child.pid !== undefined) startWatchdog(child.pid);
 }
 
-/** A detached node process that SIGKILLs `pid` once this process is gone. */
+/**
+ * A detached process of this runtime that SIGKILLs `pid` once this process is gone. It reads the two
+ * pids from the end of its arguments: `node -e` and `bun -e` put them right after the executable,
+ * but Deno runs `-e` code as a module of its own whose path comes first (`process.argv[1]`). Pids it
+ * cannot read leave it doing nothing.
+ */
 function startWatchdog(pid: number): void {
-  const code = `const [p, c] = process.argv.slice(1).map(Number);
+  const code = `const [p, c] = process.argv.slice(-2).map(Number);
+if (!(p > 0 && c > 0)) process.exit(0);
 const alive = (x) => { try { process.kill(x, 0); return true; } catch { return false; } };
 const t = setInterval(() => {
   if (!alive(c)) { clearInterval(t); return; }

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TwoFaConfigError } from '../http/errors.js';
 import { canonicalBasePath } from './openapi.js';
@@ -58,13 +57,28 @@ export interface DocsAssets {
   readonly version: string;
 }
 
+/**
+ * Where the renderer is installed: looked up at run time from the kit's own folder, then from the
+ * application's (the working directory). `node:module` is taken with `process.getBuiltinModule`, out
+ * of a bundler's sight: Next.js (Turbopack, webpack) rewrites a `require.resolve` it can see into a
+ * module number, and the page must find the package's files on disk.
+ */
+function resolveRenderer(): string | undefined {
+  const { createRequire } = process.getBuiltinModule('node:module');
+  for (const from of [import.meta.url, join(process.cwd(), 'package.json')]) {
+    try {
+      return createRequire(from).resolve(DOCS_RENDERER);
+    } catch {
+      // not installed there
+    }
+  }
+  return undefined;
+}
+
 /** Reads the renderer's browser bundle; a missing renderer is a configuration error. */
 export function loadDocsAssets(): DocsAssets {
-  const require = createRequire(import.meta.url);
-  let entry: string;
-  try {
-    entry = require.resolve(DOCS_RENDERER);
-  } catch {
+  const entry = resolveRenderer();
+  if (entry === undefined) {
     throw new TwoFaConfigError(
       `docs: true needs the API reference renderer: install it beside the kit (npm install ${DOCS_RENDERER})`,
     );
