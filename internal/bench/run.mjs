@@ -3,7 +3,9 @@
  * measurement, prints the tables, then every target of lib/targets.mjs with its verdict (met,
  * missed with the gap, or not measured when the run did not include it), and writes all of it to
  * `results/<mode>.json` (`results/partial.json` when filtered; the verdicts under `targets`).
- * The build compiles packages/core, fastify, koa, express and nestjs, one at a time.
+ * The build compiles packages/core, fastify, koa, express and nestjs, one at a time. The Next.js
+ * rows' servers run `next build` of internal/next-host themselves when its build is older than its
+ * sources (a minute or two, before any row is measured; `--no-build` does not skip it).
  *
  *   pnpm bench                full run (5 rounds × 10 s per row, ~10 minutes)
  *   pnpm bench --short        under a minute (2 rounds × 1.5 s per row; 100k identities only)

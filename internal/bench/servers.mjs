@@ -52,6 +52,12 @@ async function fixedController() {
   return Fixed;
 }
 
+/** The bare fetch-standard route (Bun.serve, Next.js): reads the body, answers the fixed envelope. */
+async function bareFetch(request) {
+  await request.text();
+  return Response.json(FIXED_ENVELOPE);
+}
+
 /** The servers of the table rows (`ROWS` in lib/load.mjs). */
 const TABLE_SERVERS = {
   async 'fastify-bare'() {
@@ -131,17 +137,26 @@ const TABLE_SERVERS = {
   },
   // Run by Bun (load.mjs starts the child with Bun for `runtime: 'bun'` rows).
   async 'bun-bare'() {
-    return {
-      bunFetch: async (request) => {
-        await request.text();
-        return Response.json(FIXED_ENVELOPE);
-      },
-    };
+    return { bunFetch: bareFetch };
   },
   async 'bun-kit'() {
     const { twoFaFetch } = await import('@twofa-kit/fetch');
     const handler = twoFaFetch(await kitOptions());
     return { bunFetch: (request, server) => handler(request, { ip: server.requestIP(request)?.address }) };
+  },
+  // A production build of internal/next-host (`next build` when stale) served by Next.js's own
+  // server in this process; its route under /api/2fa calls the function given here.
+  async 'next-bare'() {
+    return { nextFetch: bareFetch };
+  },
+  async 'next-kit'() {
+    const { forwardedAddress, twoFaFetch } = await import('@twofa-kit/fetch');
+    const handler = twoFaFetch(await kitOptions());
+    // As the kit's Next.js route reads it: the address the proxy in front appended.
+    return {
+      nextFetch: (request) =>
+        handler(request, { ip: forwardedAddress(request.headers.get('x-forwarded-for'), undefined, 1) }),
+    };
   },
   async 'fastify-kit-redis'() {
     return kitRedisApp({ autoPipelining: false });
@@ -173,6 +188,12 @@ export async function start(name) {
     if (globalThis.Bun === undefined) throw new Unavailable(`${name} runs on Bun only`);
     const server = globalThis.Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: app.bunFetch });
     return { port: server.port, close: () => server.stop(true) };
+  }
+  if (app.nextFetch !== undefined) {
+    const { serveNext } = await import('@twofa-kit/next-host');
+    const server = await serveNext(app.nextFetch);
+    server.server.keepAliveTimeout = 60_000;
+    return { port: server.port, close: server.close };
   }
   if (app.honoFetch !== undefined) {
     const { serve } = await import('@hono/node-server');

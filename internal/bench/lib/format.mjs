@@ -7,8 +7,13 @@ const ratio = (x) => (x === null || x === undefined ? '—' : x.toFixed(2));
 export function httpTable(http) {
   // The target column and the peer lines show the verdicts of targets.mjs, as the targets table does.
   const verdicts = new Map(evaluateTargets({ http }).map((l) => [l.id, l]));
+  // Rows warmed up longer than the others (load.mjs `warmupFactor`), named with their warm-up.
+  const longer = http.rows
+    .filter((r) => r.warmupS > http.warmupS)
+    .map((r) => `; ${r.name} ${r.warmupS} s`)
+    .join('');
   const lines = [
-    `${http.connections} connections, ${http.rounds} alternating rounds × ${http.durationS} s per row (after a ${http.warmupS} s warm-up); medians over rounds; ratio = median of per-round (row ÷ its framework's bare route).`,
+    `${http.connections} connections, ${http.rounds} alternating rounds × ${http.durationS} s per row (after a ${http.warmupS} s warm-up${longer}); medians over rounds; ratio = median of per-round (row ÷ its framework's bare route).`,
     '',
     '| row | req/s | p50 ms | p99 ms | ratio to bare | target | server CPU µs/req | non-2xx |',
     '|---|--:|--:|--:|--:|--:|--:|--:|',

@@ -51,6 +51,16 @@ export interface AdapterHarness {
   requestUrl?: 'raw' | 'whatwg';
   /** The framework matches paths case-sensitively (Fastify): `/API/2fa` is then not under `/api/2fa`. */
   caseSensitivePaths?: boolean;
+  /**
+   * Headers the host itself writes on (or leaves off) the kit's answers, beyond the HTTP server's
+   * own: left out where answers are compared byte for byte across adapters.
+   */
+  hostHeaders?: readonly string[];
+  /**
+   * Requests the host answers itself before any route runs, as `METHOD path` → why: the kit never
+   * sees them, so the contract's test of each is skipped for this harness only.
+   */
+  answeredByHost?: Readonly<Record<string, string>>;
   start(options: TwoFaOptions, host?: HostSetup): Promise<RunningServer>;
 }
 

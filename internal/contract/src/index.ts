@@ -22,6 +22,7 @@ export {
   unknownOptionsSuite,
 } from './mounting.js';
 export { NEST_EXPRESS, NEST_FASTIFY } from './nest.js';
+export { NEXT } from './next.js';
 export { runContractOnRedis } from './redis.js';
 export { runContract } from './run.js';
 export { FETCH_BUN, FETCH_DENO, HONO_BUN, HONO_DENO } from './runtimes.js';

@@ -191,7 +191,7 @@ export function errorsSuite(harness: AdapterHarness): void {
   describe('404 / 405 under the prefix', () => {
     const { app } = serveContract(harness);
 
-    it.each([
+    for (const [method, path] of [
       ['GET', `${PREFIX}/nope`],
       ['POST', `${PREFIX}/nope`],
       ['GET', PREFIX],
@@ -202,10 +202,16 @@ export function errorsSuite(harness: AdapterHarness): void {
       ['GET', `${PREFIX}/%E0%A4%A`],
       ['POST', `${PREFIX}/%ZZ?secret=%ZZ`],
       ['GET', `${PREFIX}/generate%`],
-    ])('%s %s is a 404 in the envelope', async (method, path) => {
-      const res = await rawRequest(app.url, { method, path, headers: { 'x-api-key': KEYS.big } });
-      expectEnvelope(res, 404, ERROR_KINDS.NOT_FOUND.message);
-    });
+    ] as const) {
+      // Skipped where the host answers the request itself before any route runs (`answeredByHost`).
+      it.skipIf(harness.answeredByHost?.[`${method} ${path}`] !== undefined)(
+        `${method} ${path} is a 404 in the envelope`,
+        async () => {
+          const res = await rawRequest(app.url, { method, path, headers: { 'x-api-key': KEYS.big } });
+          expectEnvelope(res, 404, ERROR_KINDS.NOT_FOUND.message);
+        },
+      );
+    }
 
     it.each([
       ['GET', `/dashboard/%ff${GENERATE}?secret=${SEED_SECRET}`],
