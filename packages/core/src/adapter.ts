@@ -1,4 +1,4 @@
-// `@twofa-kit/core/adapter`: what an adapter needs to serve the kit from a framework (the three in
+// `@twofa-kit/core/adapter`: what an adapter needs to serve the kit from a framework (the six in
 // this repository, and any a host writes for another one): the route table the adapter loops over,
 // and the few request steps every adapter does the same way.
 export {
